@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { access, mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { access, mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +24,8 @@ export function cacheRoot(): string {
  */
 export async function ensureGoBinary(tool: GoTool, log: (line: string) => void = () => {}): Promise<string> {
   const moduleDir = join(PROJECT_ROOT, 'tools', tool);
-  const key = await cacheKey(moduleDir);
+  const ldflags = await linkerFlags(tool, moduleDir);
+  const key = await cacheKey(moduleDir, ldflags);
   const target = join(cacheRoot(), 'bin', `${tool}-${key}`, tool);
   if (await exists(target)) return target;
   const go = await findGo();
@@ -33,7 +34,7 @@ export async function ensureGoBinary(tool: GoTool, log: (line: string) => void =
   // Build to a private name, then rename: concurrent builders never see a half-written binary.
   const partial = `${target}.${process.pid}.partial`;
   try {
-    await run(go, ['build', '-trimpath', '-ldflags', '-s -w', '-o', partial, '.'], {
+    await run(go, ['build', '-trimpath', '-ldflags', ldflags, '-o', partial, '.'], {
       cwd: moduleDir,
       maxBuffer: 64 * 1024 * 1024,
       env: { ...process.env, GOFLAGS: `${process.env.GOFLAGS ?? ''} -mod=readonly`.trim() },
@@ -45,11 +46,28 @@ export async function ensureGoBinary(tool: GoTool, log: (line: string) => void =
   }
   await rename(partial, target);
   log(`built ${tool}: ${target}`);
+  await pruneOtherBuilds(tool, dirname(target));
   return target;
 }
 
-async function cacheKey(moduleDir: string): Promise<string> {
+/**
+ * kube-apiserver reports its version from linker-set variables (kubectl refuses the placeholder
+ * "v0.0.0-master"), so stamp the version the wrapper's go.mod requires.
+ */
+async function linkerFlags(tool: GoTool, moduleDir: string): Promise<string> {
+  if (tool !== 'kube-apiserver') return '-s -w';
+  const goMod = await readFile(join(moduleDir, 'go.mod'), 'utf8');
+  const version = /k8s\.io\/kubernetes (v(\d+)\.(\d+)\.\d+)/.exec(goMod);
+  if (!version) throw new Error(`no k8s.io/kubernetes requirement in ${moduleDir}/go.mod`);
+  const [, gitVersion, major, minor] = version;
+  const stamp = (pkg: string) =>
+    [`gitVersion=${gitVersion}`, `gitMajor=${major}`, `gitMinor=${minor}`, 'gitTreeState=clean'].map((v) => `-X ${pkg}.${v}`);
+  return ['-s -w', ...stamp('k8s.io/component-base/version'), ...stamp('k8s.io/client-go/pkg/version')].join(' ');
+}
+
+async function cacheKey(moduleDir: string, ldflags: string): Promise<string> {
   const hash = createHash('sha256');
+  hash.update(ldflags);
   for (const file of ['go.mod', 'go.sum', 'main.go']) hash.update(await readFile(join(moduleDir, file)));
   return hash.digest('hex').slice(0, 16);
 }
@@ -69,6 +87,15 @@ async function findGo(): Promise<string> {
     'The Go toolchain (1.24 or newer) is needed once, to build kube-apiserver and etcd for the local stack. ' +
       'Install Go and put `go` on PATH (or set GO=/path/to/go), then run again.',
   );
+}
+
+/** Older builds of the same tool (another go.sum) are dead weight of ~100 MB each. */
+async function pruneOtherBuilds(tool: GoTool, keep: string): Promise<void> {
+  const binDir = dirname(keep);
+  for (const entry of await readdir(binDir)) {
+    const path = join(binDir, entry);
+    if (entry.startsWith(`${tool}-`) && path !== keep) await rm(path, { recursive: true, force: true });
+  }
 }
 
 async function exists(path: string): Promise<boolean> {

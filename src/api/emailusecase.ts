@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { conditionsSchema } from './conditions.ts';
+import type { ObjectMeta } from './meta.ts';
+
+/** A DNS-1123 subdomain: what a SesSetup's metadata.name can be. */
+export const OBJECT_NAME_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+/** local@domain, kept simple on purpose: the domain part is checked against the setup by the controller. */
+export const EMAIL_PATTERN = '^[^@\\s]+@[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$';
+
+export const emailUseCaseSpecSchema = z
+  .object({
+    sesSetupRef: z
+      .object({
+        name: z.string().min(1).max(253).regex(new RegExp(OBJECT_NAME_PATTERN)).meta({ description: 'Name of the SesSetup (cluster-scoped).' }),
+      })
+      .strict(),
+    fromAddress: z
+      .string()
+      .min(3)
+      .max(320)
+      .regex(new RegExp(EMAIL_PATTERN))
+      .meta({ description: "The sender address; must lie inside the setup's domain." }),
+  })
+  .strict();
+
+export const emailUseCaseStatusSchema = z.object({
+  observedGeneration: z.number().int().optional(),
+  conditions: conditionsSchema.optional(),
+});
+
+export type EmailUseCaseSpec = z.infer<typeof emailUseCaseSpecSchema>;
+export type EmailUseCaseStatus = z.infer<typeof emailUseCaseStatusSchema>;
+
+export interface EmailUseCase {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+  spec: EmailUseCaseSpec;
+  status?: EmailUseCaseStatus;
+}

@@ -1,0 +1,17 @@
+/** The API group, version and well-known names users and other tools see. */
+export const GROUP = 'ses.channels.dev';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+export const SES_SETUP = { kind: 'SesSetup', plural: 'sessetups', singular: 'sessetup', shortNames: ['ses'] } as const;
+export const EMAIL_USE_CASE = { kind: 'EmailUseCase', plural: 'emailusecases', singular: 'emailusecase', shortNames: ['euc'] } as const;
+export const CATEGORY = 'channels';
+
+/** Blocks deletion until SES is torn down and no referrer is left. */
+export const FINALIZER = `${GROUP}/finalizer`;
+/** Setting a new value asks for a live check at once; the value is echoed into status.lastHandledVerifyRequest. */
+export const VERIFY_ANNOTATION = `${GROUP}/verify-requested-at`;
+
+/** SES tags on every resource the operator creates: proof of ownership (the UID) and a hint for people (the name). */
+export const OWNER_UID_TAG = `${GROUP}/owner-uid`;
+export const OWNER_NAME_TAG = `${GROUP}/sessetup`;

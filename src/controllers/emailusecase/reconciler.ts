@@ -1,0 +1,67 @@
+import { emailUseCaseSpecSchema, type EmailUseCase, type EmailUseCaseStatus } from '../../api/emailusecase.ts';
+import type { SesSetup } from '../../api/sessetup.ts';
+import { findCondition, removeCondition, setCondition, type ConditionInput } from '../../runtime/conditions.ts';
+import type { ResourceClient } from '../../runtime/resource-client.ts';
+
+export interface EmailUseCaseReconcilerDeps {
+  useCases: { get(key: string): EmailUseCase | undefined };
+  setups: { get(name: string): SesSetup | undefined };
+  client: Pick<ResourceClient, 'patchStatus'>;
+  wrote?: (object: EmailUseCase) => void;
+  now?: () => number;
+}
+
+/** Ready when the referenced SesSetup exists, is Ready, and fromAddress lies inside its domain. */
+export class EmailUseCaseReconciler {
+  readonly #d: EmailUseCaseReconcilerDeps;
+
+  constructor(deps: EmailUseCaseReconcilerDeps) {
+    this.#d = deps;
+  }
+
+  async reconcile(key: string): Promise<void> {
+    const useCase = this.#d.useCases.get(key);
+    if (!useCase || useCase.metadata.deletionTimestamp) return;
+    const verdict = this.#judge(useCase);
+    const now = new Date((this.#d.now ?? Date.now)()).toISOString();
+    const g = { observedGeneration: useCase.metadata.generation };
+    const status: EmailUseCaseStatus = structuredClone(useCase.status ?? {});
+    status.observedGeneration = useCase.metadata.generation;
+    let conditions = setCondition(status.conditions, { type: 'Ready', ...verdict.ready, ...g }, now);
+    conditions = removeCondition(conditions, 'Reconciling');
+    conditions = removeCondition(conditions, 'Stalled');
+    if (verdict.progress) conditions = setCondition(conditions, { ...verdict.progress, ...g }, now);
+    status.conditions = conditions;
+    const stored = await this.#d.client.patchStatus(useCase, status);
+    if (stored) this.#d.wrote?.(stored);
+  }
+
+  #judge(useCase: EmailUseCase): { ready: Omit<ConditionInput, 'type'>; progress?: ConditionInput } {
+    const parsed = emailUseCaseSpecSchema.safeParse(useCase.spec);
+    if (!parsed.success) {
+      const message = `invalid spec: ${parsed.error.issues.map((issue) => `spec.${issue.path.join('.')}: ${issue.message}`).join('; ')}`;
+      return notReady('InvalidSpec', message, 'Stalled');
+    }
+    const { sesSetupRef, fromAddress } = parsed.data;
+    const setup = this.#d.setups.get(sesSetupRef.name);
+    if (!setup) return notReady('SetupNotFound', `SesSetup ${sesSetupRef.name} does not exist`, 'Reconciling');
+    const domain = setup.spec.domainIdentity.toLowerCase();
+    const fromDomain = fromAddress.slice(fromAddress.lastIndexOf('@') + 1).toLowerCase();
+    if (fromDomain !== domain && !fromDomain.endsWith(`.${domain}`)) {
+      return notReady('FromAddressOutsideDomain', `fromAddress ${fromAddress} is not inside ${domain}, the domain of SesSetup ${sesSetupRef.name}`, 'Stalled');
+    }
+    if (setup.metadata.deletionTimestamp) return notReady('SetupDeleting', `SesSetup ${sesSetupRef.name} is being deleted`, 'Reconciling');
+    const setupReady = findCondition(setup.status?.conditions, 'Ready');
+    if (setupReady?.status !== 'True') {
+      return notReady('SetupNotReady', `SesSetup ${sesSetupRef.name} is not Ready${setupReady ? `: ${setupReady.message}` : ' yet'}`.slice(0, 2000), 'Reconciling');
+    }
+    return { ready: { status: 'True', reason: 'Ready', message: `sending from ${fromAddress} through SesSetup ${sesSetupRef.name}` } };
+  }
+}
+
+function notReady(reason: string, message: string, progress: 'Reconciling' | 'Stalled') {
+  return {
+    ready: { status: 'False' as const, reason, message },
+    progress: { type: progress, status: 'True' as const, reason, message },
+  };
+}

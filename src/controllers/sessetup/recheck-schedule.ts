@@ -1,0 +1,82 @@
+export interface RecheckSettings {
+  /** First re-check delay while something is unverified; doubles per check up to fastMaxMs. */
+  fastMs: number;
+  fastMaxMs: number;
+  /** Re-check interval once everything is verified. */
+  slowMs: number;
+  /** The SES budget (requests/s) and the share of it scheduled re-checks may use. */
+  sesRatePerSecond: number;
+  budgetShare: number;
+}
+
+export const DEFAULT_RECHECK: RecheckSettings = {
+  fastMs: 10_000,
+  fastMaxMs: 5 * 60_000,
+  slowMs: 60 * 60_000,
+  sesRatePerSecond: 1,
+  budgetShare: 0.5,
+};
+
+/**
+ * When each setup is checked next: fast with backoff while anything is unverified, slow once all
+ * is verified, and never faster than the SES budget allows for the whole population (each check
+ * costs one GetEmailIdentity), so re-checks can't starve creations or trip SES throttling.
+ */
+export class RecheckSchedule {
+  readonly #settings: RecheckSettings;
+  readonly #next = new Map<string, number>();
+  readonly #fastAttempts = new Map<string, number>();
+  readonly #random: () => number;
+
+  constructor(settings: RecheckSettings, random: () => number = Math.random) {
+    this.#settings = settings;
+    this.#random = random;
+  }
+
+  /** True when a scheduled check is due; a setup never seen is due if unverified, else spread over the slow interval. */
+  isDue(name: string, verified: boolean, population: number, now: number): boolean {
+    let next = this.#next.get(name);
+    if (next === undefined) {
+      // First sight (e.g. after a restart): spread verified setups out instead of checking them all at once.
+      next = verified ? now + this.#random() * this.#slowInterval(population) : now;
+      this.#next.set(name, next);
+    }
+    return now >= next;
+  }
+
+  /** Records a check and returns the delay until the next one. */
+  checked(name: string, verified: boolean, population: number, now: number): number {
+    let delay: number;
+    if (verified) {
+      this.#fastAttempts.delete(name);
+      delay = this.#slowInterval(population);
+    } else {
+      const attempt = this.#fastAttempts.get(name) ?? 0;
+      this.#fastAttempts.set(name, attempt + 1);
+      delay = Math.max(Math.min(this.#settings.fastMs * 2 ** attempt, this.#settings.fastMaxMs), this.#budgetFloor(population));
+    }
+    delay = Math.round(delay * (0.9 + 0.2 * this.#random()));
+    this.#next.set(name, now + delay);
+    return delay;
+  }
+
+  /** Time until the next check (0 when due). */
+  delayUntilNext(name: string, now: number): number | undefined {
+    const next = this.#next.get(name);
+    return next === undefined ? undefined : Math.max(0, next - now);
+  }
+
+  forget(name: string): void {
+    this.#next.delete(name);
+    this.#fastAttempts.delete(name);
+  }
+
+  #slowInterval(population: number): number {
+    return Math.max(this.#settings.slowMs, this.#budgetFloor(population));
+  }
+
+  /** population checks per interval must fit in share x rate: interval >= population / (share x rate). */
+  #budgetFloor(population: number): number {
+    return (population / (this.#settings.sesRatePerSecond * this.#settings.budgetShare)) * 1000;
+  }
+}

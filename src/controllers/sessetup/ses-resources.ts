@@ -1,0 +1,122 @@
+import { OWNER_NAME_TAG, OWNER_UID_TAG } from '../../api/group.ts';
+import { SesError, identityArn, type SesGateway, type SesIdentity, type SesTenant } from '../../ses/gateway.ts';
+
+/** Who the SES resources belong to: the SesSetup's UID is the proof, its name a hint for people. */
+export interface Owner {
+  uid: string;
+  name: string;
+  adopt: boolean;
+}
+
+export type Ensured<T> =
+  | { ok: true; value: T; created: boolean; adopted: boolean }
+  | { ok: false; reason: 'TenantNotOwned' | 'IdentityNotOwned'; message: string };
+
+export function ownerTags(owner: Owner): Record<string, string> {
+  return { [OWNER_UID_TAG]: owner.uid, [OWNER_NAME_TAG]: owner.name };
+}
+
+/**
+ * Creates the tenant, or on AlreadyExists reads it and continues only if it carries our UID
+ * (a crash between "created in SES" and "written to status") or adoption was asked for.
+ * Never a Get before the Create: the common path costs exactly one call.
+ */
+export async function ensureTenant(ses: SesGateway, region: string, name: string, owner: Owner): Promise<Ensured<SesTenant>> {
+  try {
+    return { ok: true, value: await ses.createTenant(region, name, ownerTags(owner)), created: true, adopted: false };
+  } catch (error) {
+    if (!(error instanceof SesError && error.kind === 'AlreadyExists')) throw error;
+  }
+  const existing = await ses.getTenant(region, name);
+  if (!existing) throw new SesError('Other', 'GetTenant', `tenant ${name} was reported to exist but cannot be read; will retry`, 5_000);
+  const verdict = await claim(ses, region, existing.arn, existing.tags, owner);
+  if (verdict === 'mine') return { ok: true, value: existing, created: false, adopted: false };
+  if (verdict === 'adopted') return { ok: true, value: { ...existing, tags: { ...existing.tags, ...ownerTags(owner) } }, created: false, adopted: true };
+  return {
+    ok: false,
+    reason: 'TenantNotOwned',
+    message:
+      `SES tenant "${name}" already exists in ${region} and was not created by this SesSetup (${describeOwner(existing.tags)}). ` +
+      'Nothing was changed. Choose another tenantName, or set spec.adoptionPolicy: Adopt to take it over.',
+  };
+}
+
+export async function ensureIdentity(
+  ses: SesGateway,
+  region: string,
+  domain: string,
+  tenantArn: string,
+  owner: Owner,
+): Promise<Ensured<SesIdentity>> {
+  try {
+    return { ok: true, value: await ses.createEmailIdentity(region, domain, ownerTags(owner)), created: true, adopted: false };
+  } catch (error) {
+    if (!(error instanceof SesError && error.kind === 'AlreadyExists')) throw error;
+  }
+  const existing = await ses.getEmailIdentity(region, domain);
+  if (!existing) throw new SesError('Other', 'GetEmailIdentity', `identity ${domain} was reported to exist but cannot be read; will retry`, 5_000);
+  const verdict = await claim(ses, region, identityArn(tenantArn, domain), existing.tags, owner);
+  if (verdict === 'mine') return { ok: true, value: existing, created: false, adopted: false };
+  if (verdict === 'adopted') return { ok: true, value: { ...existing, tags: { ...existing.tags, ...ownerTags(owner) } }, created: false, adopted: true };
+  return {
+    ok: false,
+    reason: 'IdentityNotOwned',
+    message:
+      `SES identity "${domain}" already exists in ${region} and was not created by this SesSetup (${describeOwner(existing.tags)}). ` +
+      'Nothing was changed. Set spec.adoptionPolicy: Adopt to take it over.',
+  };
+}
+
+async function claim(
+  ses: SesGateway,
+  region: string,
+  arn: string | undefined,
+  tags: Record<string, string>,
+  owner: Owner,
+): Promise<'mine' | 'adopted' | 'foreign'> {
+  if (tags[OWNER_UID_TAG] === owner.uid) return 'mine';
+  if (!owner.adopt || !arn) return 'foreign';
+  await ses.tagResource(region, arn, ownerTags(owner));
+  return 'adopted';
+}
+
+function describeOwner(tags: Record<string, string>): string {
+  const uid = tags[OWNER_UID_TAG];
+  if (!uid) return 'it has no ses-operator owner tag';
+  return `it belongs to SesSetup ${tags[OWNER_NAME_TAG] ?? '?'} with UID ${uid}`;
+}
+
+/** What teardown did, for events and tests. */
+export interface Teardown {
+  identity: 'deleted' | 'absent' | 'not-owned';
+  tenant: 'deleted' | 'absent' | 'not-owned';
+}
+
+/**
+ * Deletion in the contract's order: disassociate, delete the identity, delete the tenant; each
+ * resource only after reading it back and finding our UID tag, so nothing foreign is ever deleted.
+ */
+export async function tearDown(ses: SesGateway, region: string, tenantName: string, domain: string, ownerUid: string): Promise<Teardown> {
+  const result: Teardown = { identity: 'absent', tenant: 'absent' };
+  const tenant = await ses.getTenant(region, tenantName);
+  const tenantIsOurs = tenant?.tags[OWNER_UID_TAG] === ownerUid;
+  const identity = await ses.getEmailIdentity(region, domain);
+  if (identity) {
+    if (identity.tags[OWNER_UID_TAG] === ownerUid) {
+      if (tenantIsOurs && tenant?.arn) await ses.disassociate(region, tenantName, identityArn(tenant.arn, domain));
+      await ses.deleteEmailIdentity(region, domain);
+      result.identity = 'deleted';
+    } else {
+      result.identity = 'not-owned';
+    }
+  }
+  if (tenant) {
+    if (tenantIsOurs) {
+      await ses.deleteTenant(region, tenantName);
+      result.tenant = 'deleted';
+    } else {
+      result.tenant = 'not-owned';
+    }
+  }
+  return result;
+}

@@ -1,0 +1,72 @@
+import type { Condition } from '../../api/conditions.ts';
+import type { DnsRecord, SesSetupStatus } from '../../api/sessetup.ts';
+import { removeCondition, setCondition } from '../../runtime/conditions.ts';
+
+export interface Verdict {
+  tenant: { ok: boolean; reason: string; message: string };
+  identity: { ok: boolean; reason: string; message: string };
+  /** Set when the setup cannot progress without a change by a person (kstatus Stalled). */
+  stalled?: { reason: string; message: string };
+}
+
+/**
+ * The conditions, from the facts: TenantReady, IdentityReady, DnsVerified, Ready, and the kstatus
+ * pair Reconciling/Stalled (present only while true, as kstatus expects).
+ */
+export function composeConditions(
+  previous: readonly Condition[] | undefined,
+  verdict: Verdict,
+  records: DnsRecord[] | undefined,
+  generation: number | undefined,
+  now: string,
+): Condition[] {
+  const g = generation === undefined ? {} : { observedGeneration: generation };
+  let conditions = removeCondition(previous, 'DeletionBlocked');
+  const status = (ok: boolean) => (ok ? 'True' : 'False') as 'True' | 'False';
+  conditions = setCondition(conditions, { type: 'TenantReady', status: status(verdict.tenant.ok), reason: verdict.tenant.reason, message: verdict.tenant.message, ...g }, now);
+  conditions = setCondition(conditions, { type: 'IdentityReady', status: status(verdict.identity.ok), reason: verdict.identity.reason, message: verdict.identity.message, ...g }, now);
+  const dns = dnsSummary(records);
+  conditions = setCondition(conditions, { type: 'DnsVerified', status: dns.status, reason: dns.reason, message: dns.message, ...g }, now);
+
+  const ready = verdict.tenant.ok && verdict.identity.ok && dns.status === 'True';
+  const blocker = !verdict.tenant.ok ? verdict.tenant : !verdict.identity.ok ? verdict.identity : dns;
+  conditions = setCondition(
+    conditions,
+    ready
+      ? { type: 'Ready', status: 'True', reason: 'Ready', message: 'tenant and identity exist and every DNS record is verified', ...g }
+      : { type: 'Ready', status: 'False', reason: blocker.reason, message: blocker.message, ...g },
+    now,
+  );
+  if (verdict.stalled) {
+    conditions = removeCondition(conditions, 'Reconciling');
+    conditions = setCondition(conditions, { type: 'Stalled', status: 'True', ...verdict.stalled, ...g }, now);
+  } else {
+    conditions = removeCondition(conditions, 'Stalled');
+    conditions = ready
+      ? removeCondition(conditions, 'Reconciling')
+      : setCondition(conditions, { type: 'Reconciling', status: 'True', reason: blocker.reason, message: blocker.message, ...g }, now);
+  }
+  return conditions;
+}
+
+function dnsSummary(records: DnsRecord[] | undefined): { status: 'True' | 'False' | 'Unknown'; reason: string; message: string; ok: boolean } {
+  if (!records || records.length === 0) {
+    return { status: 'Unknown', reason: 'RecordsUnknown', message: 'DNS records are not known yet', ok: false };
+  }
+  const pending = records.filter((record) => !record.verified);
+  if (pending.length === 0) return { status: 'True', reason: 'RecordsVerified', message: `all ${records.length} records verified`, ok: true };
+  const detail = pending.map((record) => `${record.purpose} ${record.name}: ${record.message}`).join('; ');
+  return {
+    status: 'False',
+    reason: 'RecordsNotVerified',
+    message: `${pending.length} of ${records.length} records not verified: ${detail}`.slice(0, 4000),
+    ok: false,
+  };
+}
+
+/** The verified aggregate the seed calls dns_verified. */
+export function allVerified(records: DnsRecord[] | undefined): boolean {
+  return !!records && records.length > 0 && records.every((record) => record.verified);
+}
+
+export type { SesSetupStatus };

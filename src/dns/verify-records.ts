@@ -1,0 +1,100 @@
+import type { DnsRecord } from '../api/sessetup.ts';
+import type { DesiredRecord } from './desired-records.ts';
+import { normalizeName, type DnsLookup, type LookupResult } from './lookup.ts';
+
+/** One live lookup per desired record, all at once. */
+export function lookupRecords(desired: DesiredRecord[], dns: DnsLookup): Promise<LookupResult[]> {
+  return Promise.all(desired.map((record) => dns.lookup(record.type, record.name)));
+}
+
+/** True when every DKIM CNAME is live and right: only then can SES's own check succeed. */
+export function dkimLive(desired: DesiredRecord[], results: LookupResult[]): boolean {
+  return desired.every((record, index) => record.purpose !== 'DKIM' || judge(record, results[index]!).ok);
+}
+
+/**
+ * Says, per record, whether it is right and if not why, in words a person can act on.
+ * DKIM needs both: the CNAME live, and SES's own DKIM status.
+ */
+export function assessRecords(desired: DesiredRecord[], results: LookupResult[], sesDkimStatus: string | undefined): DnsRecord[] {
+  return desired.map((record, index) => {
+    const result = results[index]!;
+    const observed = result.ok ? result.answers.slice(0, 16) : [];
+    const live = judge(record, result);
+    let verified = live.ok;
+    let message = live.message;
+    if (record.purpose === 'DKIM' && live.ok && sesDkimStatus !== 'SUCCESS') {
+      verified = false;
+      message = sesDkimMessage(sesDkimStatus);
+    }
+    return { ...record, verified, observed, message };
+  });
+}
+
+function judge(record: DesiredRecord, result: LookupResult): { ok: boolean; message: string } {
+  if (!result.ok) return { ok: false, message: failureMessage(record, result.failure, result.detail) };
+  if (record.type === 'CNAME') {
+    const want = normalizeName(record.value);
+    if (result.answers.includes(want)) return { ok: true, message: '' };
+    return { ok: false, message: `wrong target: ${record.name} points to ${result.answers.join(', ')}, expected ${want}` };
+  }
+  if (record.type === 'MX') {
+    const host = normalizeName(record.value.split(/\s+/)[1] ?? '');
+    if (result.answers.some((answer) => answer.split(' ')[1] === host)) return { ok: true, message: '' };
+    return { ok: false, message: `wrong MX: found ${result.answers.join(', ')}, expected ${record.value}` };
+  }
+  return judgeDmarc(record, result.answers);
+}
+
+function judgeDmarc(record: DesiredRecord, answers: string[]): { ok: boolean; message: string } {
+  const dmarc = answers.filter((text) => /^v\s*=\s*DMARC1\s*(;|$)/i.test(text));
+  if (dmarc.length === 0) {
+    const found = answers.length ? `found only ${answers.map((a) => JSON.stringify(a)).join(', ')}` : 'no TXT record';
+    return { ok: false, message: `no DMARC record at ${record.name} (${found}); publish TXT "${record.value}"` };
+  }
+  if (dmarc.length > 1) return { ok: false, message: `${dmarc.length} DMARC records at ${record.name}: receivers ignore all of them; keep only "${record.value}"` };
+  const found = dmarcTags(dmarc[0]!);
+  const want = dmarcTags(record.value);
+  for (const [tag, value] of want) {
+    if (tag === 'v') continue;
+    if ((found.get(tag) ?? '').toLowerCase() !== value.toLowerCase()) {
+      return { ok: false, message: `DMARC ${tag}= is "${found.get(tag) ?? ''}", expected "${value}" (found "${dmarc[0]}")` };
+    }
+  }
+  return { ok: true, message: '' };
+}
+
+/** DMARC tag=value pairs; order and spacing do not matter to receivers, so they do not matter here. */
+function dmarcTags(text: string): Map<string, string> {
+  const tags = new Map<string, string>();
+  for (const part of text.split(';')) {
+    const [tag, ...rest] = part.split('=');
+    if (tag?.trim() && rest.length) tags.set(tag.trim().toLowerCase(), rest.join('=').trim());
+  }
+  return tags;
+}
+
+function failureMessage(record: DesiredRecord, failure: string, detail: string): string {
+  switch (failure) {
+    case 'NXDOMAIN':
+      return `NXDOMAIN: ${record.name} does not exist; publish ${record.type} ${record.name} -> ${record.value}`;
+    case 'NODATA':
+      return `no ${record.type} record at ${record.name}; publish ${record.type} ${record.value}`;
+    case 'SERVFAIL':
+      return `DNS lookup failed (SERVFAIL) for ${record.name}; will retry`;
+    case 'TIMEOUT':
+      return `DNS lookup timed out for ${record.name}; will retry`;
+    case 'REFUSED':
+      return `the DNS server refused to answer for ${record.name}; will retry`;
+    case 'UNREACHABLE':
+      return `no DNS server reachable for ${record.name}; will retry`;
+    default:
+      return `DNS lookup failed for ${record.name}: ${detail}; will retry`;
+  }
+}
+
+function sesDkimMessage(status: string | undefined): string {
+  if (status === 'FAILED') return 'published, but SES reports DKIM FAILED: it stopped checking; request a verify after fixing the records';
+  if (status === 'TEMPORARY_FAILURE') return 'published; SES reports a TEMPORARY_FAILURE reading it and will retry';
+  return `published; SES still ${status ?? 'has not reported'} DKIM verification (it re-checks on its own schedule)`;
+}

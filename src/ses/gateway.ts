@@ -1,0 +1,62 @@
+/**
+ * The SES operations the operator needs, in its own terms. The AWS implementation lives in
+ * aws-gateway.ts; unit tests use small in-memory doubles of this interface.
+ */
+export interface SesTenant {
+  name: string;
+  id?: string;
+  arn?: string;
+  sendingStatus?: string;
+  tags: Record<string, string>;
+}
+
+export interface SesIdentity {
+  name: string;
+  dkimStatus?: string;
+  dkimTokens: string[];
+  signingHostedZone?: string;
+  verificationStatus?: string;
+  verifiedForSending: boolean;
+  tags: Record<string, string>;
+}
+
+export interface SesGateway {
+  createTenant(region: string, name: string, tags: Record<string, string>): Promise<SesTenant>;
+  /** undefined when SES has no such tenant. */
+  getTenant(region: string, name: string): Promise<SesTenant | undefined>;
+  deleteTenant(region: string, name: string): Promise<void>;
+  createEmailIdentity(region: string, domain: string, tags: Record<string, string>): Promise<SesIdentity>;
+  /** undefined when SES has no such identity. */
+  getEmailIdentity(region: string, domain: string): Promise<SesIdentity | undefined>;
+  deleteEmailIdentity(region: string, domain: string): Promise<void>;
+  /** Idempotent: an existing association counts as success. */
+  associate(region: string, tenantName: string, resourceArn: string): Promise<void>;
+  /** Idempotent: a missing association counts as success. */
+  disassociate(region: string, tenantName: string, resourceArn: string): Promise<void>;
+  tagResource(region: string, resourceArn: string, tags: Record<string, string>): Promise<void>;
+}
+
+/** What went wrong, in the terms the reconciler decides on. */
+export type SesErrorKind = 'AlreadyExists' | 'NotFound' | 'Throttled' | 'BadRequest' | 'LimitExceeded' | 'AccessDenied' | 'Other';
+
+export class SesError extends Error {
+  readonly kind: SesErrorKind;
+  readonly operation: string;
+  /** Set for throttling, so the work queue waits instead of spinning. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(kind: SesErrorKind, operation: string, message: string, retryAfterMs?: number) {
+    super(`SES ${operation}: ${message}`);
+    this.name = 'SesError';
+    this.kind = kind;
+    this.operation = operation;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** The identity ARN is not returned by SES; it is the tenant ARN's account prefix + identity/<name>. */
+export function identityArn(tenantArn: string, domain: string): string {
+  const match = /^(arn:[^:]+:ses:[^:]+:\d+):/.exec(tenantArn);
+  if (!match) throw new Error(`unexpected tenant ARN "${tenantArn}"`);
+  return `${match[1]}:identity/${domain}`;
+}
