@@ -112,9 +112,9 @@ describe('SesSetupReconciler (in-memory doubles)', () => {
     const stored = cluster.objects.get('a')!;
     expect(stored.metadata.finalizers).toEqual([FINALIZER]);
     expect(stored.status?.dnsRecords?.map((r) => `${r.purpose} ${r.type} ${r.name} ${r.value}`)).toEqual([
-      'DKIM CNAME t117._domainkey.a.example.test t117.dkim.amazonses.com',
-      'DKIM CNAME t217._domainkey.a.example.test t217.dkim.amazonses.com',
-      'DKIM CNAME t317._domainkey.a.example.test t317.dkim.amazonses.com',
+      'DKIM CNAME t114._domainkey.a.example.test t114.dkim.amazonses.com',
+      'DKIM CNAME t214._domainkey.a.example.test t214.dkim.amazonses.com',
+      'DKIM CNAME t314._domainkey.a.example.test t314.dkim.amazonses.com',
       'MX MX a.example.test 10 inbound-smtp.eu-west-1.amazonaws.com',
       'DMARC TXT _dmarc.a.example.test v=DMARC1; p=none;',
     ]);
@@ -157,7 +157,7 @@ describe('SesSetupReconciler (in-memory doubles)', () => {
     expect(ses.calls.length).toBe(calls);
     const dkim = cluster.objects.get('a')!.status!.dnsRecords![0]!;
     expect(dkim.verified).toBe(false);
-    expect(dkim.message).toMatch(/^NXDOMAIN: t117\._domainkey\.a\.example\.test does not exist/);
+    expect(dkim.message).toMatch(/^NXDOMAIN: t114\._domainkey\.a\.example\.test does not exist/);
   });
 
   it('checks at once on a new verify annotation and echoes it', async () => {

@@ -263,7 +263,8 @@ export class SesSetupReconciler {
         if (result[what] === 'not-owned') this.#d.events.emit(setup, 'Warning', 'NotOwned', `SES ${label} was not created by this SesSetup and was left in place`);
       }
     }
-    this.#d.wrote?.(await this.#d.client.removeFinalizer(setup, FINALIZER));
+    const released = await this.#d.client.removeFinalizer(setup, FINALIZER);
+    this.#d.wrote?.(released);
     this.#d.schedule.forget(name);
   }
 

@@ -55,11 +55,17 @@ function dnsSummary(records: DnsRecord[] | undefined): { status: 'True' | 'False
   }
   const pending = records.filter((record) => !record.verified);
   if (pending.length === 0) return { status: 'True', reason: 'RecordsVerified', message: `all ${records.length} records verified`, ok: true };
-  const detail = pending.map((record) => `${record.purpose} ${record.name}: ${record.message}`).join('; ');
+  // One short clause per distinct problem; status.dnsRecords carries the full, per-record message.
+  const problems = new Map<string, number>();
+  for (const record of pending) {
+    const problem = `${record.purpose}: ${record.message.split(/[:;(]/)[0]!.trim()}`;
+    problems.set(problem, (problems.get(problem) ?? 0) + 1);
+  }
+  const detail = [...problems].map(([problem, count]) => (count > 1 ? `${problem} (x${count})` : problem)).join('; ');
   return {
     status: 'False',
     reason: 'RecordsNotVerified',
-    message: `${pending.length} of ${records.length} records not verified: ${detail}`.slice(0, 4000),
+    message: `${pending.length} of ${records.length} DNS records not verified (${detail}); see status.dnsRecords for what to publish`,
     ok: false,
   };
 }

@@ -1,0 +1,233 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import { EMAIL_USE_CASE, GROUP, SES_SETUP, VERIFY_ANNOTATION, VERSION } from '../api/group.ts';
+import type { EmailUseCase } from '../api/emailusecase.ts';
+import { objectKey, type KubeObject } from '../api/meta.ts';
+import type { SesSetup } from '../api/sessetup.ts';
+import type { DnsLookup } from '../dns/lookup.ts';
+import { Controller, type ControllerMetrics } from '../runtime/controller.ts';
+import { EventRecorder, type EventSink } from '../runtime/events.ts';
+import { Informer } from '../runtime/informer.ts';
+import type { Logger } from '../runtime/logger.ts';
+import { ReadYourWrites } from '../runtime/read-your-writes.ts';
+import { ResourceClient } from '../runtime/resource-client.ts';
+import { WorkQueue, type WorkQueueMetricsProvider } from '../runtime/work-queue.ts';
+import type { SesGateway } from '../ses/gateway.ts';
+import { EmailUseCaseReconciler } from './emailusecase/reconciler.ts';
+import { ReferrerIndex, readField, type ReferrerKind } from './referrers.ts';
+import { ClaimIndex } from './sessetup/claims.ts';
+import { RecheckSchedule, type RecheckSettings } from './sessetup/recheck-schedule.ts';
+import { SesSetupReconciler } from './sessetup/reconciler.ts';
+
+export interface ManagerOptions {
+  kc: KubeConfig;
+  ses: SesGateway;
+  dns: DnsLookup;
+  logger: Logger;
+  defaultRegion: string;
+  concurrency: number;
+  recheck: RecheckSettings;
+  referrerKinds?: ReferrerKind[];
+  events?: EventSink;
+  controllerMetrics?: ControllerMetrics;
+  queueMetrics?: WorkQueueMetricsProvider;
+  /** Counts every API write (for "no-op reconciles write nothing" checks and benchmarks). */
+  onApiWrite?: (resource: string, verb: string) => void;
+  onVerified?: (setup: SesSetup) => void;
+}
+
+const USE_CASE_PREFIX = `${EMAIL_USE_CASE.plural}/`;
+
+/**
+ * Wires the data flow one way: informers -> work queues -> reconcilers -> SES/DNS -> status.
+ * Events are filtered so the operator's own status writes do not wake it up again.
+ */
+export class Manager {
+  readonly setupInformer: Informer<SesSetup>;
+  readonly useCaseInformer: Informer<EmailUseCase>;
+  readonly referrerInformers: { kind: ReferrerKind; informer: Informer<KubeObject> }[];
+  readonly setupController: Controller;
+  readonly useCaseController: Controller;
+  readonly referrers = new ReferrerIndex();
+  readonly claims = new ClaimIndex();
+  readonly #setups: ReadYourWrites<SesSetup>;
+  readonly #useCases: ReadYourWrites<EmailUseCase>;
+  readonly #logger: Logger;
+
+  constructor(o: ManagerOptions) {
+    this.#logger = o.logger;
+    const path = (plural: string) => `/apis/${GROUP}/${VERSION}/${plural}`;
+    this.setupInformer = new Informer<SesSetup>({ kc: o.kc, path: path(SES_SETUP.plural), logger: o.logger });
+    this.useCaseInformer = new Informer<EmailUseCase>({ kc: o.kc, path: path(EMAIL_USE_CASE.plural), logger: o.logger });
+    this.referrerInformers = (o.referrerKinds ?? []).map((kind) => ({
+      kind,
+      informer: new Informer<KubeObject>({ kc: o.kc, path: kind.group ? `/apis/${kind.group}/${kind.version}/${kind.resource}` : `/api/${kind.version}/${kind.resource}`, logger: o.logger }),
+    }));
+    this.#setups = new ReadYourWrites(this.setupInformer);
+    this.#useCases = new ReadYourWrites(this.useCaseInformer);
+
+    const ref = (plural: string) => ({ group: GROUP, version: VERSION, plural });
+    const setupClient = new ResourceClient(o.kc, ref(SES_SETUP.plural), (verb) => o.onApiWrite?.(SES_SETUP.plural, verb));
+    const useCaseClient = new ResourceClient(o.kc, ref(EMAIL_USE_CASE.plural), (verb) => o.onApiWrite?.(EMAIL_USE_CASE.plural, verb));
+    const events = o.events ?? new EventRecorder(o.kc, { component: 'ses-operator', logger: o.logger });
+
+    const setupReconciler = new SesSetupReconciler({
+      setups: { get: (name) => this.#setups.get(name), size: () => this.setupInformer.list().length },
+      claims: this.claims,
+      referrers: this.referrers,
+      ses: o.ses,
+      dns: o.dns,
+      client: setupClient,
+      events,
+      logger: o.logger,
+      defaultRegion: o.defaultRegion,
+      schedule: new RecheckSchedule(o.recheck),
+      wrote: (object) => this.#setups.wrote(object),
+      onVerified: o.onVerified,
+    });
+    const useCaseReconciler = new EmailUseCaseReconciler({
+      useCases: { get: (key) => this.#useCases.get(key) },
+      setups: { get: (name) => this.#setups.get(name) },
+      client: useCaseClient,
+      wrote: (object) => this.#useCases.wrote(object),
+    });
+    this.setupController = new Controller({
+      name: 'sessetup',
+      concurrency: o.concurrency,
+      queue: new WorkQueue({ name: 'sessetup', metrics: o.queueMetrics }),
+      reconcile: (key) => setupReconciler.reconcile(key),
+      logger: o.logger,
+      metrics: o.controllerMetrics,
+    });
+    this.useCaseController = new Controller({
+      name: 'emailusecase',
+      concurrency: Math.max(1, Math.ceil(o.concurrency / 2)),
+      queue: new WorkQueue({ name: 'emailusecase', metrics: o.queueMetrics }),
+      reconcile: (key) => useCaseReconciler.reconcile(key),
+      logger: o.logger,
+      metrics: o.controllerMetrics,
+    });
+    this.#wireSetups();
+    this.#wireUseCases();
+    for (const { kind, informer } of this.referrerInformers) this.#wireReferrers(kind, informer);
+  }
+
+  /** Starts informers, waits for their caches, then starts the controllers. */
+  async start(signal?: AbortSignal): Promise<void> {
+    const informers = [this.setupInformer, this.useCaseInformer, ...this.referrerInformers.map((r) => r.informer)];
+    for (const informer of informers) informer.start();
+    await Promise.all(informers.map((informer) => informer.waitForSync(signal)));
+    this.#logger.info({ sessetups: this.setupInformer.list().length }, 'caches synced');
+    this.setupController.start();
+    this.useCaseController.start();
+  }
+
+  /** Stops taking work, lets in-flight reconciles finish within graceMs, then stops watching. */
+  async stop(graceMs = 10_000): Promise<void> {
+    await Promise.all([this.setupController.stop(graceMs), this.useCaseController.stop(graceMs)]);
+    await Promise.all([this.setupInformer, this.useCaseInformer, ...this.referrerInformers.map((r) => r.informer)].map((informer) => informer.stop()));
+  }
+
+  /** Informers synced (readiness) and none stuck failing (liveness). */
+  health(): { synced: boolean; healthy: boolean; informers: Record<string, ReturnType<Informer<KubeObject>['health']>> } {
+    const all: [string, Informer<KubeObject>][] = [
+      [SES_SETUP.plural, this.setupInformer as unknown as Informer<KubeObject>],
+      [EMAIL_USE_CASE.plural, this.useCaseInformer as unknown as Informer<KubeObject>],
+      ...this.referrerInformers.map((r): [string, Informer<KubeObject>] => [`${r.kind.group}/${r.kind.resource}`, r.informer]),
+    ];
+    const informers = Object.fromEntries(all.map(([name, informer]) => [name, informer.health()]));
+    const states = Object.values(informers);
+    return {
+      synced: states.every((state) => state.synced),
+      healthy: states.every((state) => state.consecutiveFailures < 10),
+      informers,
+    };
+  }
+
+  #wireSetups(): void {
+    const queue = this.setupController.queue;
+    const enqueueUseCases = (setupName: string) => {
+      for (const id of this.referrers.ids(setupName)) if (id.startsWith(USE_CASE_PREFIX)) this.useCaseController.queue.add(id.slice(USE_CASE_PREFIX.length));
+    };
+    this.setupInformer.addEventHandler({
+      onAdd: (setup) => {
+      this.#setups.observed(setup);
+      for (const other of this.claims.set(setup)) queue.add(other);
+      queue.add(setup.metadata.name);
+      enqueueUseCases(setup.metadata.name);
+      },
+      onUpdate: (setup, old) => {
+      this.#setups.observed(setup);
+      if (setup.spec.tenantName !== old.spec.tenantName || setup.spec.domainIdentity !== old.spec.domainIdentity) {
+        for (const other of this.claims.set(setup)) queue.add(other);
+      }
+      if (needsReconcile(setup, old)) queue.add(setup.metadata.name);
+      if (readyStatus(setup) !== readyStatus(old) || !!setup.metadata.deletionTimestamp !== !!old.metadata.deletionTimestamp) {
+        enqueueUseCases(setup.metadata.name);
+      }
+      },
+      onDelete: (setup) => {
+      this.#setups.deleted(setup.metadata.name);
+      for (const other of this.claims.remove(setup.metadata.name)) queue.add(other);
+      queue.add(setup.metadata.name);
+      enqueueUseCases(setup.metadata.name);
+      },
+    });
+  }
+
+  #wireUseCases(): void {
+    const setupQueue = this.setupController.queue;
+    const queue = this.useCaseController.queue;
+    const track = (useCase: EmailUseCase) => {
+      const key = objectKey(useCase);
+      const setup = typeof useCase.spec?.sesSetupRef?.name === 'string' ? useCase.spec.sesSetupRef.name : undefined;
+      for (const changed of this.referrers.set(`${USE_CASE_PREFIX}${key}`, `${EMAIL_USE_CASE.kind} ${key}`, setup)) setupQueue.add(changed);
+    };
+    this.useCaseInformer.addEventHandler({
+      onAdd: (useCase) => {
+      this.#useCases.observed(useCase);
+      track(useCase);
+      queue.add(objectKey(useCase));
+      },
+      onUpdate: (useCase, old) => {
+      this.#useCases.observed(useCase);
+      track(useCase);
+      if (useCase.metadata.generation !== old.metadata.generation) queue.add(objectKey(useCase));
+      },
+      onDelete: (useCase) => {
+      const key = objectKey(useCase);
+      this.#useCases.deleted(key);
+      for (const changed of this.referrers.remove(`${USE_CASE_PREFIX}${key}`)) setupQueue.add(changed);
+      },
+    });
+  }
+
+  #wireReferrers(kind: ReferrerKind, informer: Informer<KubeObject>): void {
+    const queue = this.setupController.queue;
+    const label = kind.resource;
+    const track = (object: KubeObject) => {
+      const key = objectKey(object);
+      const display = `${object.kind ?? kind.resource} ${key}`;
+      for (const changed of this.referrers.set(`${label}.${kind.group}/${key}`, display, readField(object, kind.fieldPath))) queue.add(changed);
+    };
+    informer.addEventHandler({
+      onAdd: track,
+      onUpdate: (object) => track(object),
+      onDelete: (object) => {
+        for (const changed of this.referrers.remove(`${label}.${kind.group}/${objectKey(object)}`)) queue.add(changed);
+      },
+    });
+  }
+}
+
+/** Status-only changes (our own writes) do not need a reconcile; spec, deletion and a verify request do. */
+function needsReconcile(setup: SesSetup, old: SesSetup): boolean {
+  return (
+    setup.metadata.generation !== old.metadata.generation ||
+    setup.metadata.deletionTimestamp !== old.metadata.deletionTimestamp ||
+    setup.metadata.annotations?.[VERIFY_ANNOTATION] !== old.metadata.annotations?.[VERIFY_ANNOTATION]
+  );
+}
+
+function readyStatus(setup: SesSetup): string | undefined {
+  return setup.status?.conditions?.find((condition) => condition.type === 'Ready')?.status;
+}

@@ -1,0 +1,494 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { silentLogger, type Logger } from './logger.ts';
+
+/** The fields of any Kubernetes object the informer relies on. */
+export interface KubeObjectLike {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string; managedFields?: unknown };
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+export interface WatchEvent {
+  type: WatchEventType;
+  object: unknown;
+}
+
+export interface ListPage {
+  items: unknown[];
+  resourceVersion: string;
+  continueToken?: string;
+}
+
+/** Where an informer lists and watches; `kubeListWatch` is the real one, tests may pass a fake. */
+export interface ListWatchSource {
+  /** One LIST page; `limit` 0 asks for everything at once. */
+  list(options: { limit: number; continueToken?: string }, signal: AbortSignal): Promise<ListPage>;
+  /** Resolves once the server accepted the watch; the iterable ends when the server ends it and throws on failure. */
+  watch(options: { resourceVersion: string; timeoutSeconds: number }, signal: AbortSignal): Promise<AsyncIterable<WatchEvent>>;
+}
+
+/** A failed API call, or a watch ERROR event, with the HTTP status (`code`) of its Status. */
+export class ApiError extends Error {
+  readonly code: number;
+  readonly reason: string | undefined;
+
+  constructor(code: number, reason: string | undefined, message: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code;
+    this.reason = reason;
+  }
+}
+
+/** 410 Gone / Expired: the resourceVersion (or continue token) is older than the server keeps. */
+export function isResourceExpired(error: unknown): boolean {
+  if (!(error instanceof ApiError)) return false;
+  return error.code === 410 || error.reason === 'Expired' || error.reason === 'Gone' || /too old resource version/i.test(error.message);
+}
+
+export interface KubeListWatchOptions {
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** Deadline of one LIST request (default 60 s). */
+  listTimeoutMs?: number;
+}
+
+/**
+ * LIST and WATCH over node:https with the KubeConfig's TLS and credentials (applyToHTTPSOptions).
+ * Not client-node's Watch: in 2.0.1 it aborts any watch quiet for 30 s and cannot be told otherwise.
+ */
+export function kubeListWatch(kc: KubeConfig, path: string, options: KubeListWatchOptions = {}): ListWatchSource {
+  const selectors = { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector };
+  return {
+    async list({ limit, continueToken }, signal) {
+      const url = resourceUrl(kc, path, { ...selectors, limit: limit > 0 ? String(limit) : undefined, continue: continueToken });
+      const response = await openGet(kc, url, AbortSignal.any([signal, AbortSignal.timeout(options.listTimeoutMs ?? 60_000)]));
+      const body = JSON.parse(await readBody(response)) as { kind?: string; apiVersion?: string; metadata?: { resourceVersion?: string; continue?: string }; items?: KubeObjectLike[] };
+      // List items carry no apiVersion/kind; watch events do: fill them in so handlers see one shape.
+      const kind = body.kind?.replace(/List$/, '');
+      const items = (body.items ?? []).map((item) => ({ apiVersion: body.apiVersion, kind, ...item }));
+      return { items, resourceVersion: body.metadata?.resourceVersion ?? '', continueToken: body.metadata?.continue || undefined };
+    },
+    async watch({ resourceVersion, timeoutSeconds }, signal) {
+      const url = resourceUrl(kc, path, { ...selectors, watch: '1', resourceVersion, timeoutSeconds: String(timeoutSeconds), allowWatchBookmarks: 'true' });
+      // The server ends the watch after timeoutSeconds; the client deadline only catches a silently dead connection.
+      const deadline = AbortSignal.timeout((timeoutSeconds + 60) * 1000);
+      const response = await openGet(kc, url, AbortSignal.any([signal, deadline]));
+      return watchEvents(response);
+    },
+  };
+}
+
+function resourceUrl(kc: KubeConfig, path: string, query: Record<string, string | undefined>): URL {
+  const server = kc.getCurrentCluster()?.server;
+  if (!server) throw new Error('the kubeconfig has no current cluster');
+  const url = new URL(server.replace(/\/+$/, '') + path);
+  for (const [name, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(name, value);
+  return url;
+}
+
+/** Sends a GET and resolves with a 200 response; any other status becomes an ApiError. */
+async function openGet(kc: KubeConfig, url: URL, signal: AbortSignal): Promise<http.IncomingMessage> {
+  const options: https.RequestOptions = { headers: { accept: 'application/json' } };
+  await kc.applyToHTTPSOptions(options);
+  const send = url.protocol === 'http:' ? http.request : https.request;
+  const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
+    const request = send(url, { ...options, method: 'GET', signal }, resolve);
+    request.on('error', reject);
+    request.end();
+  });
+  if (response.statusCode === 200) return response;
+  throw statusError(response.statusCode ?? 0, await readBody(response).catch(() => ''));
+}
+
+async function readBody(response: http.IncomingMessage): Promise<string> {
+  response.setEncoding('utf8');
+  let text = '';
+  for await (const chunk of response) text += chunk;
+  return text;
+}
+
+function statusError(httpStatus: number, body: string): ApiError {
+  let status: { code?: number; reason?: string; message?: string } = {};
+  try {
+    status = JSON.parse(body);
+  } catch {
+    // Not a Status object (a proxy's error page, ...): keep the HTTP status and the text.
+  }
+  return new ApiError(status.code ?? httpStatus, status.reason, status.message ?? `HTTP ${httpStatus}: ${body.slice(0, 200)}`);
+}
+
+/** One JSON event per line; the stream's errors (reset, premature close) surface from the iteration. */
+async function* watchEvents(response: http.IncomingMessage): AsyncGenerator<WatchEvent> {
+  response.setEncoding('utf8');
+  let buffered = '';
+  try {
+    for await (const chunk of response) {
+      buffered += chunk as string;
+      for (let newline = buffered.indexOf('\n'); newline >= 0; newline = buffered.indexOf('\n')) {
+        const line = buffered.slice(0, newline).trim();
+        buffered = buffered.slice(newline + 1);
+        if (line) yield JSON.parse(line) as WatchEvent;
+      }
+    }
+  } finally {
+    response.destroy();
+  }
+}
+
+export type InformerEventHandler<T> = {
+  onAdd?(object: T): void | Promise<void>;
+  onUpdate?(newObject: T, oldObject: T): void | Promise<void>;
+  /** For a delete noticed only by a relist, the last object the informer knew. */
+  onDelete?(object: T): void | Promise<void>;
+};
+
+export interface InformerHealth {
+  /** The first LIST completed (stays true afterwards). */
+  synced: boolean;
+  /** A WATCH stream is open right now. */
+  watching: boolean;
+  /** Failed LIST/WATCH attempts since the last one that reached the server; 410 relists do not count. */
+  consecutiveFailures: number;
+  lastError?: string;
+  /** Epoch ms of the last completed LIST. */
+  lastSyncAt?: number;
+}
+
+export type InformerSource =
+  | { kc: KubeConfig; path: string; labelSelector?: string; fieldSelector?: string }
+  | { source: ListWatchSource };
+
+export type InformerOptions<T> = InformerSource & {
+  /** For logs; defaults to the path. */
+  name?: string;
+  /** LIST page size (default 500). */
+  pageSize?: number;
+  /** Applied to every object before it is stored; the default drops metadata.managedFields. */
+  transform?: (object: T) => T;
+  logger?: Logger;
+  /** Retry delays after failures: exponential with jitter from initialMs up to maxMs (200 ms .. 30 s). */
+  backoff?: { initialMs?: number; maxMs?: number };
+  /** WATCH timeoutSeconds is drawn from [min, max] (client-go: 5..10 min) so watches do not all end together. */
+  watchTimeoutSeconds?: { min: number; max: number };
+  /** A connection that stayed up this long resets the backoff (default 10 s), so a flapping server is not hammered. */
+  backoffResetMs?: number;
+};
+
+/** Saves memory: managedFields is often the larger half of an object and controllers never read it. */
+export function dropManagedFields<T>(object: T): T {
+  const metadata = (object as KubeObjectLike).metadata;
+  if (metadata && 'managedFields' in metadata) delete metadata.managedFields;
+  return object;
+}
+
+/** The store key: "name" for cluster-scoped objects, "namespace/name" otherwise. */
+export function storeKey(object: KubeObjectLike): string {
+  const { name = '', namespace } = object.metadata ?? {};
+  return namespace ? `${namespace}/${name}` : name;
+}
+
+/**
+ * Keeps a local copy of one resource in sync with the API server: paginated LIST, then WATCH from
+ * the list's resourceVersion. Unlike client-node's informer it never stops on its own: 410 Gone
+ * relists and emits the differences, every other failure retries with backoff until stop().
+ */
+export class Informer<T extends KubeObjectLike = KubeObjectLike> {
+  readonly name: string;
+  readonly #source: ListWatchSource;
+  readonly #pageSize: number;
+  readonly #transform: (object: T) => T;
+  readonly #logger: Logger;
+  readonly #backoff: { initialMs: number; maxMs: number };
+  readonly #watchTimeout: { min: number; max: number };
+  readonly #backoffResetMs: number;
+  readonly #handlers = new Set<InformerEventHandler<T>>();
+  #store = new Map<string, T>();
+  #resourceVersion = '';
+  #synced = false;
+  #watching = false;
+  #consecutiveFailures = 0;
+  #backoffAttempt = 0;
+  #lastError: string | undefined;
+  #lastSyncAt: number | undefined;
+  #syncWaiters: (() => void)[] = [];
+  #abort = new AbortController();
+  #running: Promise<void> | undefined;
+
+  constructor(options: InformerOptions<T>) {
+    if ('source' in options) {
+      this.#source = options.source;
+      this.name = options.name ?? 'informer';
+    } else {
+      const { kc, path, labelSelector, fieldSelector } = options;
+      this.#source = kubeListWatch(kc, path, { labelSelector, fieldSelector });
+      this.name = options.name ?? path;
+    }
+    this.#pageSize = options.pageSize ?? 500;
+    this.#transform = options.transform ?? dropManagedFields;
+    this.#logger = (options.logger ?? silentLogger).child({ informer: this.name });
+    this.#backoff = { initialMs: options.backoff?.initialMs ?? 200, maxMs: options.backoff?.maxMs ?? 30_000 };
+    this.#watchTimeout = options.watchTimeoutSeconds ?? { min: 300, max: 600 };
+    this.#backoffResetMs = options.backoffResetMs ?? 10_000;
+  }
+
+  /** Registers handlers; once synced, the new handler first gets onAdd for every stored object. Returns an unsubscribe. */
+  addEventHandler(handler: InformerEventHandler<T>): () => void {
+    this.#handlers.add(handler);
+    if (this.#synced) for (const object of this.#store.values()) this.#call(handler, 'onAdd', object);
+    return () => this.#handlers.delete(handler);
+  }
+
+  onAdd(handler: (object: T) => void | Promise<void>): () => void {
+    return this.addEventHandler({ onAdd: handler });
+  }
+
+  /** Gets the object as it was before the change too (client-node's informer does not pass it). */
+  onUpdate(handler: (newObject: T, oldObject: T) => void | Promise<void>): () => void {
+    return this.addEventHandler({ onUpdate: handler });
+  }
+
+  onDelete(handler: (object: T) => void | Promise<void>): () => void {
+    return this.addEventHandler({ onDelete: handler });
+  }
+
+  get(key: string): T | undefined {
+    return this.#store.get(key);
+  }
+
+  list(): T[] {
+    return [...this.#store.values()];
+  }
+
+  hasSynced(): boolean {
+    return this.#synced;
+  }
+
+  waitForSync(signal?: AbortSignal): Promise<void> {
+    if (this.#synced) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(signal?.reason ?? new Error('aborted'));
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#syncWaiters.push(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      });
+    });
+  }
+
+  health(): InformerHealth {
+    return {
+      synced: this.#synced,
+      watching: this.#watching,
+      consecutiveFailures: this.#consecutiveFailures,
+      ...(this.#lastError !== undefined && { lastError: this.#lastError }),
+      ...(this.#lastSyncAt !== undefined && { lastSyncAt: this.#lastSyncAt }),
+    };
+  }
+
+  start(): void {
+    if (this.#running || this.#abort.signal.aborted) return;
+    this.#running = this.#run();
+  }
+
+  /** Ends the open request and the retry loop; resolves once the loop has exited. */
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    await this.#running;
+    this.#watching = false;
+  }
+
+  async #run(): Promise<void> {
+    const signal = this.#abort.signal;
+    let needList = true;
+    let expiredInARow = 0;
+    while (!signal.aborted) {
+      let connectedAt: number | undefined;
+      try {
+        if (needList) {
+          await this.#listAndReplace(signal);
+          needList = false;
+        }
+        const startedAt = performance.now();
+        const events = await this.#source.watch({ resourceVersion: this.#resourceVersion, timeoutSeconds: this.#randomWatchTimeout() }, signal);
+        connectedAt = performance.now();
+        this.#reachedServer();
+        this.#watching = true;
+        let received = 0;
+        for await (const event of events) {
+          this.#apply(event);
+          received++;
+          expiredInARow = 0;
+        }
+        this.#watching = false;
+        this.#logger.debug({ resourceVersion: this.#resourceVersion, received }, 'watch ended; watching again');
+        // A server that ends every watch at once must not turn this loop into a busy loop.
+        if (received === 0 && performance.now() - startedAt < 1_000) await this.#sleep(this.#backoff.initialMs, signal);
+      } catch (error) {
+        this.#watching = false;
+        if (signal.aborted) break;
+        if (connectedAt !== undefined && performance.now() - connectedAt >= this.#backoffResetMs) this.#backoffAttempt = 0;
+        if (isResourceExpired(error)) {
+          needList = true;
+          expiredInARow++;
+          this.#logger.info({ resourceVersion: this.#resourceVersion, reason: 'expired', message: (error as Error).message }, 'resource version expired (410); relisting');
+          // Relist at once, unless expiry keeps repeating without progress.
+          if (expiredInARow > 1) await this.#sleep(this.#delayFor(expiredInARow - 1), signal);
+          continue;
+        }
+        this.#consecutiveFailures++;
+        this.#backoffAttempt++;
+        this.#lastError = errorMessage(error);
+        const delayMs = this.#delayFor(this.#backoffAttempt);
+        this.#logger.warn(
+          { err: error, consecutiveFailures: this.#consecutiveFailures, delayMs: Math.round(delayMs), relist: needList },
+          needList ? 'list failed; retrying' : 'watch failed; watching again from the last resourceVersion',
+        );
+        await this.#sleep(delayMs, signal);
+      }
+    }
+  }
+
+  async #listAndReplace(signal: AbortSignal): Promise<void> {
+    const fresh = new Map<string, T>();
+    let resourceVersion = '';
+    let continueToken: string | undefined;
+    let limit = this.#pageSize;
+    for (;;) {
+      let page: ListPage;
+      try {
+        page = await this.#source.list({ limit, continueToken }, signal);
+      } catch (error) {
+        // The continue token outlived the server's history: start over in one unpaginated request, as client-go does.
+        if (continueToken === undefined || !isResourceExpired(error)) throw error;
+        this.#logger.info({ err: error }, 'continue token expired; listing again without pagination');
+        fresh.clear();
+        continueToken = undefined;
+        limit = 0;
+        continue;
+      }
+      for (const raw of page.items) {
+        const object = this.#transform(raw as T);
+        fresh.set(storeKey(object), object);
+      }
+      resourceVersion = page.resourceVersion;
+      continueToken = page.continueToken;
+      if (continueToken === undefined) break;
+    }
+    this.#reachedServer();
+    this.#replace(fresh);
+    this.#resourceVersion = resourceVersion;
+    this.#lastSyncAt = Date.now();
+    this.#logger.debug({ objects: fresh.size, resourceVersion }, 'listed');
+    if (!this.#synced) {
+      this.#synced = true;
+      for (const resolve of this.#syncWaiters.splice(0)) resolve();
+    }
+  }
+
+  /** Swaps in a full listing and emits what changed since the previous one. */
+  #replace(fresh: Map<string, T>): void {
+    const previous = this.#store;
+    this.#store = fresh;
+    for (const [key, object] of fresh) {
+      const old = previous.get(key);
+      if (old === undefined) this.#emit('onAdd', object);
+      else if (resourceVersionOf(old) !== resourceVersionOf(object)) this.#emit('onUpdate', object, old);
+    }
+    for (const [key, old] of previous) if (!fresh.has(key)) this.#emit('onDelete', old);
+  }
+
+  #apply(event: WatchEvent): void {
+    const raw = event.object as KubeObjectLike & { code?: number; reason?: string; message?: string };
+    switch (event.type) {
+      case 'ERROR':
+        throw new ApiError(raw?.code ?? 0, raw?.reason, raw?.message ?? 'watch ERROR event');
+      case 'BOOKMARK':
+        break;
+      case 'ADDED':
+      case 'MODIFIED': {
+        const object = this.#transform(raw as T);
+        const key = storeKey(object);
+        const old = this.#store.get(key);
+        this.#store.set(key, object);
+        if (old === undefined) this.#emit('onAdd', object);
+        else if (resourceVersionOf(old) !== resourceVersionOf(object)) this.#emit('onUpdate', object, old);
+        break;
+      }
+      case 'DELETED': {
+        const object = this.#transform(raw as T);
+        this.#store.delete(storeKey(object));
+        this.#emit('onDelete', object);
+        break;
+      }
+      default:
+        this.#logger.warn({ type: event.type }, 'unknown watch event type; ignored');
+        return;
+    }
+    const resourceVersion = raw?.metadata?.resourceVersion;
+    if (resourceVersion) this.#resourceVersion = resourceVersion;
+  }
+
+  #emit(kind: 'onAdd' | 'onDelete', object: T): void;
+  #emit(kind: 'onUpdate', object: T, old: T): void;
+  #emit(kind: keyof InformerEventHandler<T>, object: T, old?: T): void {
+    for (const handler of this.#handlers) this.#call(handler, kind, object, old);
+  }
+
+  /** A handler that throws must not take the informer down with it. */
+  #call(handler: InformerEventHandler<T>, kind: keyof InformerEventHandler<T>, object: T, old?: T): void {
+    try {
+      const result = kind === 'onUpdate' ? handler.onUpdate?.(object, old as T) : handler[kind]?.(object);
+      if (result instanceof Promise) result.catch((error: unknown) => this.#handlerFailed(kind, object, error));
+    } catch (error) {
+      this.#handlerFailed(kind, object, error);
+    }
+  }
+
+  #handlerFailed(kind: string, object: T, error: unknown): void {
+    this.#logger.error({ err: error, handler: kind, key: storeKey(object) }, 'informer event handler failed');
+  }
+
+  #reachedServer(): void {
+    this.#consecutiveFailures = 0;
+  }
+
+  #delayFor(attempt: number): number {
+    const { initialMs, maxMs } = this.#backoff;
+    const base = Math.min(maxMs, initialMs * 2 ** Math.min(attempt - 1, 30));
+    return Math.min(maxMs, base * (0.75 + Math.random() * 0.5));
+  }
+
+  #randomWatchTimeout(): number {
+    const { min, max } = this.#watchTimeout;
+    return Math.floor(min + Math.random() * (max - min + 1));
+  }
+
+  #sleep(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal.aborted) return resolve();
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      }
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+}
+
+function resourceVersionOf(object: KubeObjectLike): string | undefined {
+  return object.metadata?.resourceVersion;
+}
+
+function errorMessage(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && !error.message.includes(code) ? `${code}: ${error.message}` : error.message;
+}

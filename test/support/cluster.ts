@@ -1,0 +1,116 @@
+import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { join } from 'node:path';
+import { inject } from 'vitest';
+import { GROUP, VERSION } from '../../src/api/group.ts';
+import type { EmailUseCase } from '../../src/api/emailusecase.ts';
+import type { SesSetup } from '../../src/api/sessetup.ts';
+import type { CallsReport } from '../../src/simulator/call-log.ts';
+import type { Faults } from '../../src/simulator/faults.ts';
+import type { StateSnapshot } from '../../src/simulator/state.ts';
+import { PROJECT_ROOT } from '../../src/stack/go-binaries.ts';
+import { kubectl } from '../../src/stack/kubectl.ts';
+
+/** Clients and helpers for end-to-end tests against the shared local stack. */
+export function cluster() {
+  const stack = inject('stack');
+  const kc = new KubeConfig();
+  kc.loadFromFile(stack.kubeconfig);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const core = kc.makeApiClient(CoreV1Api);
+  const setupRef = { group: GROUP, version: VERSION, plural: 'sessetups' };
+  const useCaseRef = { group: GROUP, version: VERSION, plural: 'emailusecases' };
+  const sim = async <T>(path: string, init?: { method: string; body?: unknown }): Promise<T> => {
+    const response = await fetch(`${stack.sesEndpoint}/_simulator/${path}`, {
+      method: init?.method ?? 'GET',
+      headers: { 'content-type': 'application/json' },
+      body: init?.body === undefined ? undefined : JSON.stringify(init.body),
+    });
+    if (!response.ok) throw new Error(`simulator ${path}: ${response.status} ${await response.text()}`);
+    return (await response.json()) as T;
+  };
+  return {
+    stack,
+    kc,
+    custom,
+    core,
+    kubectl: (args: string[], input?: string) => kubectl(stack.kubeconfig, args, { input }),
+    async installCrds(): Promise<void> {
+      await kubectl(stack.kubeconfig, ['apply', '--server-side', '--force-conflicts', '-f', join(PROJECT_ROOT, 'crds')]);
+      await kubectl(stack.kubeconfig, ['wait', '--for=condition=Established', '--timeout=60s', 'crd/sessetups.ses.channels.dev', 'crd/emailusecases.ses.channels.dev']);
+    },
+    async createSetup(name: string, spec: Record<string, unknown>, metadata: Record<string, unknown> = {}): Promise<SesSetup> {
+      return (await custom.createClusterCustomObject({
+        ...setupRef,
+        body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'SesSetup', metadata: { name, ...metadata }, spec },
+      })) as SesSetup;
+    },
+    async getSetup(name: string): Promise<SesSetup | undefined> {
+      try {
+        return (await custom.getClusterCustomObject({ ...setupRef, name })) as SesSetup;
+      } catch (error) {
+        if ((error as { code?: number }).code === 404) return undefined;
+        throw error;
+      }
+    },
+    async deleteSetup(name: string): Promise<void> {
+      await custom.deleteClusterCustomObject({ ...setupRef, name }).catch((error: { code?: number }) => {
+        if (error.code !== 404) throw error;
+      });
+    },
+    async createUseCase(namespace: string, name: string, spec: Record<string, unknown>): Promise<EmailUseCase> {
+      return (await custom.createNamespacedCustomObject({
+        ...useCaseRef,
+        namespace,
+        body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'EmailUseCase', metadata: { name, namespace }, spec },
+      })) as EmailUseCase;
+    },
+    async getUseCase(namespace: string, name: string): Promise<EmailUseCase | undefined> {
+      try {
+        return (await custom.getNamespacedCustomObject({ ...useCaseRef, namespace, name })) as EmailUseCase;
+      } catch (error) {
+        if ((error as { code?: number }).code === 404) return undefined;
+        throw error;
+      }
+    },
+    async deleteUseCase(namespace: string, name: string): Promise<void> {
+      await custom.deleteNamespacedCustomObject({ ...useCaseRef, namespace, name }).catch((error: { code?: number }) => {
+        if (error.code !== 404) throw error;
+      });
+    },
+    async ensureNamespace(name: string): Promise<void> {
+      await core.createNamespace({ body: { metadata: { name } } }).catch((error: { code?: number }) => {
+        if (error.code !== 409) throw error;
+      });
+    },
+    simState: () => sim<StateSnapshot>('state'),
+    simCalls: () => sim<CallsReport>('calls'),
+    simFaults: (faults: Partial<Faults>) => sim<Faults>('faults', { method: 'PUT', body: faults }),
+    simDkimCheck: () => sim<unknown>('dkim-check', { method: 'POST' }),
+  };
+}
+
+/** Polls until `check` returns a value (not undefined/false), or fails with the last value seen. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 20_000, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+      last = value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+export function condition(object: { status?: { conditions?: { type: string; status: string; reason: string; message: string }[] } } | undefined, type: string) {
+  return object?.status?.conditions?.find((c) => c.type === type);
+}
+
+/** A unique lower-case suffix for names in one test run. */
+export function uniqueSuffix(): string {
+  return `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+}
