@@ -42,7 +42,7 @@ const settingsSchema = z.object({
   region: z.string({ error: '--region (or AWS_REGION) is required: the region of SesSetups that do not name one' }).regex(new RegExp(REGION_PATTERN), '--region must look like eu-west-1'),
   sesEndpoint: z.url({ error: '--ses-endpoint must be a URL such as http://127.0.0.1:4566' }).optional(),
   sesRateLimit: positive('--ses-rate-limit'),
-  sesMaxAttempts: z.coerce.number().int('--ses-max-attempts must be a whole number').min(1, '--ses-max-attempts must be at least 1').max(10, '--ses-max-attempts must be at most 10'),
+  sesMaxAttempts: z.coerce.number({ error: '--ses-max-attempts must be a whole number' }).int('--ses-max-attempts must be a whole number').min(1, '--ses-max-attempts must be at least 1').max(10, '--ses-max-attempts must be at most 10'),
   dnsServers: z.string().transform((text, ctx) => {
     const servers = text.split(',').map((s) => s.trim()).filter(Boolean);
     for (const server of servers) {
@@ -54,7 +54,7 @@ const settingsSchema = z.object({
     return servers;
   }),
   dnsTimeoutMs: duration('--dns-timeout'),
-  concurrency: z.coerce.number().int('--concurrency must be a whole number').min(1, '--concurrency must be at least 1').max(256, '--concurrency must be at most 256'),
+  concurrency: z.coerce.number({ error: '--concurrency must be a whole number' }).int('--concurrency must be a whole number').min(1, '--concurrency must be at least 1').max(256, '--concurrency must be at most 256'),
   referrers: z.array(z.string()).transform((texts, ctx) => {
     const kinds: ReferrerKind[] = [];
     for (const text of texts) {
@@ -69,7 +69,7 @@ const settingsSchema = z.object({
   recheckFastMs: duration('--recheck-fast'),
   recheckFastMaxMs: duration('--recheck-fast-max'),
   recheckSlowMs: duration('--recheck-slow'),
-  recheckBudgetShare: z.coerce.number().gt(0, '--recheck-budget-share must be > 0').max(1, '--recheck-budget-share must be at most 1'),
+  recheckBudgetShare: z.coerce.number({ error: '--recheck-budget-share must be a number' }).gt(0, '--recheck-budget-share must be > 0').max(1, '--recheck-budget-share must be at most 1'),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], { error: '--log-level must be one of trace, debug, info, warn, error' }),
 });
 
