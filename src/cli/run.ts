@@ -1,57 +1,45 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Manager } from '../controllers/manager.ts';
+import { CountingDnsLookup } from '../dns/counting-lookup.ts';
 import { LiveDnsLookup } from '../dns/lookup.ts';
+import { closeServer, serveEndpoints } from '../runtime/http-endpoints.ts';
+import { LeaderElector } from '../runtime/leader-election.ts';
+import { OperatorMetrics } from '../runtime/metrics.ts';
 import { AwsSesGateway } from '../ses/aws-gateway.ts';
 import { RateLimiter } from '../ses/rate-limiter.ts';
 import { createLogger } from './logging.ts';
 import { loadKubeConfig } from './kubeconfig.ts';
-import { resolveSettings, SETTINGS, SettingsError, type SettingName } from './settings.ts';
+import { resolveSettings, SETTINGS, SettingsError, type SettingName, type Settings } from './settings.ts';
+
+const BOOLEAN_FLAGS = new Set<string>(['leader-elect']);
 
 export function runUsage(): string {
   const lines = Object.entries(SETTINGS).map(([name, s]) => {
     const fallback = 'default' in s && s.default !== '' ? ` (default ${s.default})` : '';
-    return `  --${name.padEnd(22)} ${s.help}${fallback}\n  ${' '.repeat(24)} env: ${s.env}`;
+    return `  --${name.padEnd(26)} ${s.help}${fallback}\n  ${' '.repeat(28)} env: ${s.env}`;
   });
   return `Usage: ses-operator run [flags]\n\nRuns the operator. Flags (each also read from its environment variable; flags win):\n${lines.join('\n')}\n`;
 }
 
-/** `ses-operator run`: validated settings, then the manager until SIGTERM/SIGINT. */
+/** `ses-operator run`: validated settings, probes and metrics, leader election, then reconcile until SIGTERM. */
 export async function runCommand(argv: string[]): Promise<number> {
-  const options = Object.fromEntries(
-    Object.keys(SETTINGS).map((name) => [name, name === 'referrer' ? { type: 'string' as const, multiple: true as const } : { type: 'string' as const }]),
-  );
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean' } }, strict: true });
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n\n${runUsage()}`);
-    return 2;
-  }
-  if (parsed.values.help) {
-    process.stdout.write(runUsage());
-    return 0;
-  }
-  let settings;
-  try {
-    settings = resolveSettings(parsed.values as Partial<Record<SettingName, string | string[]>>, process.env);
-  } catch (error) {
-    if (error instanceof SettingsError) {
-      process.stderr.write(`ses-operator: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const settings = parseRunSettings(argv);
+  if (typeof settings === 'number') return settings;
   const logger = createLogger(settings.logLevel);
   const kc = loadKubeConfig(settings.kubeconfig);
+  const metrics = new OperatorMetrics();
   const ses = new AwsSesGateway({
     rateLimiter: new RateLimiter({ ratePerSecond: settings.sesRateLimit }),
     endpoint: settings.sesEndpoint,
     maxAttempts: settings.sesMaxAttempts,
+    onCall: (operation, outcome) => metrics.sesCalls.inc({ operation, outcome }),
   });
   const manager = new Manager({
     kc,
     ses,
-    dns: new LiveDnsLookup({ servers: settings.dnsServers, timeoutMs: settings.dnsTimeoutMs }),
+    dns: new CountingDnsLookup(new LiveDnsLookup({ servers: settings.dnsServers, timeoutMs: settings.dnsTimeoutMs }), (type, outcome) => metrics.dnsChecks.inc({ type, outcome })),
     logger,
     defaultRegion: settings.region,
     concurrency: settings.concurrency,
@@ -63,26 +51,123 @@ export async function runCommand(argv: string[]): Promise<number> {
       budgetShare: settings.recheckBudgetShare,
     },
     referrerKinds: settings.referrers,
+    controllerMetrics: metrics.controller,
+    queueMetrics: metrics.workqueue,
+    onApiWrite: (resource, verb) => metrics.apiWrites.inc({ resource, verb }),
+    onVerified: (setup) => {
+      const created = Date.parse(setup.metadata.creationTimestamp ?? '');
+      if (Number.isFinite(created)) metrics.timeToVerified.observe((Date.now() - created) / 1000);
+    },
+    observeSetup: (name, setup) => (setup ? metrics.observeSetup(name, setup.status) : metrics.forgetSetup(name)),
+  });
+
+  const metricsServer = await serveEndpoints(settings.metricsBindAddress, {
+    '/metrics': async () => ({ status: 200, body: await metrics.registry.metrics(), contentType: metrics.registry.contentType }),
+  });
+  const probesServer = await serveEndpoints(settings.healthProbeBindAddress, {
+    // Alive unless an informer keeps failing (then a restart may help).
+    '/healthz': async () => (manager.health().healthy ? { status: 200, body: 'ok\n' } : { status: 500, body: `${JSON.stringify(manager.health().informers)}\n` }),
+    '/readyz': async () => (manager.health().synced ? { status: 200, body: 'ok\n' } : { status: 503, body: 'caches not synced\n' }),
   });
   logger.info(
-    { region: settings.region, sesEndpoint: settings.sesEndpoint ?? 'aws', sesRateLimit: settings.sesRateLimit, dnsServers: settings.dnsServers, concurrency: settings.concurrency },
+    {
+      region: settings.region,
+      sesEndpoint: settings.sesEndpoint ?? 'aws',
+      sesRateLimit: settings.sesRateLimit,
+      dnsServers: settings.dnsServers,
+      concurrency: settings.concurrency,
+      leaderElect: settings.leaderElect,
+      metrics: metricsServer.url,
+      probes: probesServer.url,
+    },
     'starting',
   );
-  const stopped = new Promise<void>((resolve) => {
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve());
+
+  let lostLease = false;
+  const stopped = new Promise<'signal' | 'lost'>((resolve) => {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve('signal'));
   });
   const abort = new AbortController();
   void stopped.then(() => abort.abort());
   try {
-    await manager.start(abort.signal);
+    await manager.startInformers(abort.signal);
   } catch (error) {
     if (!abort.signal.aborted) throw error;
   }
+
+  let elector: LeaderElector | undefined;
+  let lost: (() => void) | undefined;
+  const leaseLost = new Promise<'lost'>((resolve) => (lost = () => resolve('lost')));
+  if (settings.leaderElect) {
+    const identity = `${hostname()}_${randomBytes(4).toString('hex')}`;
+    metrics.leader.set({ name: settings.leaderElectionId }, 0);
+    elector = new LeaderElector({
+      kc,
+      namespace: settings.leaderElectionNamespace!,
+      name: settings.leaderElectionId,
+      identity,
+      leaseDurationMs: settings.leaseDurationMs,
+      renewDeadlineMs: settings.renewDeadlineMs,
+      retryPeriodMs: settings.retryPeriodMs,
+      logger,
+      onStartedLeading: () => manager.startControllers(),
+      onStoppedLeading: () => {
+        if (abort.signal.aborted) return; // our own release on shutdown
+        // Like controller-runtime: a leader that lost its lease stops at once and exits, to restart clean.
+        lostLease = true;
+        void manager.stopControllers(0);
+        lost?.();
+      },
+      onLeaderChange: (leading) => metrics.leader.set({ name: settings.leaderElectionId }, leading ? 1 : 0),
+    });
+    void elector.run();
+  } else if (!abort.signal.aborted) {
+    manager.startControllers();
+  }
   logger.info('running');
-  await stopped;
-  logger.info('stopping: finishing in-flight reconciles');
-  await manager.stop(10_000);
+
+  const reason = await Promise.race([stopped, leaseLost]);
+  logger.info({ reason, graceMs: settings.shutdownGraceMs }, 'stopping: no new work; finishing in-flight reconciles');
+  await manager.stopControllers(reason === 'lost' ? 0 : settings.shutdownGraceMs);
+  await elector?.stop();
+  await manager.stopInformers();
+  await Promise.all([closeServer(metricsServer.server), closeServer(probesServer.server)]);
   ses.destroy();
   logger.info('stopped');
-  return 0;
+  return lostLease ? 1 : 0;
+}
+
+/** Flags and environment into Settings, or an exit code after printing help or the errors. */
+function parseRunSettings(argv: string[]): Settings | number {
+  const options = Object.fromEntries(
+    Object.keys(SETTINGS).map((name) => [
+      name,
+      name === 'referrer' ? { type: 'string' as const, multiple: true as const } : BOOLEAN_FLAGS.has(name) ? { type: 'boolean' as const } : { type: 'string' as const },
+    ]),
+  );
+  let values: Record<string, string | boolean | string[] | undefined>;
+  try {
+    values = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean' } }, strict: true, allowNegative: true }).values;
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${runUsage()}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(runUsage());
+    return 0;
+  }
+  const flags: Partial<Record<SettingName, string | string[]>> = {};
+  for (const [name, value] of Object.entries(values)) {
+    if (name === 'help' || value === undefined) continue;
+    flags[name as SettingName] = typeof value === 'boolean' ? String(value) : value;
+  }
+  try {
+    return resolveSettings(flags, process.env);
+  } catch (error) {
+    if (error instanceof SettingsError) {
+      process.stderr.write(`ses-operator: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
 }

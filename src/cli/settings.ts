@@ -20,6 +20,15 @@ export const SETTINGS = {
   'recheck-slow': { env: 'SES_OPERATOR_RECHECK_SLOW', default: '1h', help: 're-check interval once every record is verified' },
   'recheck-budget-share': { env: 'SES_OPERATOR_RECHECK_BUDGET_SHARE', default: '0.5', help: 'share of the SES rate scheduled re-checks may use' },
   'log-level': { env: 'LOG_LEVEL', default: 'info', help: 'trace, debug, info, warn, error' },
+  'metrics-bind-address': { env: 'SES_OPERATOR_METRICS_BIND_ADDRESS', default: ':8080', help: 'where /metrics is served (0 turns it off)' },
+  'health-probe-bind-address': { env: 'SES_OPERATOR_HEALTH_PROBE_BIND_ADDRESS', default: ':8081', help: 'where /healthz and /readyz are served (0 turns it off)' },
+  'leader-elect': { env: 'SES_OPERATOR_LEADER_ELECT', default: 'false', help: 'elect a leader on a coordination.k8s.io Lease so only one replica reconciles (a bare flag means true)' },
+  'leader-election-namespace': { env: 'POD_NAMESPACE', help: 'namespace of the Lease (default: the pod\'s namespace, from POD_NAMESPACE)' },
+  'leader-election-id': { env: 'SES_OPERATOR_LEADER_ELECTION_ID', default: 'ses-operator', help: 'name of the Lease' },
+  'lease-duration': { env: 'SES_OPERATOR_LEASE_DURATION', default: '15s', help: 'how long a lease is valid without renewal' },
+  'renew-deadline': { env: 'SES_OPERATOR_RENEW_DEADLINE', default: '10s', help: 'how long the leader keeps trying to renew before it stops working' },
+  'retry-period': { env: 'SES_OPERATOR_RETRY_PERIOD', default: '2s', help: 'how often candidates try to take, and the leader to renew, the lease' },
+  'shutdown-grace': { env: 'SES_OPERATOR_SHUTDOWN_GRACE', default: '10s', help: 'on SIGTERM, how long in-flight reconciles may take to finish' },
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -36,6 +45,9 @@ const duration = (what: string) =>
     }
     return z.NEVER;
   });
+
+const bindAddress = (what: string) =>
+  z.string().refine((text) => text === '0' || /^(\[[0-9a-fA-F:]+\]|[0-9.]*|[a-zA-Z0-9.-]*):\d{1,5}$/.test(text), `${what} must look like :8080 or 127.0.0.1:8080, or 0 to turn it off`);
 
 const settingsSchema = z.object({
   kubeconfig: z.string().optional(),
@@ -71,6 +83,28 @@ const settingsSchema = z.object({
   recheckSlowMs: duration('--recheck-slow'),
   recheckBudgetShare: z.coerce.number({ error: '--recheck-budget-share must be a number' }).gt(0, '--recheck-budget-share must be > 0').max(1, '--recheck-budget-share must be at most 1'),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], { error: '--log-level must be one of trace, debug, info, warn, error' }),
+  metricsBindAddress: bindAddress('--metrics-bind-address'),
+  healthProbeBindAddress: bindAddress('--health-probe-bind-address'),
+  leaderElect: z.enum(['true', 'false', '1', '0', ''], { error: '--leader-elect must be true or false' }).transform((v) => v === 'true' || v === '1' || v === ''),
+  leaderElectionNamespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, '--leader-election-namespace must be a namespace name').optional(),
+  leaderElectionId: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, '--leader-election-id must be a lower-case DNS name'),
+  leaseDurationMs: duration('--lease-duration'),
+  renewDeadlineMs: duration('--renew-deadline'),
+  retryPeriodMs: duration('--retry-period'),
+  shutdownGraceMs: z.string().transform((text, ctx) => {
+    try {
+      return parseDuration(text);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: `--shutdown-grace: ${(error as Error).message}` });
+      return z.NEVER;
+    }
+  }),
+}).superRefine((s, ctx) => {
+  if (s.leaderElect && !s.leaderElectionNamespace) {
+    ctx.addIssue({ code: 'custom', message: '--leader-elect needs --leader-election-namespace (or POD_NAMESPACE)' });
+  }
+  if (!(s.renewDeadlineMs < s.leaseDurationMs)) ctx.addIssue({ code: 'custom', message: '--renew-deadline must be shorter than --lease-duration' });
+  if (!(s.retryPeriodMs < s.renewDeadlineMs)) ctx.addIssue({ code: 'custom', message: '--retry-period must be shorter than --renew-deadline' });
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -102,6 +136,15 @@ export function resolveSettings(flags: Partial<Record<SettingName, string | stri
     recheckSlowMs: pick('recheck-slow'),
     recheckBudgetShare: pick('recheck-budget-share'),
     logLevel: pick('log-level'),
+    metricsBindAddress: pick('metrics-bind-address'),
+    healthProbeBindAddress: pick('health-probe-bind-address'),
+    leaderElect: pick('leader-elect'),
+    leaderElectionNamespace: pick('leader-election-namespace') || undefined,
+    leaderElectionId: pick('leader-election-id'),
+    leaseDurationMs: pick('lease-duration'),
+    renewDeadlineMs: pick('renew-deadline'),
+    retryPeriodMs: pick('retry-period'),
+    shutdownGraceMs: pick('shutdown-grace'),
   };
   const parsed = settingsSchema.safeParse(raw);
   if (!parsed.success) {

@@ -33,6 +33,8 @@ export interface ManagerOptions {
   /** Counts every API write (for "no-op reconciles write nothing" checks and benchmarks). */
   onApiWrite?: (resource: string, verb: string) => void;
   onVerified?: (setup: SesSetup) => void;
+  /** Each SesSetup as the informer sees it (undefined once deleted): per-setup metrics. */
+  observeSetup?: (name: string, setup: SesSetup | undefined) => void;
 }
 
 const USE_CASE_PREFIX = `${EMAIL_USE_CASE.plural}/`;
@@ -52,9 +54,11 @@ export class Manager {
   readonly #setups: ReadYourWrites<SesSetup>;
   readonly #useCases: ReadYourWrites<EmailUseCase>;
   readonly #logger: Logger;
+  readonly #observeSetup: ManagerOptions['observeSetup'];
 
   constructor(o: ManagerOptions) {
     this.#logger = o.logger;
+    this.#observeSetup = o.observeSetup;
     const path = (plural: string) => `/apis/${GROUP}/${VERSION}/${plural}`;
     this.setupInformer = new Informer<SesSetup>({ kc: o.kc, path: path(SES_SETUP.plural), logger: o.logger });
     this.useCaseInformer = new Informer<EmailUseCase>({ kc: o.kc, path: path(EMAIL_USE_CASE.plural), logger: o.logger });
@@ -111,20 +115,42 @@ export class Manager {
     for (const { kind, informer } of this.referrerInformers) this.#wireReferrers(kind, informer);
   }
 
-  /** Starts informers, waits for their caches, then starts the controllers. */
-  async start(signal?: AbortSignal): Promise<void> {
-    const informers = [this.setupInformer, this.useCaseInformer, ...this.referrerInformers.map((r) => r.informer)];
+  /** Starts informers and waits for their caches. Every replica does this, so a standby takes over warm. */
+  async startInformers(signal?: AbortSignal): Promise<void> {
+    const informers = this.#informers();
     for (const informer of informers) informer.start();
     await Promise.all(informers.map((informer) => informer.waitForSync(signal)));
     this.#logger.info({ sessetups: this.setupInformer.list().length }, 'caches synced');
+  }
+
+  /** Starts reconciling: only the leader does. */
+  startControllers(): void {
     this.setupController.start();
     this.useCaseController.start();
   }
 
-  /** Stops taking work, lets in-flight reconciles finish within graceMs, then stops watching. */
-  async stop(graceMs = 10_000): Promise<void> {
+  /** Stops taking work and lets in-flight reconciles finish within graceMs (0: abort them now). */
+  async stopControllers(graceMs: number): Promise<void> {
     await Promise.all([this.setupController.stop(graceMs), this.useCaseController.stop(graceMs)]);
-    await Promise.all([this.setupInformer, this.useCaseInformer, ...this.referrerInformers.map((r) => r.informer)].map((informer) => informer.stop()));
+  }
+
+  async stopInformers(): Promise<void> {
+    await Promise.all(this.#informers().map((informer) => informer.stop()));
+  }
+
+  /** Informers, then controllers (tests and single-replica runs). */
+  async start(signal?: AbortSignal): Promise<void> {
+    await this.startInformers(signal);
+    this.startControllers();
+  }
+
+  async stop(graceMs = 10_000): Promise<void> {
+    await this.stopControllers(graceMs);
+    await this.stopInformers();
+  }
+
+  #informers(): Informer<KubeObject>[] {
+    return [this.setupInformer, this.useCaseInformer, ...this.referrerInformers.map((r) => r.informer)] as unknown as Informer<KubeObject>[];
   }
 
   /** Informers synced (readiness) and none stuck failing (liveness). */

@@ -140,11 +140,12 @@ async function* watchEvents(response: http.IncomingMessage): AsyncGenerator<Watc
   }
 }
 
+/** Handlers may be async; a rejection is logged like a throw. */
 export type InformerEventHandler<T> = {
-  onAdd?(object: T): void | Promise<void>;
-  onUpdate?(newObject: T, oldObject: T): void | Promise<void>;
+  onAdd?(object: T): void;
+  onUpdate?(newObject: T, oldObject: T): void;
   /** For a delete noticed only by a relist, the last object the informer knew. */
-  onDelete?(object: T): void | Promise<void>;
+  onDelete?(object: T): void;
 };
 
 export interface InformerHealth {
@@ -243,16 +244,16 @@ export class Informer<T extends KubeObjectLike = KubeObjectLike> {
     return () => this.#handlers.delete(handler);
   }
 
-  onAdd(handler: (object: T) => void | Promise<void>): () => void {
+  onAdd(handler: (object: T) => void): () => void {
     return this.addEventHandler({ onAdd: handler });
   }
 
   /** Gets the object as it was before the change too (client-node's informer does not pass it). */
-  onUpdate(handler: (newObject: T, oldObject: T) => void | Promise<void>): () => void {
+  onUpdate(handler: (newObject: T, oldObject: T) => void): () => void {
     return this.addEventHandler({ onUpdate: handler });
   }
 
-  onDelete(handler: (object: T) => void | Promise<void>): () => void {
+  onDelete(handler: (object: T) => void): () => void {
     return this.addEventHandler({ onDelete: handler });
   }
 
@@ -326,6 +327,7 @@ export class Informer<T extends KubeObjectLike = KubeObjectLike> {
           expiredInARow = 0;
         }
         this.#watching = false;
+        if (performance.now() - connectedAt >= this.#backoffResetMs) this.#backoffAttempt = 0;
         this.#logger.debug({ resourceVersion: this.#resourceVersion, received }, 'watch ended; watching again');
         // A server that ends every watch at once must not turn this loop into a busy loop.
         if (received === 0 && performance.now() - startedAt < 1_000) await this.#sleep(this.#backoff.initialMs, signal);
@@ -443,7 +445,7 @@ export class Informer<T extends KubeObjectLike = KubeObjectLike> {
   /** A handler that throws must not take the informer down with it. */
   #call(handler: InformerEventHandler<T>, kind: keyof InformerEventHandler<T>, object: T, old?: T): void {
     try {
-      const result = kind === 'onUpdate' ? handler.onUpdate?.(object, old as T) : handler[kind]?.(object);
+      const result: unknown = kind === 'onUpdate' ? handler.onUpdate?.(object, old as T) : handler[kind]?.(object);
       if (result instanceof Promise) result.catch((error: unknown) => this.#handlerFailed(kind, object, error));
     } catch (error) {
       this.#handlerFailed(kind, object, error);

@@ -59,13 +59,17 @@ describe('local control plane (real etcd + kube-apiserver)', () => {
 
     const events: string[] = [];
     const watch = new Watch(kc);
+    const params = { group, version: 'v1', plural: 'widgets' };
+    // Watch from a listed resourceVersion: exactly the changes after it, however late the stream opens.
+    const listed = (await api.listClusterCustomObject(params)) as { metadata: { resourceVersion: string } };
     const request = await watch.watch(
       `/apis/${group}/v1/widgets`,
-      {},
+      { resourceVersion: listed.metadata.resourceVersion },
       (type, object: { metadata: { name: string } }) => events.push(`${type} ${object.metadata.name}`),
-      () => {},
+      (error?: unknown) => {
+        if (error) events.push(`ERROR ${String(error)}`);
+      },
     );
-    const params = { group, version: 'v1', plural: 'widgets' };
     try {
       await api.createClusterCustomObject({ ...params, body: { apiVersion: `${group}/v1`, kind: 'Widget', metadata: { name: 'w1' }, spec: { size: 3 } } });
       const got = (await api.getClusterCustomObject({ ...params, name: 'w1' })) as { spec: { size: number }; metadata: { resourceVersion: string } };
@@ -83,7 +87,7 @@ describe('local control plane (real etcd + kube-apiserver)', () => {
       await api.deleteClusterCustomObject({ ...params, name: 'w1' });
       await expect(api.getClusterCustomObject({ ...params, name: 'w1' })).rejects.toMatchObject({ code: 404 });
 
-      await waitFor(() => events.includes('DELETED w1'));
+      await waitFor(() => events.includes('DELETED w1'), 30_000);
       expect(events).toEqual(['ADDED w1', 'MODIFIED w1', 'DELETED w1']);
     } finally {
       request.abort();

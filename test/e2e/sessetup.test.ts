@@ -163,6 +163,22 @@ spec: {tenantName: rec_${id}, domainIdentity: mail.rec-${id}.test}
     expect(state.associations.some((a) => a.tenantName === `del_${id}`)).toBe(false);
   });
 
+  it('adds and removes its finalizer without touching another controller\'s', async () => {
+    const id = uniqueSuffix();
+    await c.createSetup(`fin-${id}`, { tenantName: `fin_${id}`, domainIdentity: `mail.fin-${id}.test` }, { finalizers: ['example.com/other'] });
+    const setup = await withRecords(`fin-${id}`);
+    expect(setup.metadata.finalizers).toEqual(['example.com/other', 'ses.channels.dev/finalizer']);
+    await c.deleteSetup(`fin-${id}`);
+    const released = await eventually('our finalizer to go', async () => {
+      const found = await c.getSetup(`fin-${id}`);
+      return found?.metadata.finalizers?.length === 1 ? found : undefined;
+    });
+    expect(released.metadata.finalizers).toEqual(['example.com/other']);
+    expect((await c.simState()).tenants.some((t) => t.name === `fin_${id}`)).toBe(false);
+    await c.kubectl(['patch', 'sessetup', `fin-${id}`, '--type=json', '-p', '[{"op":"remove","path":"/metadata/finalizers/0"}]']);
+    await eventually('the setup to be gone', async () => (await c.getSetup(`fin-${id}`)) === undefined);
+  });
+
   it('keeps tenant and identity in SES with deletionPolicy Retain', async () => {
     const id = uniqueSuffix();
     await c.createSetup(`keep-${id}`, { tenantName: `keep_${id}`, domainIdentity: `mail.keep-${id}.test`, deletionPolicy: 'Retain' });

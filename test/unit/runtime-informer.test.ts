@@ -65,10 +65,11 @@ class FakeSource implements ListWatchSource {
     return { items, resourceVersion: this.resourceVersion, continueToken: end < this.objects.length ? String(end) : undefined };
   }
 
-  async watch(options: { resourceVersion: string; timeoutSeconds: number }): Promise<AsyncIterable<WatchEvent>> {
+  async watch(options: { resourceVersion: string; timeoutSeconds: number }, signal: AbortSignal): Promise<AsyncIterable<WatchEvent>> {
     const failure = this.watchFailures.shift();
     if (failure) throw failure;
     const stream = new Stream();
+    signal.addEventListener('abort', () => stream.fail(signal.reason), { once: true });
     this.watches.push({ ...options, stream });
     return stream;
   }
@@ -201,9 +202,9 @@ describe('Informer (fake API server)', () => {
     const informer = makeInformer(source);
     const healthAtEachWatch: ReturnType<typeof informer.health>[] = [];
     const realWatch = source.watch.bind(source);
-    source.watch = (options) => {
+    source.watch = (options, signal) => {
       healthAtEachWatch.push(informer.health());
-      return realWatch(options);
+      return realWatch(options, signal);
     };
     informer.start();
     await vi.waitFor(() => expect(source.watches).toHaveLength(1));
@@ -228,6 +229,33 @@ describe('Informer (fake API server)', () => {
     await informer.waitForSync();
     expect(source.lists).toHaveLength(4);
     expect(informer.get('ns/a')).toBeDefined();
+  });
+
+  it('backs off exponentially with jitter between failed attempts, up to the maximum', async () => {
+    vi.useFakeTimers();
+    try {
+      const source = new FakeSource();
+      source.listFailures = Array.from({ length: 8 }, connectionRefused);
+      const attempts: number[] = [];
+      const realList = source.list.bind(source);
+      source.list = (options) => {
+        attempts.push(Date.now());
+        return realList(options);
+      };
+      const informer = makeInformer(source, { backoff: { initialMs: 100, maxMs: 1_000 } });
+      informer.start();
+      await vi.advanceTimersByTimeAsync(10_000);
+      expect(informer.hasSynced()).toBe(true);
+      const gaps = attempts.slice(1).map((at, i) => at - attempts[i]!);
+      const nominal = [100, 200, 400, 800, 1_000, 1_000, 1_000, 1_000];
+      expect(gaps).toHaveLength(nominal.length);
+      gaps.forEach((gap, i) => {
+        expect(gap).toBeGreaterThanOrEqual(Math.floor(nominal[i]! * 0.75));
+        expect(gap).toBeLessThanOrEqual(Math.min(1_000, Math.ceil(nominal[i]! * 1.25)) + 1);
+      });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('lists again without pagination when the continue token expires mid-list', async () => {

@@ -124,7 +124,8 @@ describe('WorkQueue: addAfter', () => {
     const queue = new WorkQueue();
     const delays = new Map<string, number>();
     for (let i = 0; i < 10_000; i++) {
-      const delay = 1 + ((i * 7919) % 5_000);
+      // Descending first (every add moves the earliest time), then scattered.
+      const delay = i < 5_000 ? 5_000 - i : 1 + ((i * 7919) % 5_000);
       delays.set(`k${i}`, delay);
       queue.addAfter(`k${i}`, delay);
     }
