@@ -12,7 +12,10 @@ export const conditionSchema = z.object({
 export type Condition = z.infer<typeof conditionSchema>;
 
 /** The conditions list as the API server should merge it: one entry per type. */
-export const conditionsSchema = z.array(conditionSchema).max(16).meta({
-  'x-kubernetes-list-type': 'map',
-  'x-kubernetes-list-map-keys': ['type'],
-});
+export const conditionsSchema = z
+  .array(conditionSchema)
+  .max(16)
+  .meta({
+    'x-kubernetes-list-type': 'map',
+    'x-kubernetes-list-map-keys': ['type'],
+  });

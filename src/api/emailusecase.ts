@@ -14,12 +14,7 @@ export const emailUseCaseSpecSchema = z
         name: z.string().min(1).max(253).regex(new RegExp(OBJECT_NAME_PATTERN)).meta({ description: 'Name of the SesSetup (cluster-scoped).' }),
       })
       .strict(),
-    fromAddress: z
-      .string()
-      .min(3)
-      .max(320)
-      .regex(new RegExp(EMAIL_PATTERN))
-      .meta({ description: "The sender address; must lie inside the setup's domain." }),
+    fromAddress: z.string().min(3).max(320).regex(new RegExp(EMAIL_PATTERN)).meta({ description: "The sender address; must lie inside the setup's domain." }),
   })
   .strict();
 

@@ -39,7 +39,9 @@ export async function runCommand(argv: string[]): Promise<number> {
   const manager = new Manager({
     kc,
     ses,
-    dns: new CountingDnsLookup(new LiveDnsLookup({ servers: settings.dnsServers, timeoutMs: settings.dnsTimeoutMs }), (type, outcome) => metrics.dnsChecks.inc({ type, outcome })),
+    dns: new CountingDnsLookup(new LiveDnsLookup({ servers: settings.dnsServers, timeoutMs: settings.dnsTimeoutMs }), (type, outcome) =>
+      metrics.dnsChecks.inc({ type, outcome }),
+    ),
     logger,
     defaultRegion: settings.region,
     concurrency: settings.concurrency,
@@ -66,7 +68,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   });
   const probesServer = await serveEndpoints(settings.healthProbeBindAddress, {
     // Alive unless an informer keeps failing (then a restart may help).
-    '/healthz': async () => (manager.health().healthy ? { status: 200, body: 'ok\n' } : { status: 500, body: `${JSON.stringify(manager.health().informers)}\n` }),
+    '/healthz': async () =>
+      manager.health().healthy ? { status: 200, body: 'ok\n' } : { status: 500, body: `${JSON.stringify(manager.health().informers)}\n` },
     '/readyz': async () => (manager.health().synced ? { status: 200, body: 'ok\n' } : { status: 503, body: 'caches not synced\n' }),
   });
   logger.info(
@@ -142,7 +145,11 @@ function parseRunSettings(argv: string[]): Settings | number {
   const options = Object.fromEntries(
     Object.keys(SETTINGS).map((name) => [
       name,
-      name === 'referrer' ? { type: 'string' as const, multiple: true as const } : BOOLEAN_FLAGS.has(name) ? { type: 'boolean' as const } : { type: 'string' as const },
+      name === 'referrer'
+        ? { type: 'string' as const, multiple: true as const }
+        : BOOLEAN_FLAGS.has(name)
+          ? { type: 'boolean' as const }
+          : { type: 'string' as const },
     ]),
   );
   let values: Record<string, string | boolean | string[] | undefined>;

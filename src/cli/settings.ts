@@ -14,16 +14,31 @@ export const SETTINGS = {
   'dns-servers': { env: 'SES_OPERATOR_DNS_SERVERS', default: '', help: 'comma-separated ip:port resolvers for the DNS checks (default: the system resolver)' },
   'dns-timeout': { env: 'SES_OPERATOR_DNS_TIMEOUT', default: '2s', help: 'timeout of one DNS query' },
   concurrency: { env: 'SES_OPERATOR_CONCURRENCY', default: '4', help: 'SesSetups reconciled at once' },
-  referrer: { env: 'SES_OPERATOR_REFERRERS', help: 'another kind that references SesSetups: group/version/resource:field.path (repeatable; env: comma-separated)' },
-  'recheck-fast': { env: 'SES_OPERATOR_RECHECK_FAST', default: '10s', help: 'first re-check delay while a record is unverified (doubles up to --recheck-fast-max)' },
+  referrer: {
+    env: 'SES_OPERATOR_REFERRERS',
+    help: 'another kind that references SesSetups: group/version/resource:field.path (repeatable; env: comma-separated)',
+  },
+  'recheck-fast': {
+    env: 'SES_OPERATOR_RECHECK_FAST',
+    default: '10s',
+    help: 'first re-check delay while a record is unverified (doubles up to --recheck-fast-max)',
+  },
   'recheck-fast-max': { env: 'SES_OPERATOR_RECHECK_FAST_MAX', default: '5m', help: 'longest re-check delay while a record is unverified' },
   'recheck-slow': { env: 'SES_OPERATOR_RECHECK_SLOW', default: '1h', help: 're-check interval once every record is verified' },
   'recheck-budget-share': { env: 'SES_OPERATOR_RECHECK_BUDGET_SHARE', default: '0.5', help: 'share of the SES rate scheduled re-checks may use' },
   'log-level': { env: 'LOG_LEVEL', default: 'info', help: 'trace, debug, info, warn, error' },
   'metrics-bind-address': { env: 'SES_OPERATOR_METRICS_BIND_ADDRESS', default: ':8080', help: 'where /metrics is served (0 turns it off)' },
-  'health-probe-bind-address': { env: 'SES_OPERATOR_HEALTH_PROBE_BIND_ADDRESS', default: ':8081', help: 'where /healthz and /readyz are served (0 turns it off)' },
-  'leader-elect': { env: 'SES_OPERATOR_LEADER_ELECT', default: 'false', help: 'elect a leader on a coordination.k8s.io Lease so only one replica reconciles (a bare flag means true)' },
-  'leader-election-namespace': { env: 'POD_NAMESPACE', help: 'namespace of the Lease (default: the pod\'s namespace, from POD_NAMESPACE)' },
+  'health-probe-bind-address': {
+    env: 'SES_OPERATOR_HEALTH_PROBE_BIND_ADDRESS',
+    default: ':8081',
+    help: 'where /healthz and /readyz are served (0 turns it off)',
+  },
+  'leader-elect': {
+    env: 'SES_OPERATOR_LEADER_ELECT',
+    default: 'false',
+    help: 'elect a leader on a coordination.k8s.io Lease so only one replica reconciles (a bare flag means true)',
+  },
+  'leader-election-namespace': { env: 'POD_NAMESPACE', help: "namespace of the Lease (default: the pod's namespace, from POD_NAMESPACE)" },
   'leader-election-id': { env: 'SES_OPERATOR_LEADER_ELECTION_ID', default: 'ses-operator', help: 'name of the Lease' },
   'lease-duration': { env: 'SES_OPERATOR_LEASE_DURATION', default: '15s', help: 'how long a lease is valid without renewal' },
   'renew-deadline': { env: 'SES_OPERATOR_RENEW_DEADLINE', default: '10s', help: 'how long the leader keeps trying to renew before it stops working' },
@@ -47,65 +62,93 @@ const duration = (what: string) =>
   });
 
 const bindAddress = (what: string) =>
-  z.string().refine((text) => text === '0' || /^(\[[0-9a-fA-F:]+\]|[0-9.]*|[a-zA-Z0-9.-]*):\d{1,5}$/.test(text), `${what} must look like :8080 or 127.0.0.1:8080, or 0 to turn it off`);
+  z
+    .string()
+    .refine(
+      (text) => text === '0' || /^(\[[0-9a-fA-F:]+\]|[0-9.]*|[a-zA-Z0-9.-]*):\d{1,5}$/.test(text),
+      `${what} must look like :8080 or 127.0.0.1:8080, or 0 to turn it off`,
+    );
 
-const settingsSchema = z.object({
-  kubeconfig: z.string().optional(),
-  region: z.string({ error: '--region (or AWS_REGION) is required: the region of SesSetups that do not name one' }).regex(new RegExp(REGION_PATTERN), '--region must look like eu-west-1'),
-  sesEndpoint: z.url({ error: '--ses-endpoint must be a URL such as http://127.0.0.1:4566' }).optional(),
-  sesRateLimit: positive('--ses-rate-limit'),
-  sesMaxAttempts: z.coerce.number({ error: '--ses-max-attempts must be a whole number' }).int('--ses-max-attempts must be a whole number').min(1, '--ses-max-attempts must be at least 1').max(10, '--ses-max-attempts must be at most 10'),
-  dnsServers: z.string().transform((text, ctx) => {
-    const servers = text.split(',').map((s) => s.trim()).filter(Boolean);
-    for (const server of servers) {
-      const match = /^\[?([^\]]+?)\]?(?::(\d+))?$/.exec(server);
-      if (!match || !isIP(match[1]!) || (match[2] !== undefined && (Number(match[2]) < 1 || Number(match[2]) > 65535))) {
-        ctx.addIssue({ code: 'custom', message: `--dns-servers: "${server}" is not ip[:port] (names are not allowed: a resolver is an address)` });
+const settingsSchema = z
+  .object({
+    kubeconfig: z.string().optional(),
+    region: z
+      .string({ error: '--region (or AWS_REGION) is required: the region of SesSetups that do not name one' })
+      .regex(new RegExp(REGION_PATTERN), '--region must look like eu-west-1'),
+    sesEndpoint: z.url({ error: '--ses-endpoint must be a URL such as http://127.0.0.1:4566' }).optional(),
+    sesRateLimit: positive('--ses-rate-limit'),
+    sesMaxAttempts: z.coerce
+      .number({ error: '--ses-max-attempts must be a whole number' })
+      .int('--ses-max-attempts must be a whole number')
+      .min(1, '--ses-max-attempts must be at least 1')
+      .max(10, '--ses-max-attempts must be at most 10'),
+    dnsServers: z.string().transform((text, ctx) => {
+      const servers = text
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      for (const server of servers) {
+        const match = /^\[?([^\]]+?)\]?(?::(\d+))?$/.exec(server);
+        if (!match || !isIP(match[1]!) || (match[2] !== undefined && (Number(match[2]) < 1 || Number(match[2]) > 65535))) {
+          ctx.addIssue({ code: 'custom', message: `--dns-servers: "${server}" is not ip[:port] (names are not allowed: a resolver is an address)` });
+        }
       }
-    }
-    return servers;
-  }),
-  dnsTimeoutMs: duration('--dns-timeout'),
-  concurrency: z.coerce.number({ error: '--concurrency must be a whole number' }).int('--concurrency must be a whole number').min(1, '--concurrency must be at least 1').max(256, '--concurrency must be at most 256'),
-  referrers: z.array(z.string()).transform((texts, ctx) => {
-    const kinds: ReferrerKind[] = [];
-    for (const text of texts) {
+      return servers;
+    }),
+    dnsTimeoutMs: duration('--dns-timeout'),
+    concurrency: z.coerce
+      .number({ error: '--concurrency must be a whole number' })
+      .int('--concurrency must be a whole number')
+      .min(1, '--concurrency must be at least 1')
+      .max(256, '--concurrency must be at most 256'),
+    referrers: z.array(z.string()).transform((texts, ctx) => {
+      const kinds: ReferrerKind[] = [];
+      for (const text of texts) {
+        try {
+          kinds.push(parseReferrerKind(text));
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: `--referrer: ${(error as Error).message}` });
+        }
+      }
+      return kinds;
+    }),
+    recheckFastMs: duration('--recheck-fast'),
+    recheckFastMaxMs: duration('--recheck-fast-max'),
+    recheckSlowMs: duration('--recheck-slow'),
+    recheckBudgetShare: z.coerce
+      .number({ error: '--recheck-budget-share must be a number' })
+      .gt(0, '--recheck-budget-share must be > 0')
+      .max(1, '--recheck-budget-share must be at most 1'),
+    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], { error: '--log-level must be one of trace, debug, info, warn, error' }),
+    metricsBindAddress: bindAddress('--metrics-bind-address'),
+    healthProbeBindAddress: bindAddress('--health-probe-bind-address'),
+    leaderElect: z
+      .enum(['true', 'false', '1', '0', ''], { error: '--leader-elect must be true or false' })
+      .transform((v) => v === 'true' || v === '1' || v === ''),
+    leaderElectionNamespace: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, '--leader-election-namespace must be a namespace name')
+      .optional(),
+    leaderElectionId: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, '--leader-election-id must be a lower-case DNS name'),
+    leaseDurationMs: duration('--lease-duration'),
+    renewDeadlineMs: duration('--renew-deadline'),
+    retryPeriodMs: duration('--retry-period'),
+    shutdownGraceMs: z.string().transform((text, ctx) => {
       try {
-        kinds.push(parseReferrerKind(text));
+        return parseDuration(text);
       } catch (error) {
-        ctx.addIssue({ code: 'custom', message: `--referrer: ${(error as Error).message}` });
+        ctx.addIssue({ code: 'custom', message: `--shutdown-grace: ${(error as Error).message}` });
+        return z.NEVER;
       }
+    }),
+  })
+  .superRefine((s, ctx) => {
+    if (s.leaderElect && !s.leaderElectionNamespace) {
+      ctx.addIssue({ code: 'custom', message: '--leader-elect needs --leader-election-namespace (or POD_NAMESPACE)' });
     }
-    return kinds;
-  }),
-  recheckFastMs: duration('--recheck-fast'),
-  recheckFastMaxMs: duration('--recheck-fast-max'),
-  recheckSlowMs: duration('--recheck-slow'),
-  recheckBudgetShare: z.coerce.number({ error: '--recheck-budget-share must be a number' }).gt(0, '--recheck-budget-share must be > 0').max(1, '--recheck-budget-share must be at most 1'),
-  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], { error: '--log-level must be one of trace, debug, info, warn, error' }),
-  metricsBindAddress: bindAddress('--metrics-bind-address'),
-  healthProbeBindAddress: bindAddress('--health-probe-bind-address'),
-  leaderElect: z.enum(['true', 'false', '1', '0', ''], { error: '--leader-elect must be true or false' }).transform((v) => v === 'true' || v === '1' || v === ''),
-  leaderElectionNamespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, '--leader-election-namespace must be a namespace name').optional(),
-  leaderElectionId: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, '--leader-election-id must be a lower-case DNS name'),
-  leaseDurationMs: duration('--lease-duration'),
-  renewDeadlineMs: duration('--renew-deadline'),
-  retryPeriodMs: duration('--retry-period'),
-  shutdownGraceMs: z.string().transform((text, ctx) => {
-    try {
-      return parseDuration(text);
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: `--shutdown-grace: ${(error as Error).message}` });
-      return z.NEVER;
-    }
-  }),
-}).superRefine((s, ctx) => {
-  if (s.leaderElect && !s.leaderElectionNamespace) {
-    ctx.addIssue({ code: 'custom', message: '--leader-elect needs --leader-election-namespace (or POD_NAMESPACE)' });
-  }
-  if (!(s.renewDeadlineMs < s.leaseDurationMs)) ctx.addIssue({ code: 'custom', message: '--renew-deadline must be shorter than --lease-duration' });
-  if (!(s.retryPeriodMs < s.renewDeadlineMs)) ctx.addIssue({ code: 'custom', message: '--retry-period must be shorter than --renew-deadline' });
-});
+    if (!(s.renewDeadlineMs < s.leaseDurationMs)) ctx.addIssue({ code: 'custom', message: '--renew-deadline must be shorter than --lease-duration' });
+    if (!(s.retryPeriodMs < s.renewDeadlineMs)) ctx.addIssue({ code: 'custom', message: '--retry-period must be shorter than --renew-deadline' });
+  });
 
 export type Settings = z.infer<typeof settingsSchema>;
 
@@ -118,9 +161,13 @@ export function resolveSettings(flags: Partial<Record<SettingName, string | stri
     return env[spec.env] ?? ('default' in spec ? spec.default : undefined);
   };
   const referrerFlags = flags.referrer;
-  const referrers = Array.isArray(referrerFlags) && referrerFlags.length > 0
-    ? referrerFlags
-    : (env[SETTINGS.referrer.env] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const referrers =
+    Array.isArray(referrerFlags) && referrerFlags.length > 0
+      ? referrerFlags
+      : (env[SETTINGS.referrer.env] ?? '')
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
   const raw = {
     kubeconfig: pick('kubeconfig'),
     region: pick('region') ?? env.AWS_DEFAULT_REGION,

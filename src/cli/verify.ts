@@ -38,10 +38,13 @@ export async function verifyCommand(argv: string[], out: NodeJS.WritableStream =
     const setup = await client.get<SesSetup>(name);
     if (setup.status?.lastHandledVerifyRequest === request) {
       const records = setup.status.dnsRecords ?? [];
-      if (values.json) out.write(`${JSON.stringify({ name, dnsVerified: setup.status.dnsVerified ?? false, dnsCheckedAt: setup.status.dnsCheckedAt, records }, null, 2)}\n`);
+      if (values.json)
+        out.write(`${JSON.stringify({ name, dnsVerified: setup.status.dnsVerified ?? false, dnsCheckedAt: setup.status.dnsCheckedAt, records }, null, 2)}\n`);
       else {
         out.write(`${recordsTable(records)}\n\n`);
-        out.write(`SesSetup ${name}: ${setup.status.dnsVerified ? 'all records verified' : 'not verified yet'} (checked ${setup.status.dnsCheckedAt ?? 'never'})\n`);
+        out.write(
+          `SesSetup ${name}: ${setup.status.dnsVerified ? 'all records verified' : 'not verified yet'} (checked ${setup.status.dnsCheckedAt ?? 'never'})\n`,
+        );
       }
       return setup.status.dnsVerified ? 0 : 1;
     }

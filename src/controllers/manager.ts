@@ -64,7 +64,11 @@ export class Manager {
     this.useCaseInformer = new Informer<EmailUseCase>({ kc: o.kc, path: path(EMAIL_USE_CASE.plural), logger: o.logger });
     this.referrerInformers = (o.referrerKinds ?? []).map((kind) => ({
       kind,
-      informer: new Informer<KubeObject>({ kc: o.kc, path: kind.group ? `/apis/${kind.group}/${kind.version}/${kind.resource}` : `/api/${kind.version}/${kind.resource}`, logger: o.logger }),
+      informer: new Informer<KubeObject>({
+        kc: o.kc,
+        path: kind.group ? `/apis/${kind.group}/${kind.version}/${kind.resource}` : `/api/${kind.version}/${kind.resource}`,
+        logger: o.logger,
+      }),
     }));
     this.#setups = new ReadYourWrites(this.setupInformer);
     this.#useCases = new ReadYourWrites(this.useCaseInformer);
@@ -176,26 +180,29 @@ export class Manager {
     };
     this.setupInformer.addEventHandler({
       onAdd: (setup) => {
-      this.#setups.observed(setup);
-      for (const other of this.claims.set(setup)) queue.add(other);
-      queue.add(setup.metadata.name);
-      enqueueUseCases(setup.metadata.name);
+        this.#setups.observed(setup);
+        this.#observeSetup?.(setup.metadata.name, setup);
+        for (const other of this.claims.set(setup)) queue.add(other);
+        queue.add(setup.metadata.name);
+        enqueueUseCases(setup.metadata.name);
       },
       onUpdate: (setup, old) => {
-      this.#setups.observed(setup);
-      if (setup.spec.tenantName !== old.spec.tenantName || setup.spec.domainIdentity !== old.spec.domainIdentity) {
-        for (const other of this.claims.set(setup)) queue.add(other);
-      }
-      if (needsReconcile(setup, old)) queue.add(setup.metadata.name);
-      if (readyStatus(setup) !== readyStatus(old) || !!setup.metadata.deletionTimestamp !== !!old.metadata.deletionTimestamp) {
-        enqueueUseCases(setup.metadata.name);
-      }
+        this.#setups.observed(setup);
+        this.#observeSetup?.(setup.metadata.name, setup);
+        if (setup.spec.tenantName !== old.spec.tenantName || setup.spec.domainIdentity !== old.spec.domainIdentity) {
+          for (const other of this.claims.set(setup)) queue.add(other);
+        }
+        if (needsReconcile(setup, old)) queue.add(setup.metadata.name);
+        if (readyStatus(setup) !== readyStatus(old) || !!setup.metadata.deletionTimestamp !== !!old.metadata.deletionTimestamp) {
+          enqueueUseCases(setup.metadata.name);
+        }
       },
       onDelete: (setup) => {
-      this.#setups.deleted(setup.metadata.name);
-      for (const other of this.claims.remove(setup.metadata.name)) queue.add(other);
-      queue.add(setup.metadata.name);
-      enqueueUseCases(setup.metadata.name);
+        this.#setups.deleted(setup.metadata.name);
+        this.#observeSetup?.(setup.metadata.name, undefined);
+        for (const other of this.claims.remove(setup.metadata.name)) queue.add(other);
+        queue.add(setup.metadata.name);
+        enqueueUseCases(setup.metadata.name);
       },
     });
   }
@@ -210,19 +217,19 @@ export class Manager {
     };
     this.useCaseInformer.addEventHandler({
       onAdd: (useCase) => {
-      this.#useCases.observed(useCase);
-      track(useCase);
-      queue.add(objectKey(useCase));
+        this.#useCases.observed(useCase);
+        track(useCase);
+        queue.add(objectKey(useCase));
       },
       onUpdate: (useCase, old) => {
-      this.#useCases.observed(useCase);
-      track(useCase);
-      if (useCase.metadata.generation !== old.metadata.generation) queue.add(objectKey(useCase));
+        this.#useCases.observed(useCase);
+        track(useCase);
+        if (useCase.metadata.generation !== old.metadata.generation) queue.add(objectKey(useCase));
       },
       onDelete: (useCase) => {
-      const key = objectKey(useCase);
-      this.#useCases.deleted(key);
-      for (const changed of this.referrers.remove(`${USE_CASE_PREFIX}${key}`)) setupQueue.add(changed);
+        const key = objectKey(useCase);
+        this.#useCases.deleted(key);
+        for (const changed of this.referrers.remove(`${USE_CASE_PREFIX}${key}`)) setupQueue.add(changed);
       },
     });
   }

@@ -44,14 +44,16 @@ export class LiveDnsLookup implements DnsLookup {
 function classify(error: unknown): { failure: LookupFailure; detail: string } {
   const code = (error as { code?: string }).code ?? '';
   const failure: LookupFailure =
-    ({
-      ENOTFOUND: 'NXDOMAIN',
-      ENODATA: 'NODATA',
-      ESERVFAIL: 'SERVFAIL',
-      ETIMEOUT: 'TIMEOUT',
-      EREFUSED: 'REFUSED',
-      ECONNREFUSED: 'UNREACHABLE',
-    } as Record<string, LookupFailure>)[code] ?? 'ERROR';
+    (
+      {
+        ENOTFOUND: 'NXDOMAIN',
+        ENODATA: 'NODATA',
+        ESERVFAIL: 'SERVFAIL',
+        ETIMEOUT: 'TIMEOUT',
+        EREFUSED: 'REFUSED',
+        ECONNREFUSED: 'UNREACHABLE',
+      } as Record<string, LookupFailure>
+    )[code] ?? 'ERROR';
   return { failure, detail: (error as Error).message ?? String(error) };
 }
 

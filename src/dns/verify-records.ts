@@ -52,7 +52,8 @@ function judgeDmarc(record: DesiredRecord, answers: string[]): { ok: boolean; me
     const found = answers.length ? `found only ${answers.map((a) => JSON.stringify(a)).join(', ')}` : 'no TXT record';
     return { ok: false, message: `no DMARC record at ${record.name} (${found}); publish TXT "${record.value}"` };
   }
-  if (dmarc.length > 1) return { ok: false, message: `${dmarc.length} DMARC records at ${record.name}: receivers ignore all of them; keep only "${record.value}"` };
+  if (dmarc.length > 1)
+    return { ok: false, message: `${dmarc.length} DMARC records at ${record.name}: receivers ignore all of them; keep only "${record.value}"` };
   const found = dmarcTags(dmarc[0]!);
   const want = dmarcTags(record.value);
   for (const [tag, value] of want) {

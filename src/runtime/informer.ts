@@ -67,7 +67,12 @@ export function kubeListWatch(kc: KubeConfig, path: string, options: KubeListWat
     async list({ limit, continueToken }, signal) {
       const url = resourceUrl(kc, path, { ...selectors, limit: limit > 0 ? String(limit) : undefined, continue: continueToken });
       const response = await openGet(kc, url, AbortSignal.any([signal, AbortSignal.timeout(options.listTimeoutMs ?? 60_000)]));
-      const body = JSON.parse(await readBody(response)) as { kind?: string; apiVersion?: string; metadata?: { resourceVersion?: string; continue?: string }; items?: KubeObjectLike[] };
+      const body = JSON.parse(await readBody(response)) as {
+        kind?: string;
+        apiVersion?: string;
+        metadata?: { resourceVersion?: string; continue?: string };
+        items?: KubeObjectLike[];
+      };
       // List items carry no apiVersion/kind; watch events do: fill them in so handlers see one shape.
       const kind = body.kind?.replace(/List$/, '');
       const items = (body.items ?? []).map((item) => ({ apiVersion: body.apiVersion, kind, ...item }));
@@ -160,9 +165,7 @@ export interface InformerHealth {
   lastSyncAt?: number;
 }
 
-export type InformerSource =
-  | { kc: KubeConfig; path: string; labelSelector?: string; fieldSelector?: string }
-  | { source: ListWatchSource };
+export type InformerSource = { kc: KubeConfig; path: string; labelSelector?: string; fieldSelector?: string } | { source: ListWatchSource };
 
 export type InformerOptions<T> = InformerSource & {
   /** For logs; defaults to the path. */
@@ -338,7 +341,10 @@ export class Informer<T extends KubeObjectLike = KubeObjectLike> {
         if (isResourceExpired(error)) {
           needList = true;
           expiredInARow++;
-          this.#logger.info({ resourceVersion: this.#resourceVersion, reason: 'expired', message: (error as Error).message }, 'resource version expired (410); relisting');
+          this.#logger.info(
+            { resourceVersion: this.#resourceVersion, reason: 'expired', message: (error as Error).message },
+            'resource version expired (410); relisting',
+          );
           // Relist at once, unless expiry keeps repeating without progress.
           if (expiredInARow > 1) await this.#sleep(this.#delayFor(expiredInARow - 1), signal);
           continue;

@@ -1,4 +1,19 @@
-import { CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+
+/** The Lease fields used here, as JSON: MicroTime must have exactly six fractional digits. */
+interface Lease {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string };
+  spec?: { holderIdentity?: string; leaseDurationSeconds?: number; acquireTime?: string; renewTime?: string; leaseTransitions?: number };
+}
+
+/** RFC 3339 with microseconds, the only form the API server parses for a MicroTime. */
+function microTime(date: Date): string {
+  return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+const LEASES = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases' };
 import { silentLogger, type Logger } from './logger.ts';
 
 export interface LeaderElectionOptions {
@@ -24,7 +39,8 @@ export interface LeaderElectionOptions {
  * renew within the renew deadline steps down by itself.
  */
 export class LeaderElector {
-  readonly #api: CoordinationV1Api;
+  // Leases go through the untyped client: client-node's typed Lease serializer writes MicroTime with milliseconds, which the API server refuses.
+  readonly #api: CustomObjectsApi;
   readonly #o: Required<Omit<LeaderElectionOptions, 'onLeaderChange' | 'kc'>> & Pick<LeaderElectionOptions, 'onLeaderChange'>;
   #leading = false;
   #lastRenew = 0;
@@ -33,7 +49,7 @@ export class LeaderElector {
   #wake: (() => void) | undefined;
 
   constructor(options: LeaderElectionOptions) {
-    this.#api = options.kc.makeApiClient(CoordinationV1Api);
+    this.#api = options.kc.makeApiClient(CustomObjectsApi);
     this.#o = {
       leaseDurationMs: 15_000,
       renewDeadlineMs: 10_000,
@@ -79,11 +95,11 @@ export class LeaderElector {
     if (!this.#leading) return;
     this.#setLeading(false);
     try {
-      const lease = await this.#api.readNamespacedLease({ name: this.#o.name, namespace: this.#o.namespace });
+      const lease = await this.#read();
       if (lease.spec?.holderIdentity !== this.#o.identity) return;
       // client-go's ReleaseOnCancel: an empty holder and a 1 s duration mark the lease free.
-      lease.spec = { ...lease.spec, holderIdentity: undefined, leaseDurationSeconds: 1, renewTime: new Date(), acquireTime: undefined };
-      await this.#api.replaceNamespacedLease({ name: this.#o.name, namespace: this.#o.namespace, body: lease });
+      lease.spec = { leaseDurationSeconds: 1, renewTime: microTime(new Date()), leaseTransitions: lease.spec?.leaseTransitions };
+      await this.#replace(lease);
       this.#o.logger.info('leader election: lease released');
     } catch (error) {
       this.#o.logger.warn({ err: error }, 'leader election: could not release the lease');
@@ -98,20 +114,36 @@ export class LeaderElector {
     else this.#o.onStoppedLeading();
   }
 
+  #read(): Promise<Lease> {
+    return this.#api.getNamespacedCustomObject({ ...LEASES, namespace: this.#o.namespace, name: this.#o.name }) as Promise<Lease>;
+  }
+
+  #replace(lease: Lease): Promise<Lease> {
+    return this.#api.replaceNamespacedCustomObject({ ...LEASES, namespace: this.#o.namespace, name: this.#o.name, body: lease }) as Promise<Lease>;
+  }
+
   /** held: we hold it now; taken: someone else holds a live lease; failed: could not tell. */
   async #tryAcquireOrRenew(): Promise<'held' | 'taken' | 'failed'> {
     const { name, namespace, identity } = this.#o;
     const now = new Date();
     const durationSeconds = Math.ceil(this.#o.leaseDurationMs / 1000);
-    let lease: V1Lease;
+    let lease: Lease;
     try {
-      lease = await this.#api.readNamespacedLease({ name, namespace });
+      lease = await this.#read();
     } catch (error) {
       if ((error as { code?: number }).code !== 404) throw error;
-      await this.#api.createNamespacedLease({
-        namespace,
-        body: { metadata: { name, namespace }, spec: { holderIdentity: identity, leaseDurationSeconds: durationSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 } },
-      });
+      const body: Lease = {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name, namespace },
+        spec: { holderIdentity: identity, leaseDurationSeconds: durationSeconds, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 },
+      };
+      try {
+        await this.#api.createNamespacedCustomObject({ ...LEASES, namespace, body });
+      } catch (createError) {
+        if ((createError as { code?: number }).code === 409) return 'failed'; // another replica created it first
+        throw createError;
+      }
       return 'held';
     }
     const spec = lease.spec ?? {};
@@ -126,13 +158,13 @@ export class LeaderElector {
     lease.spec = {
       holderIdentity: identity,
       leaseDurationSeconds: durationSeconds,
-      acquireTime: spec.holderIdentity === identity ? spec.acquireTime : now,
-      renewTime: now,
+      acquireTime: spec.holderIdentity === identity && spec.acquireTime ? spec.acquireTime : microTime(now),
+      renewTime: microTime(now),
       leaseTransitions: transitions,
     };
     // resourceVersion in the body makes this a compare-and-swap: a 409 means someone else won.
     try {
-      const updated = await this.#api.replaceNamespacedLease({ name, namespace, body: lease });
+      const updated = await this.#replace(lease);
       this.#observed = { holder: identity, version: updated.metadata?.resourceVersion, seenAt: Date.now() };
       return 'held';
     } catch (error) {

@@ -60,7 +60,9 @@ export class AwsSesGateway implements SesGateway {
   }
 
   async createEmailIdentity(region: string, domain: string, tags: Record<string, string>): Promise<SesIdentity> {
-    const out = await this.#send(region, 'CreateEmailIdentity', (client) => client.send(new CreateEmailIdentityCommand({ EmailIdentity: domain, Tags: toTags(tags) })));
+    const out = await this.#send(region, 'CreateEmailIdentity', (client) =>
+      client.send(new CreateEmailIdentityCommand({ EmailIdentity: domain, Tags: toTags(tags) })),
+    );
     return {
       name: domain,
       ...dkim(out.DkimAttributes),
@@ -88,14 +90,18 @@ export class AwsSesGateway implements SesGateway {
 
   async associate(region: string, tenantName: string, resourceArn: string): Promise<void> {
     try {
-      await this.#send(region, 'CreateTenantResourceAssociation', (client) => client.send(new CreateTenantResourceAssociationCommand({ TenantName: tenantName, ResourceArn: resourceArn })));
+      await this.#send(region, 'CreateTenantResourceAssociation', (client) =>
+        client.send(new CreateTenantResourceAssociationCommand({ TenantName: tenantName, ResourceArn: resourceArn })),
+      );
     } catch (error) {
       if (!(error instanceof SesError && error.kind === 'AlreadyExists')) throw error;
     }
   }
 
   async disassociate(region: string, tenantName: string, resourceArn: string): Promise<void> {
-    await this.#sendOrUndefined(region, 'DeleteTenantResourceAssociation', (client) => client.send(new DeleteTenantResourceAssociationCommand({ TenantName: tenantName, ResourceArn: resourceArn })));
+    await this.#sendOrUndefined(region, 'DeleteTenantResourceAssociation', (client) =>
+      client.send(new DeleteTenantResourceAssociationCommand({ TenantName: tenantName, ResourceArn: resourceArn })),
+    );
   }
 
   async tagResource(region: string, resourceArn: string, tags: Record<string, string>): Promise<void> {
@@ -140,18 +146,18 @@ export class AwsSesGateway implements SesGateway {
     client.middlewareStack.addRelativeTo(
       (next: FinalizeHandler<ServiceInputTypes, ServiceOutputTypes>, context: HandlerExecutionContext) =>
         async (args: FinalizeHandlerArguments<ServiceInputTypes>) => {
-        await rateLimiter.acquire();
-        const started = performance.now();
-        const operation = String(context.commandName ?? 'Unknown').replace(/Command$/, '');
-        try {
-          const result = await next(args);
-          onCall?.(operation, 'success', performance.now() - started);
-          return result;
-        } catch (error) {
-          onCall?.(operation, (error as Error).name || 'Error', performance.now() - started);
-          throw error;
-        }
-      },
+          await rateLimiter.acquire();
+          const started = performance.now();
+          const operation = String(context.commandName ?? 'Unknown').replace(/Command$/, '');
+          try {
+            const result = await next(args);
+            onCall?.(operation, 'success', performance.now() - started);
+            return result;
+          } catch (error) {
+            onCall?.(operation, (error as Error).name || 'Error', performance.now() - started);
+            throw error;
+          }
+        },
       { name: 'sesOperatorRateLimit', relation: 'after', toMiddleware: 'retryMiddleware', override: true },
     );
     this.#clients.set(region, client);

@@ -22,5 +22,4 @@ export const limitExceeded = (message: string) => new SesApiError('LimitExceeded
 export const tooManyRequests = (message = 'Rate exceeded') => new SesApiError('TooManyRequestsException', 429, message);
 /** Not in the SES model: the SDK turns it into a generic 500, which its retry strategy treats as transient. */
 export const internalFailure = (message = 'Injected internal failure') => new SesApiError('InternalFailure', 500, message);
-export const unknownOperation = (method: string, path: string) =>
-  new SesApiError('UnknownOperationException', 404, `No SES operation for ${method} ${path}`);
+export const unknownOperation = (method: string, path: string) => new SesApiError('UnknownOperationException', 404, `No SES operation for ${method} ${path}`);

@@ -62,7 +62,8 @@ function parseQuota(value: unknown): Quota | null {
 
 function fraction(value: unknown, name: string): number {
   if (value === undefined) return 0;
-  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) throw new InvalidFaultsError(`${name} must be a number from 0 to 1, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1))
+    throw new InvalidFaultsError(`${name} must be a number from 0 to 1, got ${JSON.stringify(value)}`);
   return value;
 }
 

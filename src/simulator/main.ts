@@ -82,7 +82,8 @@ function readOptions(argv: string[]): SesSimulatorOptions {
   };
 
   const dnsServers = (values['dns-server'] ?? []).map((server) => {
-    if (!isDnsServerAddress(server)) throw new UsageError(`--dns-server must be an IP address with an optional port (127.0.0.1:5353, [::1]:5353), got "${server}"`);
+    if (!isDnsServerAddress(server))
+      throw new UsageError(`--dns-server must be an IP address with an optional port (127.0.0.1:5353, [::1]:5353), got "${server}"`);
     return server;
   });
   const region = values.region;

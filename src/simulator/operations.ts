@@ -1,14 +1,7 @@
 import { alreadyExists, badRequest, limitExceeded, notFound } from './errors.ts';
 import { dkimToken, tenantId } from './ids.ts';
 import { paginate } from './pagination.ts';
-import {
-  ACCOUNT_ID,
-  type AssociationRecord,
-  type IdentityRecord,
-  type SigningKeyLength,
-  type SimulatorState,
-  type TenantRecord,
-} from './state.ts';
+import { ACCOUNT_ID, type AssociationRecord, type IdentityRecord, type SigningKeyLength, type SimulatorState, type TenantRecord } from './state.ts';
 import {
   classifyEmailIdentity,
   MAX_TAGS_PER_RESOURCE,
@@ -207,9 +200,7 @@ export function createOperations(state: SimulatorState, settings: OperationSetti
       }
       const pageSize = validatePageSize(body.PageSize, TENANT_PAGE);
       const associations = associationsWhere(
-        (association) =>
-          association.tenantName === tenant.name &&
-          (filter.RESOURCE_TYPE === undefined || association.resourceType === filter.RESOURCE_TYPE),
+        (association) => association.tenantName === tenant.name && (filter.RESOURCE_TYPE === undefined || association.resourceType === filter.RESOURCE_TYPE),
       );
       const { page, nextToken } = paginate('ListTenantResources', associations, (a) => a.resourceArn, pageSize, body.NextToken);
       return {
@@ -325,7 +316,10 @@ export function createOperations(state: SimulatorState, settings: OperationSetti
       const merged = new Map(tagsOf(resource).map((tag) => [tag.Key, tag.Value]));
       for (const tag of added) merged.set(tag.Key, tag.Value);
       if (merged.size > MAX_TAGS_PER_RESOURCE) throw badRequest(`Too many tags: at most ${MAX_TAGS_PER_RESOURCE} per resource`);
-      setTags(resource, [...merged].map(([Key, Value]) => ({ Key, Value })));
+      setTags(
+        resource,
+        [...merged].map(([Key, Value]) => ({ Key, Value })),
+      );
       return {};
     },
 
@@ -334,7 +328,10 @@ export function createOperations(state: SimulatorState, settings: OperationSetti
       const keys = query.getAll('TagKeys');
       if (keys.length === 0) throw badRequest('TagKeys is required');
       keys.forEach((key) => validateTagKey(key));
-      setTags(resource, tagsOf(resource).filter((tag) => !keys.includes(tag.Key)));
+      setTags(
+        resource,
+        tagsOf(resource).filter((tag) => !keys.includes(tag.Key)),
+      );
       return {};
     },
 

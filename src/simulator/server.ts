@@ -120,9 +120,7 @@ export async function startSesSimulator(options: SesSimulatorOptions = {}): Prom
 
   const server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://simulator');
-    const handled = url.pathname.startsWith(CONTROL_PREFIX)
-      ? handleControl(request, response, url, simulatorControl)
-      : handleSes(request, response, url);
+    const handled = url.pathname.startsWith(CONTROL_PREFIX) ? handleControl(request, response, url, simulatorControl) : handleSes(request, response, url);
     handled.catch((error: unknown) => {
       log(`request ${request.method} ${url.pathname} failed: ${describe(error)}`);
       if (!response.headersSent) sendJson(response, 500, { message: 'Internal simulator error' });

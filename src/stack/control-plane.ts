@@ -24,10 +24,7 @@ export interface ControlPlane {
 
 /** Starts etcd and kube-apiserver on loopback ports, as envtest does, and writes an admin kubeconfig. */
 export async function startControlPlane(options: { dir?: string; log?: (line: string) => void } = {}): Promise<ControlPlane> {
-  const [etcdBinary, apiserverBinary] = [
-    await ensureGoBinary('etcd', options.log),
-    await ensureGoBinary('kube-apiserver', options.log),
-  ];
+  const [etcdBinary, apiserverBinary] = [await ensureGoBinary('etcd', options.log), await ensureGoBinary('kube-apiserver', options.log)];
   const ownsDir = options.dir === undefined;
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'ses-operator-kube-')));
   await mkdir(dir, { recursive: true });
@@ -96,11 +93,15 @@ async function startEtcd(binary: string, dir: string): Promise<{ url: string; pr
     ],
     { logFile: join(dir, 'etcd.log') },
   );
-  await waitUntil('etcd to report healthy', async () => {
-    const response = await fetch(`${url}/health`);
-    const body = (await response.json()) as { health?: string };
-    return body.health === 'true' ? true : undefined;
-  }, { timeoutMs: 30_000, process: child });
+  await waitUntil(
+    'etcd to report healthy',
+    async () => {
+      const response = await fetch(`${url}/health`);
+      const body = (await response.json()) as { health?: string };
+      return body.health === 'true' ? true : undefined;
+    },
+    { timeoutMs: 30_000, process: child },
+  );
   return { url, process: child };
 }
 

@@ -61,7 +61,7 @@ function fqdn(name: string): string {
 
 async function nsupdate(server: string, updates: string[]): Promise<void> {
   if (updates.length === 0) return;
-  const binary = await requireCommand('nsupdate', 'nsupdate comes with Debian\'s bind9-dnsutils: apt-get install bind9-dnsutils');
+  const binary = await requireCommand('nsupdate', "nsupdate comes with Debian's bind9-dnsutils: apt-get install bind9-dnsutils");
   const [host, port] = splitHostPort(server);
   const script = [`server ${host} ${port}`, ...updates, 'send', ''].join('\n');
   await new Promise<void>((resolve, reject) => {

@@ -8,8 +8,11 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-/** The Go wrapper modules in tools/ that build real control-plane binaries from the Go module proxy. */
-export type GoTool = 'kube-apiserver' | 'etcd';
+/** The Go wrapper modules in tools/ that build real binaries (control plane, helm) from the Go module proxy. */
+export type GoTool = 'kube-apiserver' | 'etcd' | 'helm';
+
+/** What `go build` builds in each wrapper: its own main package, or a dependency's command by import path. */
+const BUILD_TARGET: Record<GoTool, string> = { 'kube-apiserver': '.', etcd: '.', helm: 'helm.sh/helm/v3/cmd/helm' };
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -34,7 +37,7 @@ export async function ensureGoBinary(tool: GoTool, log: (line: string) => void =
   // Build to a private name, then rename: concurrent builders never see a half-written binary.
   const partial = `${target}.${process.pid}.partial`;
   try {
-    await run(go, ['build', '-trimpath', '-ldflags', ldflags, '-o', partial, '.'], {
+    await run(go, ['build', '-trimpath', '-ldflags', ldflags, '-o', partial, BUILD_TARGET[tool]], {
       cwd: moduleDir,
       maxBuffer: 64 * 1024 * 1024,
       env: { ...process.env, GOFLAGS: `${process.env.GOFLAGS ?? ''} -mod=readonly`.trim() },
@@ -55,20 +58,39 @@ export async function ensureGoBinary(tool: GoTool, log: (line: string) => void =
  * "v0.0.0-master"), so stamp the version the wrapper's go.mod requires.
  */
 async function linkerFlags(tool: GoTool, moduleDir: string): Promise<string> {
+  if (tool === 'helm') return helmLinkerFlags(moduleDir);
   if (tool !== 'kube-apiserver') return '-s -w';
   const goMod = await readFile(join(moduleDir, 'go.mod'), 'utf8');
   const version = /k8s\.io\/kubernetes (v(\d+)\.(\d+)\.\d+)/.exec(goMod);
   if (!version) throw new Error(`no k8s.io/kubernetes requirement in ${moduleDir}/go.mod`);
   const [, gitVersion, major, minor] = version;
-  const stamp = (pkg: string) =>
-    [`gitVersion=${gitVersion}`, `gitMajor=${major}`, `gitMinor=${minor}`, 'gitTreeState=clean'].map((v) => `-X ${pkg}.${v}`);
+  const stamp = (pkg: string) => [`gitVersion=${gitVersion}`, `gitMajor=${major}`, `gitMinor=${minor}`, 'gitTreeState=clean'].map((v) => `-X ${pkg}.${v}`);
   return ['-s -w', ...stamp('k8s.io/component-base/version'), ...stamp('k8s.io/client-go/pkg/version')].join(' ');
+}
+
+/**
+ * As helm's Makefile does: stamp helm's version, and the Kubernetes version `helm template` and
+ * `helm lint` assume (client-go v0.N -> 1.N); unstamped they say "v3.19" and Kubernetes 1.20.
+ */
+async function helmLinkerFlags(moduleDir: string): Promise<string> {
+  const goMod = await readFile(join(moduleDir, 'go.mod'), 'utf8');
+  const helm = /helm\.sh\/helm\/v3 (v3\.\d+\.\d+)/.exec(goMod)?.[1];
+  const k8sMinor = /k8s\.io\/client-go v0\.(\d+)\./.exec(goMod)?.[1];
+  if (!helm || !k8sMinor) throw new Error(`no helm.sh/helm/v3 or k8s.io/client-go requirement in ${moduleDir}/go.mod`);
+  const version = [`version=${helm}`, 'gitTreeState=clean'].map((v) => `-X helm.sh/helm/v3/internal/version.${v}`);
+  const kube = ['pkg/chartutil', 'pkg/lint/rules'].flatMap((pkg) => [
+    `-X helm.sh/helm/v3/${pkg}.k8sVersionMajor=1`,
+    `-X helm.sh/helm/v3/${pkg}.k8sVersionMinor=${k8sMinor}`,
+  ]);
+  return ['-s -w', ...version, ...kube].join(' ');
 }
 
 async function cacheKey(moduleDir: string, ldflags: string): Promise<string> {
   const hash = createHash('sha256');
   hash.update(ldflags);
-  for (const file of ['go.mod', 'go.sum', 'main.go']) hash.update(await readFile(join(moduleDir, file)));
+  // go.mod, go.sum, then the wrapper's Go files (main.go; tools.go for helm) in name order.
+  const goFiles = (await readdir(moduleDir)).filter((file) => file.endsWith('.go')).sort();
+  for (const file of ['go.mod', 'go.sum', ...goFiles]) hash.update(await readFile(join(moduleDir, file)));
   return hash.digest('hex').slice(0, 16);
 }
 

@@ -67,14 +67,25 @@ describe('the API server rejects invalid objects with a message naming the field
 
   it.each(invalidSetups)('SesSetup: %s', async (_what, spec, field) => {
     const manifest = JSON.stringify({ apiVersion: 'ses.channels.dev/v1alpha1', kind: 'SesSetup', metadata: { name: `bad-${id}` }, spec });
-    const failure = await c.kubectl(['create', '-f', '-'], manifest).then(() => undefined, (error: Error) => error);
+    const failure = await c.kubectl(['create', '-f', '-'], manifest).then(
+      () => undefined,
+      (error: Error) => error,
+    );
     expect(failure, 'the API server accepted it').toBeInstanceOf(Error);
     expect(failure!.message).toContain(field);
   });
 
   it.each(invalidUseCases)('EmailUseCase: %s', async (_what, spec, field) => {
-    const manifest = JSON.stringify({ apiVersion: 'ses.channels.dev/v1alpha1', kind: 'EmailUseCase', metadata: { name: `bad-${id}`, namespace: `valid-${id}` }, spec });
-    const failure = await c.kubectl(['create', '-f', '-'], manifest).then(() => undefined, (error: Error) => error);
+    const manifest = JSON.stringify({
+      apiVersion: 'ses.channels.dev/v1alpha1',
+      kind: 'EmailUseCase',
+      metadata: { name: `bad-${id}`, namespace: `valid-${id}` },
+      spec,
+    });
+    const failure = await c.kubectl(['create', '-f', '-'], manifest).then(
+      () => undefined,
+      (error: Error) => error,
+    );
     expect(failure, 'the API server accepted it').toBeInstanceOf(Error);
     expect(failure!.message).toContain(field);
   });

@@ -61,7 +61,8 @@ describe('local control plane (real etcd + kube-apiserver)', () => {
     const watch = new Watch(kc);
     const params = { group, version: 'v1', plural: 'widgets' };
     // Watch from a listed resourceVersion: exactly the changes after it, however late the stream opens.
-    const listed = (await api.listClusterCustomObject(params)) as { metadata: { resourceVersion: string } };
+    // Right after Established the new resource's watch cache may still answer 429 "storage is (re)initializing".
+    const listed = await waitFor429(() => api.listClusterCustomObject(params) as Promise<{ metadata: { resourceVersion: string } }>);
     const request = await watch.watch(
       `/apis/${group}/v1/widgets`,
       { resourceVersion: listed.metadata.resourceVersion },
@@ -102,6 +103,18 @@ describe('local control plane (real etcd + kube-apiserver)', () => {
     expect(pids.filter(processAlive)).toEqual([]);
   });
 });
+
+async function waitFor429<T>(call: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await call();
+    } catch (error) {
+      if ((error as { code?: number }).code !== 429 || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
 
 async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

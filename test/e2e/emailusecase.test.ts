@@ -25,13 +25,19 @@ describe('EmailUseCase and referrers end to end', () => {
   it('is Ready only when its setup exists, is Ready, and the from address is inside the domain', async () => {
     await c.createUseCase(ns, 'early', { sesSetupRef: { name: `euc-${id}` }, fromAddress: `news@mail.euc-${id}.test` });
     await c.createUseCase(ns, 'outside', { sesSetupRef: { name: `euc-${id}` }, fromAddress: `news@elsewhere-${id}.test` });
-    const missing = await eventually('SetupNotFound', async () => ((await readyCondition('early'))?.reason === 'SetupNotFound' ? readyCondition('early') : undefined));
+    const missing = await eventually('SetupNotFound', async () =>
+      (await readyCondition('early'))?.reason === 'SetupNotFound' ? readyCondition('early') : undefined,
+    );
     expect(missing).toMatchObject({ status: 'False', message: `SesSetup euc-${id} does not exist` });
 
     await c.createSetup(`euc-${id}`, { tenantName: `euc_${id}`, domainIdentity: `mail.euc-${id}.test` });
-    const notReady = await eventually('SetupNotReady', async () => ((await readyCondition('early'))?.reason === 'SetupNotReady' ? readyCondition('early') : undefined));
+    const notReady = await eventually('SetupNotReady', async () =>
+      (await readyCondition('early'))?.reason === 'SetupNotReady' ? readyCondition('early') : undefined,
+    );
     expect(notReady?.status).toBe('False');
-    const outside = await eventually('FromAddressOutsideDomain', async () => ((await readyCondition('outside'))?.reason === 'FromAddressOutsideDomain' ? readyCondition('outside') : undefined));
+    const outside = await eventually('FromAddressOutsideDomain', async () =>
+      (await readyCondition('outside'))?.reason === 'FromAddressOutsideDomain' ? readyCondition('outside') : undefined,
+    );
     expect(outside?.message).toContain(`not inside mail.euc-${id}.test`);
     expect(condition(await c.getUseCase(ns, 'outside'), 'Stalled')?.status).toBe('True');
 
@@ -39,7 +45,10 @@ describe('EmailUseCase and referrers end to end', () => {
       const found = await c.getSetup(`euc-${id}`);
       return found?.status?.dnsRecords?.length ? found : undefined;
     });
-    await publishRecords(c.stack.dnsServer, (setup as SesSetup).status!.dnsRecords!.map((r) => ({ name: r.name, type: r.type, value: r.value })));
+    await publishRecords(
+      c.stack.dnsServer,
+      (setup as SesSetup).status!.dnsRecords!.map((r) => ({ name: r.name, type: r.type, value: r.value })),
+    );
     await c.kubectl(['wait', '--for=condition=Ready', `emailusecase/early`, '-n', ns, '--timeout=60s']);
     expect((await readyCondition('early'))?.message).toBe(`sending from news@mail.euc-${id}.test through SesSetup euc-${id}`);
     expect((await readyCondition('outside'))?.status).toBe('False');

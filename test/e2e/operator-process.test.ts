@@ -28,7 +28,12 @@ describe('the operator process', () => {
     await c.simFaults({ latencyMs: 1_500 });
     const mark = (await c.simCalls()).total;
     await c.createSetup(`crash-${id}`, { tenantName: tenant, domainIdentity: domain });
-    await eventually('CreateTenant to complete in SES', async () => (await c.simCalls()).log.some((call) => call.seq > mark && call.operation === 'CreateTenant' && call.target === tenant), 10_000, 20);
+    await eventually(
+      'CreateTenant to complete in SES',
+      async () => (await c.simCalls()).log.some((call) => call.seq > mark && call.operation === 'CreateTenant' && call.target === tenant),
+      10_000,
+      20,
+    );
     await operator.kill();
     expect((await c.getSetup(`crash-${id}`))?.status?.tenant).toBeUndefined(); // created in SES, not in status
     await c.simFaults({});
@@ -69,19 +74,30 @@ describe('the operator process', () => {
     const id = uniqueSuffix();
     operator = await startOperator(['--ses-rate-limit', '4']);
     const mark = (await c.simCalls()).total;
-    await Promise.all(Array.from({ length: 6 }, (_, i) => c.createSetup(`rate-${i}-${id}`, { tenantName: `rate_${i}_${id}`, domainIdentity: `mail.rate-${i}-${id}.test` })));
-    await eventually('all records', async () => {
-      const setups = await Promise.all(Array.from({ length: 6 }, (_, i) => c.getSetup(`rate-${i}-${id}`)));
-      return setups.every((s) => s?.status?.dnsRecords?.length);
-    }, 30_000);
-    const calls = (await c.simCalls()).log.filter((call) => call.seq > mark).map((call) => call.at).sort((a, b) => a - b);
+    await Promise.all(
+      Array.from({ length: 6 }, (_, i) => c.createSetup(`rate-${i}-${id}`, { tenantName: `rate_${i}_${id}`, domainIdentity: `mail.rate-${i}-${id}.test` })),
+    );
+    await eventually(
+      'all records',
+      async () => {
+        const setups = await Promise.all(Array.from({ length: 6 }, (_, i) => c.getSetup(`rate-${i}-${id}`)));
+        return setups.every((s) => s?.status?.dnsRecords?.length);
+      },
+      30_000,
+    );
+    const calls = (await c.simCalls()).log
+      .filter((call) => call.seq > mark)
+      .map((call) => call.at)
+      .sort((a, b) => a - b);
     expect(calls.length).toBe(18); // exactly three calls per new setup
     // 18 calls at 4/s after the first token: at least (18 - 1) / 4 s from first to last.
     expect(calls.at(-1)! - calls[0]!).toBeGreaterThanOrEqual(((18 - 1) / 4) * 1000 - 100);
   });
 
   it('rejects bad settings at start-up, naming each one', async () => {
-    const failure = await run(process.execPath, [cli, 'run', '--region', 'Europe', '--ses-rate-limit', '0', '--dns-servers', 'resolver.example:53'], { env: { ...process.env, KUBECONFIG: c.stack.kubeconfig } }).then(
+    const failure = await run(process.execPath, [cli, 'run', '--region', 'Europe', '--ses-rate-limit', '0', '--dns-servers', 'resolver.example:53'], {
+      env: { ...process.env, KUBECONFIG: c.stack.kubeconfig },
+    }).then(
       () => undefined,
       (error: { code: number; stderr: string }) => error,
     );

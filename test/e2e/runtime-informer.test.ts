@@ -31,7 +31,8 @@ describe('Informer against a real kube-apiserver', () => {
     await core.createNamespace({ body: { metadata: { name: namespace } } });
     for (let i = 0; i < count; i++) await create(namespace, `${prefix}${i}`, { v: '1' });
   }
-  const create = (namespace: string, name: string, data: Record<string, string>) => core.createNamespacedConfigMap({ namespace, body: { metadata: { name }, data } });
+  const create = (namespace: string, name: string, data: Record<string, string>) =>
+    core.createNamespacedConfigMap({ namespace, body: { metadata: { name }, data } });
   const update = (namespace: string, name: string, data: Record<string, string>) =>
     core.replaceNamespacedConfigMap({ namespace, name, body: { metadata: { name, namespace }, data } });
   const remove = (namespace: string, name: string) => core.deleteNamespacedConfigMap({ namespace, name });

@@ -105,7 +105,13 @@ describe('SES simulator through the real @aws-sdk/client-sesv2', () => {
 
       const listed = await ses.send(new ListTenantsCommand({}));
       expect(listed.Tenants).toEqual([
-        { TenantName: 'acme_Corp-1', TenantId: created.TenantId, TenantArn: created.TenantArn, CreatedTimestamp: created.CreatedTimestamp, SendingStatus: 'ENABLED' },
+        {
+          TenantName: 'acme_Corp-1',
+          TenantId: created.TenantId,
+          TenantArn: created.TenantArn,
+          CreatedTimestamp: created.CreatedTimestamp,
+          SendingStatus: 'ENABLED',
+        },
       ]);
       expect(listed.NextToken).toBeUndefined();
 
@@ -261,9 +267,10 @@ describe('SES simulator through the real @aws-sdk/client-sesv2', () => {
     it('associates, lists both ways, refuses duplicates and disassociates', async () => {
       await ses.send(new CreateTenantResourceAssociationCommand({ TenantName: 'tenant-a', ResourceArn: identityArn(domain) }));
       await ses.send(new CreateTenantResourceAssociationCommand({ TenantName: 'tenant-b', ResourceArn: identityArn(domain) }));
-      await expect(
-        ses.send(new CreateTenantResourceAssociationCommand({ TenantName: 'tenant-a', ResourceArn: identityArn(domain) })),
-      ).rejects.toMatchObject({ name: 'AlreadyExistsException', $metadata: { httpStatusCode: 400 } });
+      await expect(ses.send(new CreateTenantResourceAssociationCommand({ TenantName: 'tenant-a', ResourceArn: identityArn(domain) }))).rejects.toMatchObject({
+        name: 'AlreadyExistsException',
+        $metadata: { httpStatusCode: 400 },
+      });
 
       const resources = await ses.send(new ListTenantResourcesCommand({ TenantName: 'tenant-a' }));
       expect(resources.TenantResources).toEqual([{ ResourceType: 'EMAIL_IDENTITY', ResourceArn: identityArn(domain) }]);
@@ -278,9 +285,9 @@ describe('SES simulator through the real @aws-sdk/client-sesv2', () => {
 
       await ses.send(new DeleteTenantResourceAssociationCommand({ TenantName: 'tenant-a', ResourceArn: identityArn(domain) }));
       expect((await ses.send(new ListTenantResourcesCommand({ TenantName: 'tenant-a' }))).TenantResources).toEqual([]);
-      await expect(
-        ses.send(new DeleteTenantResourceAssociationCommand({ TenantName: 'tenant-a', ResourceArn: identityArn(domain) })),
-      ).rejects.toMatchObject({ name: 'NotFoundException' });
+      await expect(ses.send(new DeleteTenantResourceAssociationCommand({ TenantName: 'tenant-a', ResourceArn: identityArn(domain) }))).rejects.toMatchObject({
+        name: 'NotFoundException',
+      });
     });
 
     it('answers NotFoundException for a missing tenant or resource', async () => {
@@ -353,12 +360,16 @@ describe('SES simulator through the real @aws-sdk/client-sesv2', () => {
 
       const resources1 = await ses.send(new ListTenantResourcesCommand({ TenantName: 'pager', PageSize: 1 }));
       const resources2 = await ses.send(new ListTenantResourcesCommand({ TenantName: 'pager', PageSize: 2, NextToken: resources1.NextToken }));
-      expect([...resources1.TenantResources!, ...resources2.TenantResources!].map((resource) => resource.ResourceArn)).toEqual(domains.map((d) => identityArn(d)));
+      expect([...resources1.TenantResources!, ...resources2.TenantResources!].map((resource) => resource.ResourceArn)).toEqual(
+        domains.map((d) => identityArn(d)),
+      );
       expect(resources2.NextToken).toBeUndefined();
 
       const tenants1 = await ses.send(new ListResourceTenantsCommand({ ResourceArn: identityArn('d1.example.com'), PageSize: 1 }));
       expect(tenants1.ResourceTenants!.map((entry) => entry.TenantName)).toEqual(['pager']);
-      const tenants2 = await ses.send(new ListResourceTenantsCommand({ ResourceArn: identityArn('d1.example.com'), PageSize: 1, NextToken: tenants1.NextToken }));
+      const tenants2 = await ses.send(
+        new ListResourceTenantsCommand({ ResourceArn: identityArn('d1.example.com'), PageSize: 1, NextToken: tenants1.NextToken }),
+      );
       expect(tenants2.ResourceTenants!.map((entry) => entry.TenantName)).toEqual(['pager-2']);
       expect(tenants2.NextToken).toBeUndefined();
     });
@@ -378,7 +389,15 @@ describe('SES simulator through the real @aws-sdk/client-sesv2', () => {
       const tenant = await ses.send(new CreateTenantCommand({ TenantName: 'tagged', Tags: [{ Key: 'a', Value: '1' }] }));
       await ses.send(new CreateEmailIdentityCommand({ EmailIdentity: 'tagged.example.com' }));
 
-      await ses.send(new TagResourceCommand({ ResourceArn: tenant.TenantArn, Tags: [{ Key: 'a', Value: '2' }, { Key: 'b c', Value: '' }] }));
+      await ses.send(
+        new TagResourceCommand({
+          ResourceArn: tenant.TenantArn,
+          Tags: [
+            { Key: 'a', Value: '2' },
+            { Key: 'b c', Value: '' },
+          ],
+        }),
+      );
       expect((await ses.send(new ListTagsForResourceCommand({ ResourceArn: tenant.TenantArn }))).Tags).toEqual([
         { Key: 'a', Value: '2' },
         { Key: 'b c', Value: '' },
@@ -401,7 +420,10 @@ describe('SES simulator through the real @aws-sdk/client-sesv2', () => {
         [{ Key: 'k'.repeat(129), Value: 'v' }],
         [{ Key: 'k', Value: 'v'.repeat(257) }],
         [{ Key: 'aws:reserved', Value: 'v' }],
-        [{ Key: 'same', Value: '1' }, { Key: 'same', Value: '2' }],
+        [
+          { Key: 'same', Value: '1' },
+          { Key: 'same', Value: '2' },
+        ],
         Array.from({ length: 51 }, (_, i) => ({ Key: `k${i}`, Value: 'v' })),
       ];
       for (const tags of bad) {
@@ -422,7 +444,9 @@ describe('SES simulator through the real @aws-sdk/client-sesv2', () => {
       await ses.send(new CreateTenantCommand({ TenantName: 'reborn' }));
       // The re-created tenant has a new TenantId, so the old ARN names nothing.
       await expect(ses.send(new ListTagsForResourceCommand({ ResourceArn: old.TenantArn }))).rejects.toMatchObject({ name: 'NotFoundException' });
-      await expect(ses.send(new ListTagsForResourceCommand({ ResourceArn: identityArn('ghost.example.com') }))).rejects.toMatchObject({ name: 'NotFoundException' });
+      await expect(ses.send(new ListTagsForResourceCommand({ ResourceArn: identityArn('ghost.example.com') }))).rejects.toMatchObject({
+        name: 'NotFoundException',
+      });
       await expect(ses.send(new TagResourceCommand({ ResourceArn: 'not-an-arn', Tags: [{ Key: 'k', Value: 'v' }] }))).rejects.toMatchObject({
         name: 'BadRequestException',
       });
@@ -464,7 +488,10 @@ describe('SES simulator through the real @aws-sdk/client-sesv2', () => {
     it('fails after maxAttempts when every call errors, and with random throttling', async () => {
       const retrying = sesClient(sim, { maxAttempts: 2 });
       sim.setFaults({ errorFraction: 1 });
-      await expect(retrying.send(new ListTenantsCommand({}))).rejects.toMatchObject({ name: 'InternalFailure', $metadata: { httpStatusCode: 500, attempts: 2 } });
+      await expect(retrying.send(new ListTenantsCommand({}))).rejects.toMatchObject({
+        name: 'InternalFailure',
+        $metadata: { httpStatusCode: 500, attempts: 2 },
+      });
       expect(sim.calls().counts).toEqual({ ListTenants: 2 });
 
       sim.setFaults({ throttleFraction: 1 });
@@ -525,7 +552,14 @@ describe('SES simulator through the real @aws-sdk/client-sesv2', () => {
     });
 
     it('sets, reads and validates faults over HTTP', async () => {
-      expect((await control(sim, 'GET', 'faults')).body).toEqual({ quota: null, throttleFraction: 0, errorFraction: 0, latencyMs: 0, throttleNext: 0, failNext: 0 });
+      expect((await control(sim, 'GET', 'faults')).body).toEqual({
+        quota: null,
+        throttleFraction: 0,
+        errorFraction: 0,
+        latencyMs: 0,
+        throttleNext: 0,
+        failNext: 0,
+      });
       const put = await control(sim, 'PUT', 'faults', { quota: { ratePerSecond: 2 }, errorFraction: 0.25 });
       expect(put.status).toBe(200);
       expect(put.body).toEqual({ quota: { ratePerSecond: 2, burst: 2 }, throttleFraction: 0, errorFraction: 0.25, latencyMs: 0, throttleNext: 0, failNext: 0 });

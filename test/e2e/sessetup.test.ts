@@ -16,7 +16,10 @@ let operator: OperatorProcess;
 /** Publishes a setup's records exactly as status asks, the way a customer would at their DNS host. */
 async function publish(setup: SesSetup, override: Record<string, string> = {}): Promise<void> {
   const records = setup.status?.dnsRecords ?? [];
-  await publishRecords(c.stack.dnsServer, records.map((r) => ({ name: r.name, type: r.type, value: override[r.name] ?? r.value })));
+  await publishRecords(
+    c.stack.dnsServer,
+    records.map((r) => ({ name: r.name, type: r.type, value: override[r.name] ?? r.value })),
+  );
 }
 
 async function withRecords(name: string): Promise<SesSetup> {
@@ -41,15 +44,24 @@ describe('SesSetup end to end (real API server, BIND, SES simulator through the 
     const id = uniqueSuffix();
     const before = await c.simCalls();
     const started = Date.now();
-    await c.kubectl(['apply', '-f', '-'], `apiVersion: ses.channels.dev/v1alpha1
+    await c.kubectl(
+      ['apply', '-f', '-'],
+      `apiVersion: ses.channels.dev/v1alpha1
 kind: SesSetup
 metadata: {name: rec-${id}}
 spec: {tenantName: rec_${id}, domainIdentity: mail.rec-${id}.test}
-`);
+`,
+    );
     const setup = await withRecords(`rec-${id}`);
     expect(Date.now() - started).toBeLessThan(5_000);
     const records = setup.status!.dnsRecords!;
-    expect(records.map((r) => [r.purpose, r.type])).toEqual([['DKIM', 'CNAME'], ['DKIM', 'CNAME'], ['DKIM', 'CNAME'], ['MX', 'MX'], ['DMARC', 'TXT']]);
+    expect(records.map((r) => [r.purpose, r.type])).toEqual([
+      ['DKIM', 'CNAME'],
+      ['DKIM', 'CNAME'],
+      ['DKIM', 'CNAME'],
+      ['MX', 'MX'],
+      ['DMARC', 'TXT'],
+    ]);
     const tokens = setup.status!.identity!.dkimTokens!;
     expect(records.slice(0, 3).map((r) => r.name)).toEqual(tokens.map((t) => `${t}._domainkey.mail.rec-${id}.test`));
     expect(records.slice(0, 3).map((r) => r.value)).toEqual(tokens.map((t) => `${t}.dkim.amazonses.com`));
@@ -66,7 +78,11 @@ spec: {tenantName: rec_${id}, domainIdentity: mail.rec-${id}.test}
 
   it('turns Ready once the records are published, and kubectl wait returns', async () => {
     const id = uniqueSuffix();
-    await c.createSetup(`ok-${id}`, { tenantName: `ok_${id}`, domainIdentity: `mail.ok-${id}.test`, dmarc: { policy: 'quarantine', reportingAddress: `mailto:dmarc@ok-${id}.test` } });
+    await c.createSetup(`ok-${id}`, {
+      tenantName: `ok_${id}`,
+      domainIdentity: `mail.ok-${id}.test`,
+      dmarc: { policy: 'quarantine', reportingAddress: `mailto:dmarc@ok-${id}.test` },
+    });
     const setup = await withRecords(`ok-${id}`);
     expect(setup.status!.dnsRecords![4]!.value).toBe(`v=DMARC1; p=quarantine; rua=mailto:dmarc@ok-${id}.test;`);
     await publish(setup);
@@ -103,10 +119,15 @@ spec: {tenantName: rec_${id}, domainIdentity: mail.rec-${id}.test}
     await new Promise((resolve) => setTimeout(resolve, 1_100)); // let dnsCheckedAt (ms resolution) age visibly
     const started = Date.now();
     await c.kubectl(['annotate', '--overwrite', `sessetup/ann-${id}`, `${VERIFY_ANNOTATION}=req-${id}`]);
-    const answered = await eventually('the verify request to be echoed', async () => {
-      const found = await c.getSetup(`ann-${id}`);
-      return found?.status?.lastHandledVerifyRequest === `req-${id}` ? found : undefined;
-    }, 5_000, 20);
+    const answered = await eventually(
+      'the verify request to be echoed',
+      async () => {
+        const found = await c.getSetup(`ann-${id}`);
+        return found?.status?.lastHandledVerifyRequest === `req-${id}` ? found : undefined;
+      },
+      5_000,
+      20,
+    );
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(Date.parse(answered.status!.dnsCheckedAt!)).toBeGreaterThan(Date.parse(setup.status!.dnsCheckedAt!));
     expect(Date.parse(answered.status!.dnsCheckedAt!)).toBeGreaterThanOrEqual(started - 1_000);
@@ -148,7 +169,15 @@ spec: {tenantName: rec_${id}, domainIdentity: mail.rec-${id}.test}
       return found?.status === 'True' ? found : undefined;
     });
     expect(blocked.message).toContain(`EmailUseCase billing-${id}/invoices`);
-    const { stdout: events } = await c.kubectl(['get', 'events', '-A', '--field-selector', `involvedObject.name=del-${id},reason=DeletionBlocked`, '-o', 'jsonpath={.items[*].type}']);
+    const { stdout: events } = await c.kubectl([
+      'get',
+      'events',
+      '-A',
+      '--field-selector',
+      `involvedObject.name=del-${id},reason=DeletionBlocked`,
+      '-o',
+      'jsonpath={.items[*].type}',
+    ]);
     expect(events).toContain('Warning');
     let state = await c.simState();
     expect(state.tenants.some((t) => t.name === `del_${id}`)).toBe(true);
@@ -163,7 +192,7 @@ spec: {tenantName: rec_${id}, domainIdentity: mail.rec-${id}.test}
     expect(state.associations.some((a) => a.tenantName === `del_${id}`)).toBe(false);
   });
 
-  it('adds and removes its finalizer without touching another controller\'s', async () => {
+  it("adds and removes its finalizer without touching another controller's", async () => {
     const id = uniqueSuffix();
     await c.createSetup(`fin-${id}`, { tenantName: `fin_${id}`, domainIdentity: `mail.fin-${id}.test` }, { finalizers: ['example.com/other'] });
     const setup = await withRecords(`fin-${id}`);

@@ -36,7 +36,13 @@ export function cluster() {
     kubectl: (args: string[], input?: string) => kubectl(stack.kubeconfig, args, { input }),
     async installCrds(): Promise<void> {
       await kubectl(stack.kubeconfig, ['apply', '--server-side', '--force-conflicts', '-f', join(PROJECT_ROOT, 'crds')]);
-      await kubectl(stack.kubeconfig, ['wait', '--for=condition=Established', '--timeout=60s', 'crd/sessetups.ses.channels.dev', 'crd/emailusecases.ses.channels.dev']);
+      await kubectl(stack.kubeconfig, [
+        'wait',
+        '--for=condition=Established',
+        '--timeout=60s',
+        'crd/sessetups.ses.channels.dev',
+        'crd/emailusecases.ses.channels.dev',
+      ]);
     },
     async createSetup(name: string, spec: Record<string, unknown>, metadata: Record<string, unknown> = {}): Promise<SesSetup> {
       return (await custom.createClusterCustomObject({
@@ -101,7 +107,8 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }

@@ -9,7 +9,13 @@ const desired = desiredRecords({ domainIdentity: 'mail.acme.test', dmarc: { poli
 });
 const ok = (...answers: string[]): LookupResult => ({ ok: true, answers });
 const fail = (failure: 'NXDOMAIN' | 'NODATA' | 'TIMEOUT' | 'SERVFAIL'): LookupResult => ({ ok: false, failure, detail: failure });
-const allGood = [ok('tok1.dkim.eu-west-1.amazonses.com'), ok('tok2.dkim.eu-west-1.amazonses.com'), ok('tok3.dkim.eu-west-1.amazonses.com'), ok('10 inbound-smtp.eu-west-1.amazonaws.com'), ok('v=DMARC1; p=quarantine; rua=mailto:d@acme.test;')];
+const allGood = [
+  ok('tok1.dkim.eu-west-1.amazonses.com'),
+  ok('tok2.dkim.eu-west-1.amazonses.com'),
+  ok('tok3.dkim.eu-west-1.amazonses.com'),
+  ok('10 inbound-smtp.eu-west-1.amazonaws.com'),
+  ok('v=DMARC1; p=quarantine; rua=mailto:d@acme.test;'),
+];
 
 describe('DNS record verification', () => {
   it('builds the records from the tokens, the signing zone, the region and spec.dmarc', () => {
@@ -60,7 +66,9 @@ describe('DNS record verification', () => {
     const spaced = [...allGood.slice(0, 4), ok('v=DMARC1;rua=mailto:d@acme.test;  p=QUARANTINE', 'google-site-verification=x')];
     expect(assessRecords(desired, spaced, 'SUCCESS')[4]!.verified).toBe(true);
     const weaker = [...allGood.slice(0, 4), ok('v=DMARC1; p=none; rua=mailto:d@acme.test')];
-    expect(assessRecords(desired, weaker, 'SUCCESS')[4]!.message).toBe('DMARC p= is "none", expected "quarantine" (found "v=DMARC1; p=none; rua=mailto:d@acme.test")');
+    expect(assessRecords(desired, weaker, 'SUCCESS')[4]!.message).toBe(
+      'DMARC p= is "none", expected "quarantine" (found "v=DMARC1; p=none; rua=mailto:d@acme.test")',
+    );
     const two = [...allGood.slice(0, 4), ok('v=DMARC1; p=quarantine; rua=mailto:d@acme.test', 'v=DMARC1; p=none')];
     expect(assessRecords(desired, two, 'SUCCESS')[4]!.message).toMatch(/^2 DMARC records/);
     const other = [...allGood.slice(0, 4), ok('spf1 include:x')];

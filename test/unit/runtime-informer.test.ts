@@ -109,7 +109,11 @@ describe('Informer (fake API server)', () => {
     const seen = recordHandlers(informer);
     informer.start();
     await informer.waitForSync();
-    expect(source.lists).toEqual([{ limit: 5, continueToken: undefined }, { limit: 5, continueToken: '5' }, { limit: 5, continueToken: '10' }]);
+    expect(source.lists).toEqual([
+      { limit: 5, continueToken: undefined },
+      { limit: 5, continueToken: '5' },
+      { limit: 5, continueToken: '10' },
+    ]);
     expect(informer.list()).toHaveLength(12);
     expect(informer.get('ns/cm11')?.metadata.resourceVersion).toBe('21');
     expect(seen.filter((line) => line.startsWith('add'))).toHaveLength(12);
@@ -184,7 +188,12 @@ describe('Informer (fake API server)', () => {
     expect(source.lastWatch().resourceVersion).toBe('300');
     expect(seen.slice(3).sort()).toEqual(['add new@21', 'delete gone@3', 'update changed@2->20']);
     expect(deleted[0]!.data).toEqual({ last: 'known' });
-    expect(informer.list().map((o) => o.metadata.name).sort()).toEqual(['changed', 'new', 'same']);
+    expect(
+      informer
+        .list()
+        .map((o) => o.metadata.name)
+        .sort(),
+    ).toEqual(['changed', 'new', 'same']);
     expect(informer.health().consecutiveFailures).toBe(0);
   });
 

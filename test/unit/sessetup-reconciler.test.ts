@@ -33,7 +33,7 @@ class FakeCluster {
     this.objects.set(setup.metadata.name, setup);
   }
   readonly client = {
-    patchStatus: async <T,>(object: T & SesSetup, status: unknown) => {
+    patchStatus: async <T>(object: T & SesSetup, status: unknown) => {
       if (createMergePatch(object.status ?? {}, status) === undefined) return undefined;
       this.writes++;
       const stored = structuredClone(this.objects.get(object.metadata.name)!);
@@ -41,14 +41,14 @@ class FakeCluster {
       this.put(stored);
       return structuredClone(stored) as T;
     },
-    addFinalizer: async <T,>(object: T & SesSetup, finalizer: string) => {
+    addFinalizer: async <T>(object: T & SesSetup, finalizer: string) => {
       this.writes++;
       const stored = this.objects.get(object.metadata.name)!;
       stored.metadata.finalizers = [...(stored.metadata.finalizers ?? []), finalizer];
       this.put(stored);
       return structuredClone(stored) as T;
     },
-    removeFinalizer: async <T,>(object: T & SesSetup, finalizer: string) => {
+    removeFinalizer: async <T>(object: T & SesSetup, finalizer: string) => {
       this.writes++;
       const stored = this.objects.get(object.metadata.name)!;
       stored.metadata.finalizers = stored.metadata.finalizers?.filter((f) => f !== finalizer);
@@ -181,7 +181,12 @@ describe('SesSetupReconciler (in-memory doubles)', () => {
     cluster.client.patchStatus = patch;
     await reconciler.reconcile('a');
     expect(ses.calls.filter((c) => c.startsWith('Create'))).toEqual([
-      'CreateTenant', 'CreateEmailIdentity', 'CreateTenantResourceAssociation', 'CreateTenant', 'CreateEmailIdentity', 'CreateTenantResourceAssociation',
+      'CreateTenant',
+      'CreateEmailIdentity',
+      'CreateTenantResourceAssociation',
+      'CreateTenant',
+      'CreateEmailIdentity',
+      'CreateTenantResourceAssociation',
     ]);
     expect(ses.tenants.size).toBe(1);
     expect(ses.identities.size).toBe(1);

@@ -9,7 +9,12 @@ describe('operator settings', () => {
 
   it('parses resolvers, durations and repeatable referrers', () => {
     const settings = resolveSettings(
-      { region: 'us-east-1', 'dns-servers': '127.0.0.1:5353, [::1]:53', 'recheck-fast': '500ms', referrer: ['apps.example.com/v1/mailers:spec.sesSetupName', '/v1/configmaps:data.setup'] },
+      {
+        region: 'us-east-1',
+        'dns-servers': '127.0.0.1:5353, [::1]:53',
+        'recheck-fast': '500ms',
+        referrer: ['apps.example.com/v1/mailers:spec.sesSetupName', '/v1/configmaps:data.setup'],
+      },
       {},
     );
     expect(settings.dnsServers).toEqual(['127.0.0.1:5353', '[::1]:53']);
@@ -24,7 +29,15 @@ describe('operator settings', () => {
     let error: unknown;
     try {
       resolveSettings(
-        { region: 'Europe', 'ses-rate-limit': '0', concurrency: 'many', 'dns-servers': 'dns.google:53', 'recheck-slow': 'soon', referrer: ['configmaps'], 'log-level': 'loud' },
+        {
+          region: 'Europe',
+          'ses-rate-limit': '0',
+          concurrency: 'many',
+          'dns-servers': 'dns.google:53',
+          'recheck-slow': 'soon',
+          referrer: ['configmaps'],
+          'log-level': 'loud',
+        },
         {},
       );
     } catch (caught) {

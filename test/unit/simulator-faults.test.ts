@@ -45,7 +45,10 @@ describe('parseFaults', () => {
 });
 
 describe('FaultInjector', () => {
-  const sequence = (...values: number[]) => () => values.shift() ?? 0.999;
+  const sequence =
+    (...values: number[]) =>
+    () =>
+      values.shift() ?? 0.999;
 
   it('injects nothing by default', () => {
     const injector = new FaultInjector();

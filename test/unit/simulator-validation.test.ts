@@ -71,7 +71,13 @@ describe('tags', () => {
     [[{ Key: 'k'.repeat(129), Value: 'v' }], /Tag keys must be 1 to 128 characters/],
     [[{ Key: 'k', Value: 'v'.repeat(257) }], /longer than 256 characters/],
     [[{ Key: 'AWS:thing', Value: 'v' }], /reserved/],
-    [[{ Key: 'k', Value: 'a' }, { Key: 'k', Value: 'b' }], /Duplicate tag key "k"/],
+    [
+      [
+        { Key: 'k', Value: 'a' },
+        { Key: 'k', Value: 'b' },
+      ],
+      /Duplicate tag key "k"/,
+    ],
     [Array.from({ length: 51 }, (_, i) => ({ Key: `k${i}`, Value: '' })), /at most 50/],
     [{ Key: 'k' }, /must be a list/],
   ])('refuses %#', (tags, message) => {

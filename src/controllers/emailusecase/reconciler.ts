@@ -53,7 +53,11 @@ export class EmailUseCaseReconciler {
     if (setup.metadata.deletionTimestamp) return notReady('SetupDeleting', `SesSetup ${sesSetupRef.name} is being deleted`, 'Reconciling');
     const setupReady = findCondition(setup.status?.conditions, 'Ready');
     if (setupReady?.status !== 'True') {
-      return notReady('SetupNotReady', `SesSetup ${sesSetupRef.name} is not Ready${setupReady ? `: ${setupReady.message}` : ' yet'}`.slice(0, 2000), 'Reconciling');
+      return notReady(
+        'SetupNotReady',
+        `SesSetup ${sesSetupRef.name} is not Ready${setupReady ? `: ${setupReady.message}` : ' yet'}`.slice(0, 2000),
+        'Reconciling',
+      );
     }
     return { ready: { status: 'True', reason: 'Ready', message: `sending from ${fromAddress} through SesSetup ${sesSetupRef.name}` } };
   }

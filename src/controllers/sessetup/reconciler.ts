@@ -62,7 +62,14 @@ export class SesSetupReconciler {
     if (!parsed.success) {
       // The CRD rejects this already; reaching here means an outdated CRD. Say so and wait for a fix.
       const message = `invalid spec: ${parsed.error.issues.map((issue) => `spec.${issue.path.join('.')}: ${issue.message}`).join('; ')}`;
-      await this.#writeStatus(setup, this.#conditionsOnly(setup, { stalled: { reason: 'InvalidSpec', message }, tenant: { ok: false, reason: 'InvalidSpec', message }, identity: { ok: false, reason: 'InvalidSpec', message } }));
+      await this.#writeStatus(
+        setup,
+        this.#conditionsOnly(setup, {
+          stalled: { reason: 'InvalidSpec', message },
+          tenant: { ok: false, reason: 'InvalidSpec', message },
+          identity: { ok: false, reason: 'InvalidSpec', message },
+        }),
+      );
       return;
     }
     const spec = parsed.data;
@@ -113,7 +120,10 @@ export class SesSetupReconciler {
     if (status.identity === undefined) {
       // The identity vanished in SES: record that, then create it again on the next pass.
       const missing = { ok: false, reason: 'IdentityMissing', message: `SES identity ${spec.domainIdentity} no longer exists; creating it again` };
-      await this.#writeStatus(setup, this.#withConditions(setup, status, { tenant: { ok: true, reason: 'TenantReady', message: tenantMessage(status, region) }, identity: missing }));
+      await this.#writeStatus(
+        setup,
+        this.#withConditions(setup, status, { tenant: { ok: true, reason: 'TenantReady', message: tenantMessage(status, region) }, identity: missing }),
+      );
       return { requeueAfterMs: 1_000 };
     }
     const verdict: Verdict = {
@@ -152,7 +162,12 @@ export class SesSetupReconciler {
         ...(tenant.adopted ? { adopted: true } : {}),
       };
       log.info({ created: tenant.created, adopted: tenant.adopted }, 'tenant ready');
-      this.#d.events.emit(setup, 'Normal', tenant.adopted ? 'TenantAdopted' : 'TenantReady', `SES tenant ${spec.tenantName} ${tenant.adopted ? 'adopted' : tenant.created ? 'created' : 'found (created earlier by this SesSetup)'} in ${region}`);
+      this.#d.events.emit(
+        setup,
+        'Normal',
+        tenant.adopted ? 'TenantAdopted' : 'TenantReady',
+        `SES tenant ${spec.tenantName} ${tenant.adopted ? 'adopted' : tenant.created ? 'created' : 'found (created earlier by this SesSetup)'} in ${region}`,
+      );
     }
     const tenantArn = status.tenant.arn!;
     let identityCreated = false;
@@ -176,7 +191,12 @@ export class SesSetupReconciler {
       };
       identityCreated = identity.created;
       log.info({ created: identity.created, adopted: identity.adopted }, 'identity ready');
-      this.#d.events.emit(setup, 'Normal', identity.adopted ? 'IdentityAdopted' : 'IdentityReady', `SES identity ${spec.domainIdentity} ${identity.adopted ? 'adopted' : identity.created ? 'created' : 'found (created earlier by this SesSetup)'}`);
+      this.#d.events.emit(
+        setup,
+        'Normal',
+        identity.adopted ? 'IdentityAdopted' : 'IdentityReady',
+        `SES identity ${spec.domainIdentity} ${identity.adopted ? 'adopted' : identity.created ? 'created' : 'found (created earlier by this SesSetup)'}`,
+      );
     }
     if (!status.identity.tenantAssociated) {
       await this.#d.ses.associate(region, spec.tenantName, status.identity.arn!);
@@ -254,13 +274,22 @@ export class SesSetupReconciler {
       return;
     }
     if (spec.deletionPolicy === 'Retain') {
-      this.#d.events.emit(setup, 'Normal', 'Retained', `deletionPolicy Retain: SES tenant ${spec.tenantName} and identity ${spec.domainIdentity} are kept in SES`);
+      this.#d.events.emit(
+        setup,
+        'Normal',
+        'Retained',
+        `deletionPolicy Retain: SES tenant ${spec.tenantName} and identity ${spec.domainIdentity} are kept in SES`,
+      );
     } else {
       const result = await tearDown(this.#d.ses, region, spec.tenantName, spec.domainIdentity, setup.metadata.uid ?? '');
       log.info(result, 'SES torn down');
-      for (const [what, label] of [['identity', `identity ${spec.domainIdentity}`], ['tenant', `tenant ${spec.tenantName}`]] as const) {
+      for (const [what, label] of [
+        ['identity', `identity ${spec.domainIdentity}`],
+        ['tenant', `tenant ${spec.tenantName}`],
+      ] as const) {
         if (result[what] === 'deleted') this.#d.events.emit(setup, 'Normal', 'Deleted', `SES ${label} deleted`);
-        if (result[what] === 'not-owned') this.#d.events.emit(setup, 'Warning', 'NotOwned', `SES ${label} was not created by this SesSetup and was left in place`);
+        if (result[what] === 'not-owned')
+          this.#d.events.emit(setup, 'Warning', 'NotOwned', `SES ${label} was not created by this SesSetup and was left in place`);
       }
     }
     const released = await this.#d.client.removeFinalizer(setup, FINALIZER);
@@ -309,4 +338,3 @@ function sameRecords(current: SesSetupStatus['dnsRecords'], desired: { name: str
     return have.name === record.name && have.type === record.type && have.value === record.value;
   });
 }
-

@@ -9,8 +9,7 @@ export interface Owner {
 }
 
 export type Ensured<T> =
-  | { ok: true; value: T; created: boolean; adopted: boolean }
-  | { ok: false; reason: 'TenantNotOwned' | 'IdentityNotOwned'; message: string };
+  { ok: true; value: T; created: boolean; adopted: boolean } | { ok: false; reason: 'TenantNotOwned' | 'IdentityNotOwned'; message: string };
 
 export function ownerTags(owner: Owner): Record<string, string> {
   return { [OWNER_UID_TAG]: owner.uid, [OWNER_NAME_TAG]: owner.name };
@@ -41,13 +40,7 @@ export async function ensureTenant(ses: SesGateway, region: string, name: string
   };
 }
 
-export async function ensureIdentity(
-  ses: SesGateway,
-  region: string,
-  domain: string,
-  tenantArn: string,
-  owner: Owner,
-): Promise<Ensured<SesIdentity>> {
+export async function ensureIdentity(ses: SesGateway, region: string, domain: string, tenantArn: string, owner: Owner): Promise<Ensured<SesIdentity>> {
   try {
     return { ok: true, value: await ses.createEmailIdentity(region, domain, ownerTags(owner)), created: true, adopted: false };
   } catch (error) {

@@ -23,8 +23,16 @@ export function composeConditions(
   const g = generation === undefined ? {} : { observedGeneration: generation };
   let conditions = removeCondition(previous, 'DeletionBlocked');
   const status = (ok: boolean) => (ok ? 'True' : 'False') as 'True' | 'False';
-  conditions = setCondition(conditions, { type: 'TenantReady', status: status(verdict.tenant.ok), reason: verdict.tenant.reason, message: verdict.tenant.message, ...g }, now);
-  conditions = setCondition(conditions, { type: 'IdentityReady', status: status(verdict.identity.ok), reason: verdict.identity.reason, message: verdict.identity.message, ...g }, now);
+  conditions = setCondition(
+    conditions,
+    { type: 'TenantReady', status: status(verdict.tenant.ok), reason: verdict.tenant.reason, message: verdict.tenant.message, ...g },
+    now,
+  );
+  conditions = setCondition(
+    conditions,
+    { type: 'IdentityReady', status: status(verdict.identity.ok), reason: verdict.identity.reason, message: verdict.identity.message, ...g },
+    now,
+  );
   const dns = dnsSummary(records);
   conditions = setCondition(conditions, { type: 'DnsVerified', status: dns.status, reason: dns.reason, message: dns.message, ...g }, now);
 
