@@ -1,0 +1,37 @@
+import { spawn } from 'node:child_process';
+import { access } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../src/stack/go-binaries.ts';
+
+describe('npm run demo', () => {
+  it('brings everything up, reaches Ready, and leaves nothing behind on Ctrl-C', async () => {
+    const child = spawn(process.execPath, [join(PROJECT_ROOT, 'src/stack/demo.ts')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const started = Date.now();
+    const deadline = started + 120_000;
+    while (!/acme-mail is Ready, \d+ s after start/.test(output)) {
+      if (Date.now() > deadline) throw new Error(`the demo did not reach Ready:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(Date.now() - started).toBeLessThan(60_000);
+    expect(output).toMatch(/acme-mail\s+acme_demo\s+mail\.acme\.test\s+true\s+True/);
+    expect(output).toContain('get ses -w');
+    expect(output).toMatch(/curl -s http:\/\/127\.0\.0\.1:\d+\/metrics/);
+    const stackDir = /--kubeconfig (\/\S+)\/kube\/kubeconfig/.exec(output)![1]!;
+
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(output).toContain('stopped; nothing left behind.');
+    await expect(access(stackDir)).rejects.toThrow();
+    const leftovers = execFileSync('ps', ['-eo', 'args'])
+      .toString()
+      .split('\n')
+      .filter((line) => line.includes(stackDir));
+    expect(leftovers).toEqual([]);
+  });
+});
