@@ -1,0 +1,157 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { FINALIZER } from '../../src/api/group.ts';
+import { ensureGoBinary } from '../../src/stack/go-binaries.ts';
+import { cluster, condition, eventually, uniqueSuffix } from '../support/cluster.ts';
+import { findOne, helmTemplate, OPERATOR_NAMESPACE, podOf, type Manifest } from '../support/deploy.ts';
+import { startOperator, type OperatorProcess } from '../support/operator.ts';
+
+/**
+ * The chart's RBAC is enough, and no more: its ServiceAccount, ClusterRole(Binding) and Lease
+ * Role(Binding) are created for real, and the real operator runs with the Deployment's own args
+ * and env under that ServiceAccount's token (not the admin identity): it elects itself on the Lease,
+ * reconciles, records events, blocks deletion on referrers (an EmailUseCase and a ConfigMap
+ * referrer kind) and removes its finalizer, without one request refused. The API server's RBAC
+ * authorizer then confirms that what it does not need is refused.
+ * (The kustomize base has the same rules, minus the referrer: deploy-manifests.test.ts compares them.)
+ */
+const c = cluster();
+const id = uniqueSuffix();
+const SA = `system:serviceaccount:${OPERATOR_NAMESPACE}:ses-operator`;
+const REFERRER = { group: '', version: 'v1', resource: 'configmaps', fieldPath: 'data.sesSetup' };
+const ns = `deploy-rbac-${id}`;
+const setupName = `rbac-${id}`;
+const cleanup: string[][] = [];
+let operator: OperatorProcess | undefined;
+let dir: string;
+
+async function exists(args: string[]): Promise<boolean> {
+  return c.kubectl(['get', ...args]).then(() => true, () => false);
+}
+
+async function applyForReal(objects: Manifest[]): Promise<void> {
+  for (const object of objects) {
+    const ref = [object.kind.toLowerCase(), object.metadata.name, ...(object.metadata.namespace ? ['-n', object.metadata.namespace] : [])];
+    if (!(await exists(ref))) cleanup.push(ref);
+  }
+  await c.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
+}
+
+async function canI(verb: string, resource: string, ...rest: string[]): Promise<boolean> {
+  const result = await c.kubectl(['auth', 'can-i', verb, resource, '--as', SA, ...rest]).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }));
+  return result.stdout.trim() === 'yes';
+}
+
+/** A kubeconfig for the same API server that authenticates with the ServiceAccount's token only. */
+async function serviceAccountKubeconfig(): Promise<string> {
+  const { stdout: token } = await c.kubectl(['create', 'token', 'ses-operator', '-n', OPERATOR_NAMESPACE, '--duration=1h']);
+  const admin = parse(await readFile(c.stack.kubeconfig, 'utf8')) as { clusters: { cluster: Record<string, unknown> }[] };
+  const path = join(dir, 'service-account.kubeconfig');
+  await writeFile(path, stringify({
+    apiVersion: 'v1', kind: 'Config', 'current-context': 'sa',
+    clusters: [{ name: 'local', cluster: admin.clusters[0]!.cluster }],
+    users: [{ name: 'sa', user: { token: token.trim() } }],
+    contexts: [{ name: 'sa', context: { cluster: 'local', user: 'sa' } }],
+  }));
+  return path;
+}
+
+describe('deploy/: the operator runs with exactly the chart\'s RBAC', () => {
+  beforeAll(async () => {
+    await ensureGoBinary('helm', (line) => process.stderr.write(`[deploy] ${line}\n`));
+    dir = await mkdtemp(join(tmpdir(), 'deploy-rbac-'));
+    await c.installCrds();
+    if (!(await exists(['namespace', OPERATOR_NAMESPACE]))) cleanup.push(['namespace', OPERATOR_NAMESPACE]);
+    await c.ensureNamespace(OPERATOR_NAMESPACE);
+    await c.ensureNamespace(ns);
+    cleanup.push(['namespace', ns]);
+    const { objects } = await helmTemplate({ referrers: [REFERRER] });
+    await applyForReal(objects.filter((o) => ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(o.kind) && !/-(view|edit)$/.test(o.metadata.name)));
+    // The Deployment's container, as the kubelet would start it (the image's ENTRYPOINT is node dist/cli/main.js).
+    const { container } = podOf(findOne(objects, 'Deployment'));
+    const env = Object.fromEntries(container.env.map((e) => [e.name, e.value ?? OPERATOR_NAMESPACE])); // POD_NAMESPACE: the fieldRef's value
+    operator = await startOperator(
+      [
+        ...container.args.slice(1),
+        '--kubeconfig', await serviceAccountKubeconfig(),
+        // Loopback ephemeral ports instead of :8080/:8081, which other processes here may hold.
+        '--metrics-bind-address', '127.0.0.1:0', '--health-probe-bind-address', '127.0.0.1:0',
+      ],
+      env,
+    );
+  }, 15 * 60_000);
+
+  afterAll(async () => {
+    await operator?.stop();
+    // Never leave a SesSetup behind with a finalizer no operator will remove.
+    await c.kubectl(['patch', 'sessetup', setupName, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']).catch(() => {});
+    await c.deleteSetup(setupName);
+    await c.kubectl(['delete', 'lease', 'ses-operator', '-n', OPERATOR_NAMESPACE, '--ignore-not-found']).catch(() => {});
+    for (const ref of cleanup.reverse()) await c.kubectl(['delete', ...ref, '--ignore-not-found', '--wait=false']).catch(() => {});
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('takes the Lease, serves /readyz, reconciles, records events and removes its finalizer, with no request refused', async () => {
+    const holder = await eventually('the Lease to be held', async () => {
+      const { stdout } = await c.kubectl(['get', 'lease', 'ses-operator', '-n', OPERATOR_NAMESPACE, '-o', 'jsonpath={.spec.holderIdentity}']);
+      return stdout || undefined;
+    });
+    expect(holder).not.toBe('');
+    expect((await fetch(`${operator!.probesUrl}/readyz`)).status).toBe(200);
+
+    await c.createSetup(setupName, { tenantName: `rbac_${id}`, domainIdentity: `mail.rbac-${id}.test` });
+    await c.createUseCase(ns, 'invoices', { sesSetupRef: { name: setupName }, fromAddress: `invoices@mail.rbac-${id}.test` });
+    await c.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'mailer' }, data: { sesSetup: setupName } } });
+    const setup = await eventually('finalizer and status', async () => {
+      const s = await c.getSetup(setupName);
+      return s?.metadata.finalizers?.includes(FINALIZER) && condition(s, 'TenantReady')?.status === 'True' && s.status?.usedByCount === 2 ? s : undefined;
+    });
+    expect(setup.status?.observedGeneration).toBe(setup.metadata.generation);
+    await eventually('the EmailUseCase status', async () => condition(await c.getUseCase(ns, 'invoices'), 'Ready'));
+    const events = async () => (await c.kubectl(['get', 'events', '-n', 'default', '--field-selector', `involvedObject.name=${setupName}`, '-o', 'jsonpath={.items[*].reason}'])).stdout;
+    await eventually('a TenantReady event', async () => (await events()).includes('TenantReady'));
+
+    // Deletion waits for both referrers (the ConfigMap kind is watched through the chart's referrer rule).
+    await c.deleteSetup(setupName);
+    const blocked = await eventually('DeletionBlocked', async () => condition(await c.getSetup(setupName), 'DeletionBlocked'));
+    expect(blocked.message).toMatch(/EmailUseCase/);
+    expect(blocked.message).toMatch(/mailer/);
+    await eventually('a DeletionBlocked event', async () => (await events()).includes('DeletionBlocked'));
+    await c.deleteUseCase(ns, 'invoices');
+    await c.core.deleteNamespacedConfigMap({ namespace: ns, name: 'mailer' });
+    await eventually('the SesSetup to be gone', async () => (await c.getSetup(setupName)) === undefined, 30_000);
+
+    const log = await readFile(operator!.logFile, 'utf8');
+    expect(log).not.toMatch(/forbidden|\b403\b/i);
+  });
+
+  it('is refused what it does not need (the API server\'s RBAC authorizer)', async () => {
+    const other = ['-n', ns];
+    const granted = {
+      'list sessetups': await canI('list', 'sessetups.ses.channels.dev'),
+      'patch sessetups/status': await canI('patch', 'sessetups.ses.channels.dev', '--subresource=status'),
+      'update sessetups/finalizers': await canI('update', 'sessetups.ses.channels.dev', '--subresource=finalizers'),
+      'watch emailusecases': await canI('watch', 'emailusecases.ses.channels.dev', ...other),
+      'create events anywhere': await canI('create', 'events', ...other),
+      'watch configmaps (referrer)': await canI('watch', 'configmaps', ...other),
+      'update its Lease': await canI('update', 'leases.coordination.k8s.io/ses-operator', '-n', OPERATOR_NAMESPACE),
+    };
+    expect(Object.entries(granted).filter(([, yes]) => !yes)).toEqual([]);
+    const refused = {
+      'create sessetups': await canI('create', 'sessetups.ses.channels.dev'),
+      'delete sessetups': await canI('delete', 'sessetups.ses.channels.dev'),
+      'update sessetups': await canI('update', 'sessetups.ses.channels.dev'),
+      'patch emailusecases': await canI('patch', 'emailusecases.ses.channels.dev', ...other),
+      'delete events': await canI('delete', 'events', ...other),
+      'patch configmaps': await canI('patch', 'configmaps', ...other),
+      'get secrets': await canI('get', 'secrets', ...other),
+      'update another Lease': await canI('update', 'leases.coordination.k8s.io/other', '-n', OPERATOR_NAMESPACE),
+      'create a Lease elsewhere': await canI('create', 'leases.coordination.k8s.io', ...other),
+      'delete its Lease': await canI('delete', 'leases.coordination.k8s.io/ses-operator', '-n', OPERATOR_NAMESPACE),
+    };
+    expect(Object.entries(refused).filter(([, yes]) => yes)).toEqual([]);
+  });
+});
