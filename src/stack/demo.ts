@@ -10,7 +10,8 @@ import { publishRecords } from './dns-records.ts';
 import { PROJECT_ROOT } from './go-binaries.ts';
 import { findKubectl, kubectl } from './kubectl.ts';
 import { freePort } from './ports.ts';
-import { startProcess, waitUntil, type ManagedProcess } from './processes.ts';
+import { waitUntil, type ManagedProcess } from './processes.ts';
+import { startLocalOperator } from './local-operator.ts';
 import { startLocalStack, type LocalStack } from './stack.ts';
 
 const { values } = parseArgs({ options: { manual: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } } });
@@ -49,38 +50,13 @@ try {
 
   const metricsPort = await freePort();
   const logFile = join(stack.dir, 'operator.log');
-  operator = startProcess(
-    'ses-operator',
-    process.execPath,
-    [
-      join(PROJECT_ROOT, 'src/cli/main.ts'),
-      'run',
-      '--kubeconfig',
-      kc,
-      '--region',
-      stack.region,
-      '--ses-endpoint',
-      stack.sesEndpoint,
-      '--dns-servers',
-      stack.dnsServer,
-      '--ses-rate-limit',
-      '10',
-      '--recheck-fast',
-      '2s',
-      '--recheck-fast-max',
-      '10s',
-      '--metrics-bind-address',
-      `127.0.0.1:${metricsPort}`,
-      '--health-probe-bind-address',
-      '127.0.0.1:0',
-    ],
-    // The simulator ignores signatures; any fixed pair satisfies the SDK's credential chain.
-    { logFile, env: { ...process.env, AWS_ACCESS_KEY_ID: 'demo', AWS_SECRET_ACCESS_KEY: 'demo' } },
-  );
-  await waitUntil('the operator to start', async () => ((await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).ok ? true : undefined), {
-    timeoutMs: 30_000,
-    process: operator,
+  const local = await startLocalOperator({
+    stack,
+    logFile,
+    args: ['--ses-rate-limit', '10', '--recheck-fast', '2s', '--recheck-fast-max', '10s', '--metrics-bind-address', `127.0.0.1:${metricsPort}`],
   });
+  operator = local.process;
+  await local.waitForLog('running');
 
   const k = await findKubectl();
   say(`
