@@ -1,7 +1,7 @@
 // `node deploy/sync-crds.ts`: copies the generated CRDs (crds/*.yaml) to where the deploy
 // packages can read them: kustomize refuses files outside its folder and a Helm chart can only
 // read its own files. `--check` exits 1 when a copy differs (the deploy tests assert the same).
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,9 +29,11 @@ async function crdFiles(dir: string): Promise<string[]> {
 }
 
 async function sync(): Promise<void> {
-  for (const file of await crdFiles(CRD_SOURCE_DIR)) {
-    const source = await readFile(join(CRD_SOURCE_DIR, file), 'utf8');
-    for (const dir of CRD_COPY_DIRS) await writeFile(join(dir, file), source);
+  const files = await crdFiles(CRD_SOURCE_DIR);
+  for (const dir of CRD_COPY_DIRS) {
+    for (const file of files) await writeFile(join(dir, file), await readFile(join(CRD_SOURCE_DIR, file), 'utf8'));
+    // A CRD dropped from crds/ is dropped from the copies too (kustomization.yaml lists its files by name).
+    for (const file of await crdFiles(dir)) if (!files.includes(file)) await rm(join(dir, file));
   }
 }
 

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSettings, SETTINGS, type SettingName } from '../../src/cli/settings.ts';
@@ -8,6 +8,7 @@ import { staleCrdCopies } from '../../deploy/sync-crds.ts';
 import { cluster, uniqueSuffix } from '../support/cluster.ts';
 import {
   CHART_DIR,
+  deleteNamespaceNow,
   DEPLOY_DIR,
   findOne,
   flagsOf,
@@ -143,11 +144,17 @@ describe('deploy/: manifests against the real API server', () => {
   }, 15 * 60_000);
 
   afterAll(async () => {
-    for (const resource of created.reverse()) await c.kubectl(['delete', ...resource, '--ignore-not-found', '--wait=false']).catch(() => {});
+    for (const resource of created.reverse()) {
+      if (resource[0] === 'namespace') await deleteNamespaceNow(resource[1]!); // only dry-runs went into it
+      else await c.kubectl(['delete', ...resource, '--ignore-not-found']);
+    }
   });
 
   it('keeps the CRD copies in kustomize and the chart equal to crds/ (node deploy/sync-crds.ts refreshes them)', async () => {
     expect(await staleCrdCopies()).toEqual([]);
+    // ... and the base lists each of them (kustomize takes files by name).
+    const kustomization = await readFile(join(KUSTOMIZE_BASE, 'kustomization.yaml'), 'utf8');
+    for (const file of (await readdir(join(PROJECT_ROOT, 'crds'))).filter((f) => f.endsWith('.yaml'))) expect(kustomization).toContain(`- crds/${file}\n`);
   });
 
   it('applies the kustomize base and the example overlay with a server-side dry-run, every object accepted', async () => {

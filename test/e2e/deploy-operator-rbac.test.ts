@@ -6,7 +6,7 @@ import { parse, stringify } from 'yaml';
 import { FINALIZER } from '../../src/api/group.ts';
 import { ensureGoBinary } from '../../src/stack/go-binaries.ts';
 import { cluster, condition, eventually, uniqueSuffix } from '../support/cluster.ts';
-import { findOne, helmTemplate, OPERATOR_NAMESPACE, podOf, type Manifest } from '../support/deploy.ts';
+import { deleteNamespaceNow, findOne, helmTemplate, OPERATOR_NAMESPACE, podOf, type Manifest } from '../support/deploy.ts';
 import { startOperator, type OperatorProcess } from '../support/operator.ts';
 
 /**
@@ -90,7 +90,12 @@ describe('deploy/: the operator runs with exactly the chart\'s RBAC', () => {
     await c.kubectl(['patch', 'sessetup', setupName, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']).catch(() => {});
     await c.deleteSetup(setupName);
     await c.kubectl(['delete', 'lease', 'ses-operator', '-n', OPERATOR_NAMESPACE, '--ignore-not-found']).catch(() => {});
-    for (const ref of cleanup.reverse()) await c.kubectl(['delete', ...ref, '--ignore-not-found', '--wait=false']).catch(() => {});
+    await c.kubectl(['delete', 'emailusecases,configmaps', '--all', '-n', ns, '--ignore-not-found']).catch(() => {});
+    // Namespaces were recorded first, so they go last, once what this file put in them is gone.
+    for (const ref of cleanup.reverse()) {
+      if (ref[0] === 'namespace') await deleteNamespaceNow(ref[1]!);
+      else await c.kubectl(['delete', ...ref, '--ignore-not-found']);
+    }
     await rm(dir, { recursive: true, force: true });
   });
 
