@@ -1,11 +1,11 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
 import { FINALIZER } from '../../src/api/group.ts';
 import { ensureGoBinary } from '../../src/stack/go-binaries.ts';
 import { cluster, condition, eventually, uniqueSuffix } from '../support/cluster.ts';
+import { writeServiceAccountKubeconfig } from '../../src/stack/service-account.ts';
 import { deleteNamespaceNow, findOne, helmTemplate, OPERATOR_NAMESPACE, podOf, type Manifest } from '../support/deploy.ts';
 import { startOperator, type OperatorProcess } from '../support/operator.ts';
 
@@ -29,7 +29,10 @@ let operator: OperatorProcess | undefined;
 let dir: string;
 
 async function exists(args: string[]): Promise<boolean> {
-  return c.kubectl(['get', ...args]).then(() => true, () => false);
+  return c.kubectl(['get', ...args]).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function applyForReal(objects: Manifest[]): Promise<void> {
@@ -41,25 +44,23 @@ async function applyForReal(objects: Manifest[]): Promise<void> {
 }
 
 async function canI(verb: string, resource: string, ...rest: string[]): Promise<boolean> {
-  const result = await c.kubectl(['auth', 'can-i', verb, resource, '--as', SA, ...rest]).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }));
+  const result = await c
+    .kubectl(['auth', 'can-i', verb, resource, '--as', SA, ...rest])
+    .catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }));
   return result.stdout.trim() === 'yes';
 }
 
 /** A kubeconfig for the same API server that authenticates with the ServiceAccount's token only. */
-async function serviceAccountKubeconfig(): Promise<string> {
-  const { stdout: token } = await c.kubectl(['create', 'token', 'ses-operator', '-n', OPERATOR_NAMESPACE, '--duration=1h']);
-  const admin = parse(await readFile(c.stack.kubeconfig, 'utf8')) as { clusters: { cluster: Record<string, unknown> }[] };
-  const path = join(dir, 'service-account.kubeconfig');
-  await writeFile(path, stringify({
-    apiVersion: 'v1', kind: 'Config', 'current-context': 'sa',
-    clusters: [{ name: 'local', cluster: admin.clusters[0]!.cluster }],
-    users: [{ name: 'sa', user: { token: token.trim() } }],
-    contexts: [{ name: 'sa', context: { cluster: 'local', user: 'sa' } }],
-  }));
-  return path;
+function serviceAccountKubeconfig(): Promise<string> {
+  return writeServiceAccountKubeconfig(
+    c.stack.kubeconfig,
+    { namespace: OPERATOR_NAMESPACE, name: 'ses-operator' },
+    join(dir, 'service-account.kubeconfig'),
+    '1h',
+  );
 }
 
-describe('deploy/: the operator runs with exactly the chart\'s RBAC', () => {
+describe("deploy/: the operator runs with exactly the chart's RBAC", () => {
   beforeAll(async () => {
     await ensureGoBinary('helm', (line) => process.stderr.write(`[deploy] ${line}\n`));
     dir = await mkdtemp(join(tmpdir(), 'deploy-rbac-'));
@@ -69,16 +70,24 @@ describe('deploy/: the operator runs with exactly the chart\'s RBAC', () => {
     await c.ensureNamespace(ns);
     cleanup.push(['namespace', ns]);
     const { objects } = await helmTemplate({ referrers: [REFERRER] });
-    await applyForReal(objects.filter((o) => ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(o.kind) && !/-(view|edit)$/.test(o.metadata.name)));
+    await applyForReal(
+      objects.filter(
+        (o) => ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(o.kind) && !/-(view|edit)$/.test(o.metadata.name),
+      ),
+    );
     // The Deployment's container, as the kubelet would start it (the image's ENTRYPOINT is node dist/cli/main.js).
     const { container } = podOf(findOne(objects, 'Deployment'));
     const env = Object.fromEntries(container.env.map((e) => [e.name, e.value ?? OPERATOR_NAMESPACE])); // POD_NAMESPACE: the fieldRef's value
     operator = await startOperator(
       [
         ...container.args.slice(1),
-        '--kubeconfig', await serviceAccountKubeconfig(),
+        '--kubeconfig',
+        await serviceAccountKubeconfig(),
         // Loopback ephemeral ports instead of :8080/:8081, which other processes here may hold.
-        '--metrics-bind-address', '127.0.0.1:0', '--health-probe-bind-address', '127.0.0.1:0',
+        '--metrics-bind-address',
+        '127.0.0.1:0',
+        '--health-probe-bind-address',
+        '127.0.0.1:0',
       ],
       env,
     );
@@ -116,7 +125,8 @@ describe('deploy/: the operator runs with exactly the chart\'s RBAC', () => {
     });
     expect(setup.status?.observedGeneration).toBe(setup.metadata.generation);
     await eventually('the EmailUseCase status', async () => condition(await c.getUseCase(ns, 'invoices'), 'Ready'));
-    const events = async () => (await c.kubectl(['get', 'events', '-n', 'default', '--field-selector', `involvedObject.name=${setupName}`, '-o', 'jsonpath={.items[*].reason}'])).stdout;
+    const events = async () =>
+      (await c.kubectl(['get', 'events', '-n', 'default', '--field-selector', `involvedObject.name=${setupName}`, '-o', 'jsonpath={.items[*].reason}'])).stdout;
     await eventually('a TenantReady event', async () => (await events()).includes('TenantReady'));
 
     // Deletion waits for both referrers (the ConfigMap kind is watched through the chart's referrer rule).
@@ -133,7 +143,7 @@ describe('deploy/: the operator runs with exactly the chart\'s RBAC', () => {
     expect(log).not.toMatch(/forbidden|\b403\b/i);
   });
 
-  it('is refused what it does not need (the API server\'s RBAC authorizer)', async () => {
+  it("is refused what it does not need (the API server's RBAC authorizer)", async () => {
     const other = ['-n', ns];
     const granted = {
       'list sessetups': await canI('list', 'sessetups.ses.channels.dev'),
