@@ -92,6 +92,9 @@ spec: {tenantName: rec_${id}, domainIdentity: mail.rec-${id}.test}
     expect(ready.status!.dnsRecords!.every((r) => r.verified && r.message === '')).toBe(true);
     expect(ready.status!.identity!.dkimStatus).toBe('SUCCESS');
     expect(condition(ready, 'Reconciling')).toBeUndefined();
+    // The operator never writes spec (no perpetual diff in Argo CD): the generation is still the first.
+    expect(ready.metadata.generation).toBe(1);
+    expect(ready.status!.observedGeneration).toBe(1);
     const { stdout } = await c.kubectl(['get', 'ses', `ok-${id}`, '--no-headers']);
     expect(stdout.trim().split(/\s+/).slice(0, 5)).toEqual([`ok-${id}`, `ok_${id}`, `mail.ok-${id}.test`, 'true', 'True']);
   });
