@@ -49,11 +49,11 @@ export const SETTINGS = {
 export type SettingName = keyof typeof SETTINGS;
 
 const positive = (what: string) => z.coerce.number({ error: `${what} must be a number` }).positive(`${what} must be > 0`);
-const duration = (what: string) =>
+const duration = (what: string, { allowZero = false } = {}) =>
   z.string().transform((text, ctx) => {
     try {
       const ms = parseDuration(text);
-      if (ms > 0) return ms;
+      if (ms > 0 || allowZero) return ms;
       ctx.addIssue({ code: 'custom', message: `${what} must be longer than 0` });
     } catch (error) {
       ctx.addIssue({ code: 'custom', message: `${what}: ${(error as Error).message}` });
@@ -133,14 +133,7 @@ const settingsSchema = z
     leaseDurationMs: duration('--lease-duration'),
     renewDeadlineMs: duration('--renew-deadline'),
     retryPeriodMs: duration('--retry-period'),
-    shutdownGraceMs: z.string().transform((text, ctx) => {
-      try {
-        return parseDuration(text);
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: `--shutdown-grace: ${(error as Error).message}` });
-        return z.NEVER;
-      }
-    }),
+    shutdownGraceMs: duration('--shutdown-grace', { allowZero: true }),
   })
   .superRefine((s, ctx) => {
     if (s.leaderElect && !s.leaderElectionNamespace) {

@@ -20,57 +20,62 @@ export function ownerTags(owner: Owner): Record<string, string> {
  * (a crash between "created in SES" and "written to status") or adoption was asked for.
  * Never a Get before the Create: the common path costs exactly one call.
  */
-export async function ensureTenant(ses: SesGateway, region: string, name: string, owner: Owner): Promise<Ensured<SesTenant>> {
+export function ensureTenant(ses: SesGateway, region: string, name: string, owner: Owner): Promise<Ensured<SesTenant>> {
+  return createOrClaim({
+    create: () => ses.createTenant(region, name, ownerTags(owner)),
+    read: () => ses.getTenant(region, name),
+    arnOf: (tenant) => tenant.arn,
+    tag: (arn) => ses.tagResource(region, arn, ownerTags(owner)),
+    owner,
+    what: `tenant ${name}`,
+    notOwned: (tags) => ({
+      reason: 'TenantNotOwned',
+      message:
+        `SES tenant "${name}" already exists in ${region} and was not created by this SesSetup (${describeOwner(tags)}). ` +
+        'Nothing was changed. Choose another tenantName, or set spec.adoptionPolicy: Adopt to take it over.',
+    }),
+  });
+}
+
+export function ensureIdentity(ses: SesGateway, region: string, domain: string, tenantArn: string, owner: Owner): Promise<Ensured<SesIdentity>> {
+  return createOrClaim({
+    create: () => ses.createEmailIdentity(region, domain, ownerTags(owner)),
+    read: () => ses.getEmailIdentity(region, domain),
+    arnOf: () => identityArn(tenantArn, domain),
+    tag: (arn) => ses.tagResource(region, arn, ownerTags(owner)),
+    owner,
+    what: `identity ${domain}`,
+    notOwned: (tags) => ({
+      reason: 'IdentityNotOwned',
+      message:
+        `SES identity "${domain}" already exists in ${region} and was not created by this SesSetup (${describeOwner(tags)}). ` +
+        'Nothing was changed. Set spec.adoptionPolicy: Adopt to take it over.',
+    }),
+  });
+}
+
+/** Create; on AlreadyExists read it back: ours by its UID tag, adopted when asked (tagging it), else refused untouched. */
+async function createOrClaim<T extends { tags: Record<string, string> }>(o: {
+  create: () => Promise<T>;
+  read: () => Promise<T | undefined>;
+  arnOf: (existing: T) => string | undefined;
+  tag: (arn: string) => Promise<void>;
+  owner: Owner;
+  what: string;
+  notOwned: (tags: Record<string, string>) => { reason: 'TenantNotOwned' | 'IdentityNotOwned'; message: string };
+}): Promise<Ensured<T>> {
   try {
-    return { ok: true, value: await ses.createTenant(region, name, ownerTags(owner)), created: true, adopted: false };
+    return { ok: true, value: await o.create(), created: true, adopted: false };
   } catch (error) {
     if (!(error instanceof SesError && error.kind === 'AlreadyExists')) throw error;
   }
-  const existing = await ses.getTenant(region, name);
-  if (!existing) throw new SesError('Other', 'GetTenant', `tenant ${name} was reported to exist but cannot be read; will retry`, 5_000);
-  const verdict = await claim(ses, region, existing.arn, existing.tags, owner);
-  if (verdict === 'mine') return { ok: true, value: existing, created: false, adopted: false };
-  if (verdict === 'adopted') return { ok: true, value: { ...existing, tags: { ...existing.tags, ...ownerTags(owner) } }, created: false, adopted: true };
-  return {
-    ok: false,
-    reason: 'TenantNotOwned',
-    message:
-      `SES tenant "${name}" already exists in ${region} and was not created by this SesSetup (${describeOwner(existing.tags)}). ` +
-      'Nothing was changed. Choose another tenantName, or set spec.adoptionPolicy: Adopt to take it over.',
-  };
-}
-
-export async function ensureIdentity(ses: SesGateway, region: string, domain: string, tenantArn: string, owner: Owner): Promise<Ensured<SesIdentity>> {
-  try {
-    return { ok: true, value: await ses.createEmailIdentity(region, domain, ownerTags(owner)), created: true, adopted: false };
-  } catch (error) {
-    if (!(error instanceof SesError && error.kind === 'AlreadyExists')) throw error;
-  }
-  const existing = await ses.getEmailIdentity(region, domain);
-  if (!existing) throw new SesError('Other', 'GetEmailIdentity', `identity ${domain} was reported to exist but cannot be read; will retry`, 5_000);
-  const verdict = await claim(ses, region, identityArn(tenantArn, domain), existing.tags, owner);
-  if (verdict === 'mine') return { ok: true, value: existing, created: false, adopted: false };
-  if (verdict === 'adopted') return { ok: true, value: { ...existing, tags: { ...existing.tags, ...ownerTags(owner) } }, created: false, adopted: true };
-  return {
-    ok: false,
-    reason: 'IdentityNotOwned',
-    message:
-      `SES identity "${domain}" already exists in ${region} and was not created by this SesSetup (${describeOwner(existing.tags)}). ` +
-      'Nothing was changed. Set spec.adoptionPolicy: Adopt to take it over.',
-  };
-}
-
-async function claim(
-  ses: SesGateway,
-  region: string,
-  arn: string | undefined,
-  tags: Record<string, string>,
-  owner: Owner,
-): Promise<'mine' | 'adopted' | 'foreign'> {
-  if (tags[OWNER_UID_TAG] === owner.uid) return 'mine';
-  if (!owner.adopt || !arn) return 'foreign';
-  await ses.tagResource(region, arn, ownerTags(owner));
-  return 'adopted';
+  const existing = await o.read();
+  if (!existing) throw new SesError('Other', 'Get', `${o.what} was reported to exist but cannot be read; will retry`, 5_000);
+  if (existing.tags[OWNER_UID_TAG] === o.owner.uid) return { ok: true, value: existing, created: false, adopted: false };
+  const arn = o.arnOf(existing);
+  if (!o.owner.adopt || !arn) return { ok: false, ...o.notOwned(existing.tags) };
+  await o.tag(arn);
+  return { ok: true, value: { ...existing, tags: { ...existing.tags, ...ownerTags(o.owner) } }, created: false, adopted: true };
 }
 
 function describeOwner(tags: Record<string, string>): string {
