@@ -30,7 +30,11 @@ export async function verifyCommand(argv: string[], out: NodeJS.WritableStream =
   }
   const name = positionals[0]!;
   const timeoutMs = parseDuration(values.timeout);
-  const client = new ResourceClient(loadKubeConfig(values.kubeconfig ?? process.env.KUBECONFIG), { group: GROUP, version: VERSION, plural: SES_SETUP.plural });
+  const client = new ResourceClient(await loadKubeConfig(values.kubeconfig ?? process.env.KUBECONFIG), {
+    group: GROUP,
+    version: VERSION,
+    plural: SES_SETUP.plural,
+  });
   const request = `${new Date().toISOString()}-${randomBytes(3).toString('hex')}`;
   await client.patchAnnotations(name, undefined, { [VERIFY_ANNOTATION]: request });
   const deadline = Date.now() + timeoutMs;

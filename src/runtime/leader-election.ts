@@ -1,4 +1,4 @@
-import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { type KubeAccess, objectPath, requestJson } from './kube-http.ts';
 
 /** The Lease fields used here, as JSON: MicroTime must have exactly six fractional digits. */
 interface Lease {
@@ -17,7 +17,7 @@ const LEASES = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases' }
 import { silentLogger, type Logger } from './logger.ts';
 
 export interface LeaderElectionOptions {
-  kc: KubeConfig;
+  kc: KubeAccess;
   namespace: string;
   name: string;
   /** Unique per process: the pod name plus a random suffix. */
@@ -39,8 +39,8 @@ export interface LeaderElectionOptions {
  * renew within the renew deadline steps down by itself.
  */
 export class LeaderElector {
-  // Leases go through the untyped client: client-node's typed Lease serializer writes MicroTime with milliseconds, which the API server refuses.
-  readonly #api: CustomObjectsApi;
+  // Leases go out as plain JSON: client-node's typed Lease serializer writes MicroTime with milliseconds, which the API server refuses.
+  readonly #kc: KubeAccess;
   readonly #o: Required<Omit<LeaderElectionOptions, 'onLeaderChange' | 'kc'>> & Pick<LeaderElectionOptions, 'onLeaderChange'>;
   #leading = false;
   #lastRenew = 0;
@@ -49,7 +49,7 @@ export class LeaderElector {
   #wake: (() => void) | undefined;
 
   constructor(options: LeaderElectionOptions) {
-    this.#api = options.kc.makeApiClient(CustomObjectsApi);
+    this.#kc = options.kc;
     this.#o = {
       leaseDurationMs: 15_000,
       renewDeadlineMs: 10_000,
@@ -115,11 +115,11 @@ export class LeaderElector {
   }
 
   #read(): Promise<Lease> {
-    return this.#api.getNamespacedCustomObject({ ...LEASES, namespace: this.#o.namespace, name: this.#o.name }) as Promise<Lease>;
+    return requestJson<Lease>(this.#kc, 'GET', objectPath(LEASES, this.#o.namespace, this.#o.name));
   }
 
   #replace(lease: Lease): Promise<Lease> {
-    return this.#api.replaceNamespacedCustomObject({ ...LEASES, namespace: this.#o.namespace, name: this.#o.name, body: lease }) as Promise<Lease>;
+    return requestJson<Lease>(this.#kc, 'PUT', objectPath(LEASES, this.#o.namespace, this.#o.name), { body: lease });
   }
 
   /** held: we hold it now; taken: someone else holds a live lease; failed: could not tell. */
@@ -139,7 +139,7 @@ export class LeaderElector {
         spec: { holderIdentity: identity, leaseDurationSeconds: durationSeconds, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 },
       };
       try {
-        await this.#api.createNamespacedCustomObject({ ...LEASES, namespace, body });
+        await requestJson(this.#kc, 'POST', objectPath(LEASES, namespace), { body });
       } catch (createError) {
         if ((createError as { code?: number }).code === 409) return 'failed'; // another replica created it first
         throw createError;

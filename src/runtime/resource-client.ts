@@ -1,6 +1,9 @@
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from '../api/meta.ts';
+import { type KubeAccess, objectPath, requestJson } from './kube-http.ts';
 import { createMergePatch } from './merge-patch.ts';
+
+const MERGE_PATCH = 'application/merge-patch+json';
+const JSON_PATCH = 'application/json-patch+json';
 
 export interface ResourceRef {
   group: string;
@@ -9,16 +12,16 @@ export interface ResourceRef {
 }
 
 /**
- * Writes to one custom resource kind with the content types the API server wants
- * (client-node defaults every patch to JSON patch; strategic merge is refused on CRs).
+ * Writes to one custom resource kind with the content types the API server wants (strategic
+ * merge is refused on CRs), over the shared keep-alive connections of kube-http.ts.
  */
 export class ResourceClient {
-  readonly #api: CustomObjectsApi;
+  readonly #kc: KubeAccess;
   readonly #ref: ResourceRef;
   readonly #onWrite: (verb: string) => void;
 
-  constructor(kc: KubeConfig, ref: ResourceRef, onWrite: (verb: string) => void = () => {}) {
-    this.#api = kc.makeApiClient(CustomObjectsApi);
+  constructor(kc: KubeAccess, ref: ResourceRef, onWrite: (verb: string) => void = () => {}) {
+    this.#kc = kc;
     this.#ref = ref;
     this.#onWrite = onWrite;
   }
@@ -28,11 +31,8 @@ export class ResourceClient {
     const patch = createMergePatch(object.status ?? {}, status);
     if (patch === undefined) return undefined;
     const { name, namespace } = object.metadata;
-    const options = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-    const body = { status: patch };
     this.#onWrite('patch-status');
-    if (namespace) return (await this.#api.patchNamespacedCustomObjectStatus({ ...this.#ref, namespace, name, body }, options)) as T;
-    return (await this.#api.patchClusterCustomObjectStatus({ ...this.#ref, name, body }, options)) as T;
+    return requestJson<T>(this.#kc, 'PATCH', objectPath(this.#ref, namespace, name, 'status'), { body: { status: patch }, contentType: MERGE_PATCH });
   }
 
   /** Appends a finalizer; the `test` op makes it fail (409/422) instead of clobbering a list that changed meanwhile. */
@@ -63,23 +63,17 @@ export class ResourceClient {
 
   /** Merge-patches metadata.annotations (the verify command's request). */
   async patchAnnotations(name: string, namespace: string | undefined, annotations: Record<string, string | null>): Promise<void> {
-    const body = { metadata: { annotations } };
-    const options = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
     this.#onWrite('patch');
-    if (namespace) await this.#api.patchNamespacedCustomObject({ ...this.#ref, namespace, name, body }, options);
-    else await this.#api.patchClusterCustomObject({ ...this.#ref, name, body }, options);
+    await requestJson(this.#kc, 'PATCH', objectPath(this.#ref, namespace, name), { body: { metadata: { annotations } }, contentType: MERGE_PATCH });
   }
 
-  async get<T>(name: string, namespace?: string): Promise<T> {
-    if (namespace) return (await this.#api.getNamespacedCustomObject({ ...this.#ref, namespace, name })) as T;
-    return (await this.#api.getClusterCustomObject({ ...this.#ref, name })) as T;
+  get<T>(name: string, namespace?: string): Promise<T> {
+    return requestJson<T>(this.#kc, 'GET', objectPath(this.#ref, namespace, name));
   }
 
-  async #jsonPatch<T extends KubeObject>(object: T, body: object[]): Promise<T> {
+  #jsonPatch<T extends KubeObject>(object: T, body: object[]): Promise<T> {
     const { name, namespace } = object.metadata;
-    const options = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
     this.#onWrite('patch');
-    if (namespace) return (await this.#api.patchNamespacedCustomObject({ ...this.#ref, namespace, name, body }, options)) as T;
-    return (await this.#api.patchClusterCustomObject({ ...this.#ref, name, body }, options)) as T;
+    return requestJson<T>(this.#kc, 'PATCH', objectPath(this.#ref, namespace, name), { body, contentType: JSON_PATCH });
   }
 }

@@ -25,6 +25,9 @@ export interface StackOptions {
   region?: string;
   /** How often the simulator re-checks pending DKIM CNAMEs, as SES does (a few seconds here). */
   dkimCheckIntervalMs?: number;
+  /** The simulator's account limits (default 10,000 each, SES's default quota); benchmarks need more. */
+  maxTenants?: number;
+  maxIdentities?: number;
   log?: (line: string) => void;
 }
 
@@ -50,6 +53,8 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
       region,
       dnsServers: [dns.address],
       dkimCheckIntervalMs: options.dkimCheckIntervalMs ?? 2_000,
+      maxTenants: options.maxTenants,
+      maxIdentities: options.maxIdentities,
     });
     stops.push(ses.close);
     return {

@@ -18,9 +18,17 @@ export const DEFAULT_RECHECK: RecheckSettings = {
 };
 
 /**
+ * How many setups share the re-check budget: a plain number counts them all in the class of the
+ * setup at hand; the split lets new setups keep their fast re-checks beside thousands of verified ones.
+ */
+export type Population = number | { verified: number; unverified: number };
+
+/**
  * When each setup is checked next: fast with backoff while anything is unverified, slow once all
  * is verified, and never faster than the SES budget allows for the whole population (each check
  * costs one GetEmailIdentity), so re-checks can't starve creations or trip SES throttling.
+ * When the population wants more than the budget, every interval stretches by the same factor:
+ * 10,000 verified setups at 1 request/s no longer push a new setup's first re-check out by hours.
  */
 export class RecheckSchedule {
   readonly #settings: RecheckSettings;
@@ -34,7 +42,7 @@ export class RecheckSchedule {
   }
 
   /** True when a scheduled check is due; a setup never seen is due if unverified, else spread over the slow interval. */
-  isDue(name: string, verified: boolean, population: number, now: number): boolean {
+  isDue(name: string, verified: boolean, population: Population, now: number): boolean {
     let next = this.#next.get(name);
     if (next === undefined) {
       // First sight (e.g. after a restart): spread verified setups out instead of checking them all at once.
@@ -45,7 +53,7 @@ export class RecheckSchedule {
   }
 
   /** Records a check and returns the delay until the next one. */
-  checked(name: string, verified: boolean, population: number, now: number): number {
+  checked(name: string, verified: boolean, population: Population, now: number): number {
     let delay: number;
     if (verified) {
       this.#fastAttempts.delete(name);
@@ -53,7 +61,7 @@ export class RecheckSchedule {
     } else {
       const attempt = this.#fastAttempts.get(name) ?? 0;
       this.#fastAttempts.set(name, attempt + 1);
-      delay = Math.max(Math.min(this.#settings.fastMs * 2 ** attempt, this.#settings.fastMaxMs), this.#budgetFloor(population));
+      delay = Math.max(Math.min(this.#settings.fastMs * 2 ** attempt, this.#settings.fastMaxMs), this.#budgetFloor(population, false));
     }
     delay = Math.round(delay * (0.9 + 0.2 * this.#random()));
     this.#next.set(name, now + delay);
@@ -66,17 +74,29 @@ export class RecheckSchedule {
     return next === undefined ? undefined : Math.max(0, next - now);
   }
 
+  /** Makes the next isDue true at once: a check whose result could not be stored must run again. */
+  dueNow(name: string): void {
+    this.#next.set(name, 0);
+  }
+
   forget(name: string): void {
     this.#next.delete(name);
     this.#fastAttempts.delete(name);
   }
 
-  #slowInterval(population: number): number {
-    return Math.max(this.#settings.slowMs, this.#budgetFloor(population));
+  #slowInterval(population: Population): number {
+    return Math.max(this.#settings.slowMs, this.#budgetFloor(population, true));
   }
 
-  /** population checks per interval must fit in share x rate: interval >= population / (share x rate). */
-  #budgetFloor(population: number): number {
-    return (population / (this.#settings.sesRatePerSecond * this.#settings.budgetShare)) * 1000;
+  /**
+   * Verified setups want a check per slow interval, unverified ones per fast interval; when that is more
+   * than share x rate, each interval stretches by (wanted / budget). One class alone: population / budget.
+   */
+  #budgetFloor(population: Population, verified: boolean): number {
+    const { slowMs, fastMs } = this.#settings;
+    const counts = typeof population === 'number' ? { verified: verified ? population : 0, unverified: verified ? 0 : population } : population;
+    const wantedPerMs = counts.verified / slowMs + counts.unverified / fastMs;
+    const budgetPerMs = (this.#settings.sesRatePerSecond * this.#settings.budgetShare) / 1000;
+    return (wantedPerMs / budgetPerMs) * (verified ? slowMs : fastMs);
   }
 }

@@ -16,7 +16,8 @@ import { ensureIdentity, ensureTenant, tearDown, type Owner } from './ses-resour
 import { allVerified, composeConditions, type Verdict } from './status.ts';
 
 export interface SesSetupReconcilerDeps {
-  setups: { get(name: string): SesSetup | undefined; size(): number };
+  /** population: setups by verified state, so re-checks of new setups are budgeted apart from verified ones (default: size() in one class). */
+  setups: { get(name: string): SesSetup | undefined; size(): number; population?(): { verified: number; unverified: number } };
   claims: ClaimIndex;
   referrers: ReferrerIndex;
   ses: SesGateway;
@@ -135,7 +136,13 @@ export class SesSetupReconciler {
       this.#d.events.emit(setup, 'Normal', 'Verified', `all ${next.dnsRecords?.length ?? 0} DNS records verified; the domain is ready to send`);
       this.#d.onVerified?.(setup);
     }
-    await this.#writeStatus(setup, next);
+    try {
+      await this.#writeStatus(setup, next);
+    } catch (error) {
+      // The check's result never reached the API server: the retry must check again, not wait for the next scheduled check.
+      this.#d.schedule.dueNow(name);
+      throw error;
+    }
     return delay === undefined ? undefined : { requeueAfterMs: delay };
   }
 
@@ -221,7 +228,7 @@ export class SesSetupReconciler {
     const verifyRequested = verifyRequest !== undefined && verifyRequest !== status.lastHandledVerifyRequest;
     const recordsChanged = !sameRecords(status.dnsRecords, desired);
     const now = this.#now();
-    const population = this.#d.setups.size();
+    const population = this.#d.setups.population?.() ?? this.#d.setups.size();
     const wasVerified = status.dnsVerified === true;
     if (!verifyRequested && !recordsChanged && !this.#d.schedule.isDue(name, wasVerified, population, now)) {
       return this.#d.schedule.delayUntilNext(name, now);

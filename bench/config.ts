@@ -1,0 +1,103 @@
+import { parseArgs } from 'node:util';
+
+/** Sizes and knobs of one benchmark run; `--small` shrinks every scenario so CI can run it in a few minutes. */
+export interface BenchConfig {
+  small: boolean;
+  json: string | undefined;
+  /** Scenarios to run (default: all, in order). */
+  only: ScenarioName[];
+  latencySetups: number;
+  throughputSetups: number;
+  scaleSetups: number;
+  /** SES quota (requests/s) of the throughput and deletion scenarios; the operator's limiter matches it. */
+  quotaRps: number;
+  /** Steady-state window of the scale scenario (the issue's 5 minutes, shortened with --steady-seconds). */
+  steadySeconds: number;
+  /** How often the simulated SES re-checks pending DKIM in the latency and scale scenarios. */
+  dkimIntervalMs: number;
+  /** In-flight API calls when the harness creates or deletes objects. */
+  apiConcurrency: number;
+  /** Where operator logs (and profiles) go. */
+  outDir: string;
+  /** Run the operators with --cpu-prof and take a heap snapshot of the scale operator after sync. */
+  profile: boolean;
+  /** --concurrency of the operator in the latency and throughput scenarios (default: the operator's own default). */
+  concurrency: number | undefined;
+  /** A prebuilt operator entry point (e.g. an older build, for before/after figures) instead of building this tree. */
+  operatorMain: string | undefined;
+}
+
+export const SCENARIOS = ['latency', 'throughput', 'scale'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+export const USAGE = `Usage: npm run bench -- [--small] [--json FILE] [--steady-seconds N] [--quota RPS]
+                       [--only latency,throughput,scale] [--latency N] [--throughput N] [--scale N]
+                       [--dkim-interval-ms N] [--out DIR] [--profile] [--operator-main FILE] [--concurrency N]
+
+Runs the operator (a real child process) against the local stack and prints a table of figures, each
+next to the reference measured in the same run. Exit code 1 only when the harness itself fails; a
+missed budget is reported in the table, not in the exit code.
+
+  --small             CI size: 20 / 100 / 300 setups, 20 s steady state (a few minutes on 2 cores)
+  --json FILE         also write the figures as JSON
+  --steady-seconds N  steady-state window of the scale scenario (default 300; --small: 20)
+  --quota RPS         SES quota of the throughput and deletion scenarios (default 50)
+  --only LIST         run only these scenarios (deletion runs with throughput)
+  --latency/--throughput/--scale N   override a scenario's number of setups
+  --out DIR           operator logs and profiles (default bench-results/<time>)
+  --profile           operators run with --cpu-prof; heap snapshot of the scale operator after sync
+  --concurrency N     the operator's --concurrency in the latency and throughput scenarios (default: its own)
+  --operator-main F   run this prebuilt operator entry point (e.g. an older build) instead of building src/
+`;
+
+export function parseConfig(argv: string[]): BenchConfig | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      small: { type: 'boolean', default: false },
+      json: { type: 'string' },
+      only: { type: 'string' },
+      latency: { type: 'string' },
+      throughput: { type: 'string' },
+      scale: { type: 'string' },
+      quota: { type: 'string' },
+      'steady-seconds': { type: 'string' },
+      'dkim-interval-ms': { type: 'string' },
+      out: { type: 'string' },
+      profile: { type: 'boolean', default: false },
+      'operator-main': { type: 'string' },
+      concurrency: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) return 'help';
+  const small = values.small;
+  const only = values.only ? values.only.split(',').map((s) => s.trim()) : [...SCENARIOS];
+  for (const name of only)
+    if (!(SCENARIOS as readonly string[]).includes(name)) throw new Error(`--only: unknown scenario "${name}" (${SCENARIOS.join(', ')})`);
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  return {
+    small,
+    json: values.json,
+    only: only as ScenarioName[],
+    latencySetups: whole('--latency', values.latency, small ? 20 : 100),
+    throughputSetups: whole('--throughput', values.throughput, small ? 100 : 1_000),
+    scaleSetups: whole('--scale', values.scale, small ? 300 : 10_000),
+    quotaRps: whole('--quota', values.quota, 50),
+    steadySeconds: whole('--steady-seconds', values['steady-seconds'], small ? 20 : 300),
+    dkimIntervalMs: whole('--dkim-interval-ms', values['dkim-interval-ms'], 200),
+    apiConcurrency: 32,
+    outDir: values.out ?? `bench-results/${stamp}`,
+    profile: values.profile,
+    operatorMain: values['operator-main'],
+    concurrency: values.concurrency === undefined ? undefined : whole('--concurrency', values.concurrency, 4),
+  };
+}
+
+function whole(flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${flag} must be a whole number >= 1, got "${text}"`);
+  return value;
+}

@@ -1,0 +1,53 @@
+import type { LocalStack } from '../src/stack/stack.ts';
+import type { BenchConfig } from './config.ts';
+import type { Kube } from './kube.ts';
+import { startBenchOperator, type BenchOperator } from './operator.ts';
+import type { Row } from './report.ts';
+import type { SimClient } from './sim.ts';
+import type { SetupTracker } from './tracker.ts';
+
+/** What every scenario gets: the stack, clients, the harness's watch, and where to put its figures. */
+export class Context {
+  readonly config: BenchConfig;
+  readonly stack: LocalStack;
+  readonly kube: Kube;
+  readonly sim: SimClient;
+  readonly tracker: SetupTracker;
+  readonly rows: Row[] = [];
+  readonly details: Record<string, unknown> = {};
+  /** The operator's entry point (see build.ts). */
+  readonly operatorMain: string;
+  /** Operators still running, so an interrupted run stops them. */
+  readonly running = new Set<BenchOperator>();
+
+  constructor(parts: { config: BenchConfig; stack: LocalStack; kube: Kube; sim: SimClient; tracker: SetupTracker; operatorMain: string }) {
+    this.operatorMain = parts.operatorMain;
+    this.config = parts.config;
+    this.stack = parts.stack;
+    this.kube = parts.kube;
+    this.sim = parts.sim;
+    this.tracker = parts.tracker;
+  }
+
+  log(line: string): void {
+    process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+  }
+
+  /** An operator process for one phase; with --profile it writes a CPU profile into the output folder on exit. */
+  async operator(name: string, args: string[], options: { heapSnapshots?: boolean; waitForRunning?: boolean } = {}): Promise<BenchOperator> {
+    const nodeArgs = this.config.profile ? ['--cpu-prof', `--cpu-prof-name=operator-${name}.cpuprofile`] : [];
+    if (this.config.profile && options.heapSnapshots) nodeArgs.push('--heapsnapshot-signal=SIGUSR2');
+    return startBenchOperator(this.stack, {
+      name,
+      main: this.operatorMain,
+      args,
+      nodeArgs,
+      outDir: this.config.outDir,
+      waitForRunning: options.waitForRunning,
+    });
+  }
+
+  add(row: Row): void {
+    this.rows.push(row);
+  }
+}

@@ -1,0 +1,149 @@
+import type { SesSetup, SesSetupStatus } from '../src/api/sessetup.ts';
+import { composeConditions } from '../src/controllers/sessetup/status.ts';
+import { desiredRecords } from '../src/dns/desired-records.ts';
+import { LiveDnsLookup } from '../src/dns/lookup.ts';
+import { assessRecords, lookupRecords } from '../src/dns/verify-records.ts';
+import { ResourceClient } from '../src/runtime/resource-client.ts';
+import { AwsSesGateway } from '../src/ses/aws-gateway.ts';
+import { identityArn } from '../src/ses/gateway.ts';
+import { RateLimiter } from '../src/ses/rate-limiter.ts';
+import type { LocalStack } from '../src/stack/stack.ts';
+import { FINALIZER, GROUP, OWNER_UID_TAG, SES_SETUP, VERSION } from '../src/api/group.ts';
+import type { Kube, SetupSpec } from './kube.ts';
+import type { SimClient } from './sim.ts';
+import { atLeast, type SetupTracker } from './tracker.ts';
+
+export interface FloorSample {
+  /** apply -> records in status, doing only the unavoidable round trips. */
+  records: number;
+  /** apply -> Ready, the same, with SES's own verification wait counted as it happened. */
+  ready: number;
+  /** Each round trip, ms. */
+  steps: Record<string, number>;
+}
+
+/**
+ * The physical floor, timed directly: a minimal client that does exactly the round trips a setup
+ * cannot avoid, with the same parallelism as the operator run, on the same stack: the create and
+ * its watch delivery, the finalizer write, CreateTenant + CreateEmailIdentity + association, the
+ * five DNS lookups (in parallel), the status write and its watch delivery; for Ready, SES's own
+ * DKIM verification (when the simulator recorded it), GetEmailIdentity, the lookups, the status
+ * write and its delivery. It uses the operator's own SES gateway (AWS SDK), resolver and API client.
+ */
+export async function measureFloor(
+  stack: LocalStack,
+  kube: Kube,
+  tracker: SetupTracker,
+  sim: SimClient,
+  items: { name: string; spec: SetupSpec }[],
+  warmup: { name: string; spec: SetupSpec },
+): Promise<FloorSample[]> {
+  const ses = new AwsSesGateway({ rateLimiter: new RateLimiter({ ratePerSecond: 1e6, burst: 1e6 }), endpoint: stack.sesEndpoint, credentials: FAKE });
+  const dns = new LiveDnsLookup({ servers: [stack.dnsServer] });
+  const client = new ResourceClient(kube.kc, { group: GROUP, version: VERSION, plural: SES_SETUP.plural });
+  const verified = new VerificationWatch(sim);
+  const region = stack.region;
+  const probe = async ({ name, spec }: { name: string; spec: SetupSpec }): Promise<FloorSample> => {
+    const steps: Record<string, number> = {};
+    let mark = Date.now();
+    const lap = (step: string, at = Date.now()) => {
+      steps[step] = (steps[step] ?? 0) + (at - mark);
+      mark = at;
+    };
+    const start = mark;
+    const created = await kube.create(name, spec);
+    lap('create + watch', await tracker.waitFor(name, atLeast(created.metadata.resourceVersion)));
+    const owned = await client.addFinalizer(created, FINALIZER);
+    lap('finalizer write');
+    const tags = { [OWNER_UID_TAG]: created.metadata.uid ?? '' };
+    const tenant = await ses.createTenant(region, spec.tenantName, tags);
+    const identity = await ses.createEmailIdentity(region, spec.domainIdentity, tags);
+    await ses.associate(region, spec.tenantName, identityArn(tenant.arn!, spec.domainIdentity));
+    lap('SES create x3');
+    const desired = desiredRecords(spec, region, { tokens: identity.dkimTokens, signingHostedZone: identity.signingHostedZone });
+    let results = await lookupRecords(desired, dns);
+    lap('DNS lookups');
+    const status: SesSetupStatus = { dnsRecords: assessRecords(desired, results, identity.dkimStatus), dnsVerified: false };
+    const first = await client.patchStatus(owned, withConditions(owned, status));
+    const recordsAt = await tracker.waitFor(name, atLeast(first!.metadata.resourceVersion));
+    lap('status write + watch', recordsAt);
+
+    const sesVerifiedAt = await verified.at(spec.domainIdentity);
+    // The poll that noticed SES's verification is not part of the floor: count from the moment it happened.
+    const waitedUntil = Math.max(recordsAt, sesVerifiedAt);
+    steps['SES DKIM wait'] = waitedUntil - recordsAt;
+    const noticeLag = Date.now() - waitedUntil;
+    mark = Date.now();
+    const fresh = await ses.getEmailIdentity(region, spec.domainIdentity);
+    lap('SES get');
+    results = await lookupRecords(desired, dns);
+    lap('DNS lookups');
+    const ready: SesSetupStatus = { dnsRecords: assessRecords(desired, results, fresh?.dkimStatus), dnsVerified: true };
+    const second = await client.patchStatus(first!, withConditions(first!, ready));
+    const readyAt = await tracker.waitFor(name, atLeast(second!.metadata.resourceVersion));
+    lap('status write + watch', readyAt);
+    return { records: recordsAt - start, ready: readyAt - start - noticeLag, steps };
+  };
+  try {
+    // One probe alone first: loading the SDK and resolving credentials is start-up, not a round trip.
+    await probe(warmup);
+    return await Promise.all(items.map(probe));
+  } finally {
+    verified.stop();
+    ses.destroy();
+  }
+}
+
+/** Conditions as the operator writes them, so the floor's status writes are as large as the operator's. */
+function withConditions(setup: SesSetup, status: SesSetupStatus): SesSetupStatus {
+  const ok = { ok: true, reason: 'Ready', message: `tenant ${setup.spec.tenantName} and identity ${setup.spec.domainIdentity} exist` };
+  status.conditions = composeConditions(
+    setup.status?.conditions,
+    { tenant: ok, identity: ok },
+    status.dnsRecords,
+    setup.metadata.generation,
+    new Date().toISOString(),
+  );
+  status.dnsCheckedAt = new Date().toISOString();
+  return status;
+}
+
+const FAKE = { accessKeyId: 'bench', secretAccessKey: 'bench' };
+
+/** When the simulated SES verified each domain's DKIM (its own record of the moment), polled for all waiters at once. */
+class VerificationWatch {
+  readonly #sim: SimClient;
+  readonly #waiters = new Map<string, ((at: number) => void)[]>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(sim: SimClient) {
+    this.#sim = sim;
+  }
+
+  at(domain: string): Promise<number> {
+    return new Promise((resolve) => {
+      const list = this.#waiters.get(domain) ?? [];
+      list.push(resolve);
+      this.#waiters.set(domain, list);
+      this.#timer ??= setTimeout(() => void this.#poll(), 10);
+    });
+  }
+
+  async #poll(): Promise<void> {
+    try {
+      const state = await this.#sim.state();
+      for (const identity of state.identities) {
+        const waiters = this.#waiters.get(identity.name);
+        if (!waiters || identity.dkim.status !== 'SUCCESS' || identity.lastSuccessAt === undefined) continue;
+        this.#waiters.delete(identity.name);
+        for (const resolve of waiters) resolve(identity.lastSuccessAt);
+      }
+    } finally {
+      this.#timer = this.#waiters.size > 0 ? setTimeout(() => void this.#poll(), 10) : undefined;
+    }
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+  }
+}

@@ -1,0 +1,38 @@
+import type { CallRecord } from '../../src/simulator/call-log.ts';
+import type { Context } from '../context.ts';
+import type { SetupSpec } from '../kube.ts';
+import { forEachLimit, until } from '../pool.ts';
+import { callsByTarget } from '../sim.ts';
+
+export type Item = { name: string; spec: SetupSpec };
+
+/** Creates the setups, `limit` requests in flight, noting each one's apply time just before its request. */
+export async function applyAll(ctx: Context, items: Item[], limit = ctx.config.apiConcurrency): Promise<void> {
+  await forEachLimit(items, limit, async ({ name, spec }) => {
+    ctx.tracker.appliedAt.set(name, Date.now());
+    await ctx.kube.create(name, spec);
+  });
+}
+
+/** Deletes the setups and waits until the API server has dropped them (finalizers gone). */
+export async function deleteAll(ctx: Context, names: string[], timeoutMs: number): Promise<void> {
+  await forEachLimit(names, ctx.config.apiConcurrency, (name) => ctx.kube.delete(name));
+  await until(`${names.length} SesSetups to be gone`, () => names.every((name) => !ctx.tracker.informer.get(name)), timeoutMs, 200);
+}
+
+/** SES calls attributed to each setup (those naming its tenant or domain), optionally only those before a per-setup deadline. */
+export function callsPerSetup(log: CallRecord[], items: Item[], until?: (name: string) => number | undefined): number[] {
+  const targets = new Set(items.flatMap(({ spec }) => [spec.tenantName, spec.domainIdentity]));
+  const byTarget = callsByTarget(log, targets);
+  return items.map(({ name, spec }) => {
+    const deadline = until?.(name) ?? Infinity;
+    const calls = [...(byTarget.get(spec.tenantName) ?? []), ...(byTarget.get(spec.domainIdentity) ?? [])];
+    return calls.filter((call) => call.at <= deadline).length;
+  });
+}
+
+export function countBy(log: CallRecord[], key: (call: CallRecord) => string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const call of log) out[key(call)] = (out[key(call)] ?? 0) + 1;
+  return out;
+}

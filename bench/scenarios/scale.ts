@@ -1,0 +1,226 @@
+import { DEFAULT_RECHECK } from '../../src/controllers/sessetup/recheck-schedule.ts';
+import type { Context } from '../context.ts';
+import { publishDomains } from '../dns.ts';
+import { setupBatch } from '../kube.ts';
+import { delta, type Scrape } from '../metrics.ts';
+import type { BenchOperator } from '../operator.ts';
+import { sleep, until } from '../pool.ts';
+import { applyAll, countBy, type Item } from './common.ts';
+
+/** The operator's defaults, which the steady state is measured at. */
+const RATE = 1;
+const SHARE = DEFAULT_RECHECK.budgetShare;
+const SLOW_S = DEFAULT_RECHECK.slowMs / 1000;
+
+/**
+ * 4. N SesSetups, all verified: resident memory after sync, cold start (process start -> informers
+ * synced and the queue drained), CPU per no-op reconcile, API writes during the steady-state window
+ * (must be 0) and SES calls per hour at the configured re-check interval.
+ */
+export async function scaleScenario(ctx: Context): Promise<void> {
+  const n = ctx.config.scaleSetups;
+  const items = setupBatch('scale', n);
+  const names = items.map((item) => item.name);
+  const { publishSeconds, loadSeconds } = await loadVerified(ctx, items);
+
+  // Cold start with the operator's defaults (SES rate 1/s, re-check 1 h).
+  const operator = await ctx.operator('scale', [], { heapSnapshots: true, waitForRunning: false });
+  try {
+    const cold = await coldStart(operator, n);
+    const rssMb = cold.drained.sum('process_resident_memory_bytes') / 2 ** 20;
+    const heapMb = cold.drained.sum('nodejs_heap_size_used_bytes') / 2 ** 20;
+    const reconciles = delta(cold.synced, cold.drained, 'controller_runtime_reconcile_total', { controller: 'sessetup' });
+    // CPU the process spent while draining, per reconcile; when the drain was over before the first scrape
+    // (small sizes), the mean reconcile time stands in (no I/O in a no-op, so it is CPU time too).
+    const measurable = reconciles >= n / 2;
+    const meanReconcileMs =
+      (cold.drained.sum('controller_runtime_reconcile_time_seconds_sum', { controller: 'sessetup' }) /
+        cold.drained.sum('controller_runtime_reconcile_time_seconds_count', { controller: 'sessetup' })) *
+      1000;
+    const cpuMs = measurable ? (delta(cold.synced, cold.drained, 'process_cpu_seconds_total') / reconciles) * 1000 : meanReconcileMs;
+    const scenario = `scale (${n} verified)`;
+    ctx.add({
+      scenario,
+      figure: 'resident memory after sync',
+      value: rssMb,
+      unit: 'MB',
+      budget: { text: '< 150 MB', met: rssMb < 150 },
+      note: `heap used ${heapMb.toFixed(0)} MB`,
+    });
+    ctx.add({
+      scenario,
+      figure: 'cold start: process start -> synced + queue drained',
+      value: cold.seconds,
+      unit: 's',
+      budget: { text: '< 10 s', met: cold.seconds < 10 },
+      note: `informers synced at ${cold.syncSeconds.toFixed(1)} s`,
+    });
+    ctx.add({
+      scenario,
+      figure: 'CPU per no-op reconcile',
+      value: cpuMs,
+      unit: 'ms',
+      note: measurable ? `process CPU over ${reconciles} reconciles after sync` : `mean reconcile time (drained before the first scrape)`,
+    });
+    if (ctx.config.profile) operator.process.pid && process.kill(operator.process.pid, 'SIGUSR2');
+
+    // Steady state: nothing changes; the operator must write nothing and call SES only for due re-checks.
+    const window = ctx.config.steadySeconds;
+    const seq = await ctx.sim.mark();
+    const modified = ctx.tracker.modified;
+    const before = await operator.scrape();
+    ctx.log(`scale: steady state for ${window} s`);
+    await sleep(window * 1000);
+    const after = await operator.scrape();
+    const { log } = await ctx.sim.calls(seq);
+    const writes = delta(before, after, 'ses_operator_api_writes_total');
+    const watchedWrites = ctx.tracker.modified - modified;
+    ctx.add({
+      scenario,
+      figure: `API writes in ${window} s of steady state`,
+      value: writes,
+      unit: '',
+      budget: { text: '0', met: writes === 0 && watchedWrites === 0 },
+      note: `${watchedWrites} SesSetup changes seen by a watch`,
+    });
+    // Each due re-check of a verified setup asks SES once; anything else, or a second call for one identity, is unnecessary.
+    const intervalS = Math.max(SLOW_S, n / (RATE * SHARE));
+    const expectedPerHour = (n * 3600) / intervalS;
+    const perIdentity = countBy(
+      log.filter((call) => call.operation === 'GetEmailIdentity'),
+      (call) => call.target ?? '',
+    );
+    const unnecessary =
+      log.filter((call) => call.operation !== 'GetEmailIdentity').length + Object.values(perIdentity).reduce((a, c) => a + Math.max(0, c - 1), 0);
+    const perHour = (log.length / window) * 3600;
+    ctx.add({
+      scenario,
+      figure: 'SES calls per hour at the re-check interval',
+      value: perHour,
+      unit: '',
+      reference: { label: 'schedule', value: expectedPerHour },
+      ratio: perHour / expectedPerHour,
+      note: `${log.length} calls in ${window} s; interval ${(intervalS / 3600).toFixed(2)} h = max(${SLOW_S / 3600} h, ${n} / (${RATE}/s x ${SHARE}))`,
+    });
+    ctx.add({ scenario, figure: 'unnecessary SES calls in steady state', value: unnecessary, unit: '', budget: { text: '0', met: unnecessary === 0 } });
+
+    const late = await newSetupAmong(ctx, ctx.config.small ? 60 : 180);
+    ctx.add({
+      scenario,
+      figure: 'one new setup (records published): apply -> Ready',
+      value: late.readySeconds,
+      unit: 's',
+      reference: { label: 'first re-check', value: DEFAULT_RECHECK.fastMs / 1000 },
+      ratio: late.readySeconds / (DEFAULT_RECHECK.fastMs / 1000),
+      note: Number.isFinite(late.readySeconds) ? `records after ${late.recordsSeconds.toFixed(1)} s` : `not Ready within ${late.timeoutSeconds} s`,
+    });
+    ctx.details.scale = {
+      setups: n,
+      publishSeconds,
+      loadSeconds,
+      coldStartSeconds: cold.seconds,
+      syncSeconds: cold.syncSeconds,
+      rssMb,
+      heapMb,
+      rssAfterSteadyMb: after.sum('process_resident_memory_bytes') / 2 ** 20,
+      cpuPerNoopReconcileMs: cpuMs,
+      reconcileTimeMeanMs: (after.sum('controller_runtime_reconcile_time_seconds_sum') / after.sum('controller_runtime_reconcile_time_seconds_count')) * 1000,
+      steadySeconds: window,
+      steadyApiWrites: writes,
+      steadyWatchedChanges: watchedWrites,
+      steadySesCalls: countBy(log, (call) => call.operation),
+      recheckIntervalHours: intervalS / 3600,
+      newSetup: late,
+    };
+  } finally {
+    await operator.stop();
+  }
+}
+
+/** Polls readiness (cheap) until synced, then metrics until every setup was reconciled once and the queue is empty. */
+export async function coldStart(operator: BenchOperator, n: number): Promise<{ seconds: number; syncSeconds: number; synced: Scrape; drained: Scrape }> {
+  await until('the operator to be ready (caches synced)', () => operator.ready(), 600_000, 20);
+  const synced = await operator.scrape();
+  const syncedAt = (await operator.loggedAt('caches synced')) ?? synced.at;
+  let drained: Scrape | undefined;
+  await until(
+    'the work queue to drain',
+    async () => {
+      const s = await operator.scrape();
+      const done =
+        s.sum('controller_runtime_reconcile_total', { controller: 'sessetup' }) >= n &&
+        s.sum('workqueue_depth', { name: 'sessetup' }) === 0 &&
+        s.sum('controller_runtime_active_workers', { controller: 'sessetup' }) === 0;
+      if (done) drained = s;
+      return done;
+    },
+    600_000,
+    // A scrape renders every per-setup series: polling faster would slow the very start it measures.
+    250,
+  );
+  return { seconds: (drained!.at - operator.spawnedAt) / 1000, syncSeconds: (syncedAt - operator.spawnedAt) / 1000, synced, drained: drained! };
+}
+
+/** Publishes the domains' records, then lets an operator with a generous SES budget take every setup to Ready (not measured). */
+export async function loadVerified(ctx: Context, items: Item[]): Promise<{ publishSeconds: number; loadSeconds: number }> {
+  const n = items.length;
+  const names = items.map((item) => item.name);
+  let phase = Date.now();
+  ctx.log(`scale: publishing the DNS records of ${n} domains`);
+  await publishDomains(
+    ctx.stack.dnsServer,
+    items.map((item) => item.spec.domainIdentity),
+    ctx.stack.region,
+  );
+  const publishSeconds = (Date.now() - phase) / 1000;
+
+  // Loading: an operator with a generous SES budget takes every setup to Ready; not measured.
+  phase = Date.now();
+  const dkim = ctx.sim.driveDkim(1_000);
+  const loader = await ctx.operator('scale-load', ['--ses-rate-limit', '1000', '--concurrency', '16', '--recheck-fast', '1s', '--recheck-budget-share', '1']);
+  try {
+    ctx.log(`scale: creating ${n} setups and waiting until every one is Ready`);
+    await applyAll(ctx, items);
+    ctx.log(`scale: ${n} created in ${((Date.now() - phase) / 1000).toFixed(0)} s`);
+    let lastLog = Date.now();
+    await until(
+      `${n} setups Ready`,
+      () => {
+        const ready = ctx.tracker.count(ctx.tracker.readyAt, names);
+        if (Date.now() - lastLog > 30_000) {
+          lastLog = Date.now();
+          ctx.log(`scale: ${ready} of ${n} Ready`);
+        }
+        return ready === n;
+      },
+      3 * 3_600_000,
+      500,
+    );
+  } finally {
+    await dkim.stop();
+    await loader.stop();
+  }
+  const loadSeconds = (Date.now() - phase) / 1000;
+  ctx.log(`scale: all ${n} Ready after ${loadSeconds.toFixed(0)} s; cold start of an operator with default settings`);
+  return { publishSeconds, loadSeconds };
+}
+
+/**
+ * After the steady window: one more setup, its records already published, with the same operator
+ * (defaults: SES 1 request/s, first re-check after 10 s). A new customer should not wait on the
+ * re-check budget of thousands of verified setups.
+ */
+async function newSetupAmong(ctx: Context, timeoutSeconds: number): Promise<{ recordsSeconds: number; readySeconds: number; timeoutSeconds: number }> {
+  const [late] = setupBatch('late', 1) as [Item];
+  await publishDomains(ctx.stack.dnsServer, [late.spec.domainIdentity], ctx.stack.region);
+  const dkim = ctx.sim.driveDkim(1_000);
+  try {
+    await applyAll(ctx, [late]);
+    await until('the new setup to be Ready', () => ctx.tracker.readyAt.has(late.name), timeoutSeconds * 1000, 100).catch(() => {});
+  } finally {
+    await dkim.stop();
+  }
+  const applied = ctx.tracker.appliedAt.get(late.name)!;
+  const at = (map: Map<string, number>) => ((map.get(late.name) ?? NaN) - applied) / 1000;
+  return { recordsSeconds: at(ctx.tracker.recordsAt), readySeconds: at(ctx.tracker.readyAt), timeoutSeconds };
+}
