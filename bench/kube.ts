@@ -1,8 +1,7 @@
-import { join } from 'node:path';
+import { installCrds } from '../src/stack/install-crds.ts';
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { GROUP, SES_SETUP, VERSION } from '../src/api/group.ts';
 import type { SesSetup } from '../src/api/sessetup.ts';
-import { PROJECT_ROOT } from '../src/stack/go-binaries.ts';
 import { kubectl } from '../src/stack/kubectl.ts';
 
 const REF = { group: GROUP, version: VERSION, plural: SES_SETUP.plural };
@@ -25,15 +24,8 @@ export class Kube {
     this.#api = this.kc.makeApiClient(CustomObjectsApi);
   }
 
-  async installCrds(): Promise<void> {
-    await kubectl(this.kubeconfig, ['apply', '--server-side', '--force-conflicts', '-f', join(PROJECT_ROOT, 'crds')]);
-    await kubectl(this.kubeconfig, [
-      'wait',
-      '--for=condition=Established',
-      '--timeout=60s',
-      'crd/sessetups.ses.channels.dev',
-      'crd/emailusecases.ses.channels.dev',
-    ]);
+  installCrds(): Promise<void> {
+    return installCrds(this.kubeconfig);
   }
 
   async create(name: string, spec: SetupSpec): Promise<SesSetup> {

@@ -12,6 +12,7 @@ import { findKubectl, kubectl } from './kubectl.ts';
 import { freePort } from './ports.ts';
 import { waitUntil, type ManagedProcess } from './processes.ts';
 import { startLocalOperator } from './local-operator.ts';
+import { installCrds } from './install-crds.ts';
 import { startLocalStack, type LocalStack } from './stack.ts';
 
 const { values } = parseArgs({ options: { manual: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } } });
@@ -45,8 +46,7 @@ try {
   say('starting the local stack (kube-apiserver + etcd, BIND for .test, SES simulator) ...');
   stack = await startLocalStack({ log: say });
   const kc = stack.kubeconfig;
-  await kubectl(kc, ['apply', '--server-side', '-f', join(PROJECT_ROOT, 'crds')]);
-  await kubectl(kc, ['wait', '--for=condition=Established', '--timeout=60s', 'crd/sessetups.ses.channels.dev', 'crd/emailusecases.ses.channels.dev']);
+  await installCrds(kc);
 
   const metricsPort = await freePort();
   const logFile = join(stack.dir, 'operator.log');

@@ -1,3 +1,4 @@
+import { installCrds } from '../../src/stack/install-crds.ts';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { join } from 'node:path';
 import type { EmailUseCase } from '../../src/api/emailusecase.ts';
@@ -6,7 +7,6 @@ import type { SesSetup } from '../../src/api/sessetup.ts';
 import type { CallsReport } from '../../src/simulator/call-log.ts';
 import type { Faults } from '../../src/simulator/faults.ts';
 import type { StateSnapshot } from '../../src/simulator/state.ts';
-import { PROJECT_ROOT } from '../../src/stack/go-binaries.ts';
 import { kubectl } from '../../src/stack/kubectl.ts';
 import type { LocalStack, StackEndpoints } from '../../src/stack/stack.ts';
 
@@ -122,15 +122,8 @@ export class Kube {
     }
   }
 
-  async installCrds(): Promise<void> {
-    await kubectl(this.kubeconfig, ['apply', '--server-side', '--force-conflicts', '-f', join(PROJECT_ROOT, 'crds')]);
-    await kubectl(this.kubeconfig, [
-      'wait',
-      '--for=condition=Established',
-      '--timeout=60s',
-      'crd/sessetups.ses.channels.dev',
-      'crd/emailusecases.ses.channels.dev',
-    ]);
+  installCrds(): Promise<void> {
+    return installCrds(this.kubeconfig);
   }
 
   createSetup(name: string, spec: Record<string, unknown>, metadata: Record<string, unknown> = {}): Promise<SesSetup> {

@@ -1,5 +1,5 @@
+import { installCrds } from '../../src/stack/install-crds.ts';
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import { join } from 'node:path';
 import { inject } from 'vitest';
 import { GROUP, VERSION } from '../../src/api/group.ts';
 import type { EmailUseCase } from '../../src/api/emailusecase.ts';
@@ -7,7 +7,6 @@ import type { SesSetup } from '../../src/api/sessetup.ts';
 import type { CallsReport } from '../../src/simulator/call-log.ts';
 import type { Faults } from '../../src/simulator/faults.ts';
 import type { StateSnapshot } from '../../src/simulator/state.ts';
-import { PROJECT_ROOT } from '../../src/stack/go-binaries.ts';
 import { kubectl } from '../../src/stack/kubectl.ts';
 
 /** Clients and helpers for end-to-end tests against the shared local stack. */
@@ -34,16 +33,7 @@ export function cluster() {
     custom,
     core,
     kubectl: (args: string[], input?: string) => kubectl(stack.kubeconfig, args, { input }),
-    async installCrds(): Promise<void> {
-      await kubectl(stack.kubeconfig, ['apply', '--server-side', '--force-conflicts', '-f', join(PROJECT_ROOT, 'crds')]);
-      await kubectl(stack.kubeconfig, [
-        'wait',
-        '--for=condition=Established',
-        '--timeout=60s',
-        'crd/sessetups.ses.channels.dev',
-        'crd/emailusecases.ses.channels.dev',
-      ]);
-    },
+    installCrds: () => installCrds(stack.kubeconfig),
     async createSetup(name: string, spec: Record<string, unknown>, metadata: Record<string, unknown> = {}): Promise<SesSetup> {
       return (await custom.createClusterCustomObject({
         ...setupRef,
