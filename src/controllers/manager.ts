@@ -55,6 +55,7 @@ export class Manager {
   readonly #useCases: ReadYourWrites<EmailUseCase>;
   readonly #logger: Logger;
   readonly #observeSetup: ManagerOptions['observeSetup'];
+  readonly #setupReconciler: SesSetupReconciler;
   /** SesSetups in the cache whose status says every record is verified (kept from informer events, O(1) to read). */
   #verified = 0;
 
@@ -81,7 +82,7 @@ export class Manager {
     const useCaseClient = new ResourceClient(o.kc, ref(EMAIL_USE_CASE.plural), (verb) => o.onApiWrite?.(EMAIL_USE_CASE.plural, verb));
     const events = o.events ?? new EventRecorder(o.kc, { component: 'ses-operator', logger: o.logger });
 
-    const setupReconciler = new SesSetupReconciler({
+    const setupReconciler = (this.#setupReconciler = new SesSetupReconciler({
       setups: { get: (name) => this.#setups.get(name), size: () => this.setupInformer.size(), population: () => this.#population() },
       claims: this.claims,
       referrers: this.referrers,
@@ -94,7 +95,7 @@ export class Manager {
       schedule: new RecheckSchedule(o.recheck),
       wrote: (object) => this.#setups.wrote(object),
       onVerified: o.onVerified,
-    });
+    }));
     const useCaseReconciler = new EmailUseCaseReconciler({
       useCases: { get: (key) => this.#useCases.get(key) },
       setups: { get: (name) => this.#setups.get(name) },
@@ -207,7 +208,8 @@ export class Manager {
           enqueueUseCases(setup.metadata.name);
         }
       },
-      onDelete: (setup) => {
+      onDelete: (setup, { finalStateUnknown }) => {
+        if (!finalStateUnknown) this.#setupReconciler.vanished(setup);
         this.#verified -= verified(setup);
         this.#setups.deleted(setup.metadata.name);
         this.#observeSetup?.(setup.metadata.name, undefined);

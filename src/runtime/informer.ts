@@ -104,9 +104,17 @@ async function* watchEvents(response: http.IncomingMessage): AsyncGenerator<Watc
 export type InformerEventHandler<T> = {
   onAdd?(object: T): void;
   onUpdate?(newObject: T, oldObject: T): void;
-  /** For a delete noticed only by a relist, the last object the informer knew. */
-  onDelete?(object: T): void;
+  /**
+   * The object as the DELETED event carried it; for a delete noticed only by a relist, the last
+   * object the informer knew, with `finalStateUnknown` set (client-go's DeletedFinalStateUnknown).
+   */
+  onDelete?(object: T, info: DeleteInfo): void;
 };
+
+export interface DeleteInfo {
+  /** Changes between the last known state and the deletion were missed (a relist found the object gone). */
+  finalStateUnknown: boolean;
+}
 
 export interface InformerHealth {
   /** The first LIST completed (stays true afterwards). */
@@ -271,7 +279,7 @@ export class Informer<T extends KubeObjectLike = KubeObjectLike> {
     return this.addEventHandler({ onUpdate: handler });
   }
 
-  onDelete(handler: (object: T) => void): () => void {
+  onDelete(handler: (object: T, info: DeleteInfo) => void): () => void {
     return this.addEventHandler({ onDelete: handler });
   }
 
@@ -427,7 +435,7 @@ export class Informer<T extends KubeObjectLike = KubeObjectLike> {
       if (!previous.has(key)) this.#emit('onAdd', object);
       else if (previous.version(key) !== resourceVersionOf(object)) this.#emit('onUpdate', object, previous.get(key)!);
     }
-    for (const [key, old] of previous.entries()) if (!fresh.has(key)) this.#emit('onDelete', old);
+    for (const [key, old] of previous.entries()) if (!fresh.has(key)) this.#emit('onDelete', old, { finalStateUnknown: true });
   }
 
   #apply(event: WatchEvent): void {
@@ -452,7 +460,7 @@ export class Informer<T extends KubeObjectLike = KubeObjectLike> {
       case 'DELETED': {
         const object = this.#transform(raw as T);
         this.#store.delete(storeKey(object));
-        this.#emit('onDelete', object);
+        this.#emit('onDelete', object, { finalStateUnknown: false });
         break;
       }
       default:
@@ -463,16 +471,22 @@ export class Informer<T extends KubeObjectLike = KubeObjectLike> {
     if (resourceVersion) this.#resourceVersion = resourceVersion;
   }
 
-  #emit(kind: 'onAdd' | 'onDelete', object: T): void;
+  #emit(kind: 'onAdd', object: T): void;
   #emit(kind: 'onUpdate', object: T, old: T): void;
-  #emit(kind: keyof InformerEventHandler<T>, object: T, old?: T): void {
-    for (const handler of this.#handlers) this.#call(handler, kind, object, old);
+  #emit(kind: 'onDelete', object: T, info: DeleteInfo): void;
+  #emit(kind: keyof InformerEventHandler<T>, object: T, extra?: T | DeleteInfo): void {
+    for (const handler of this.#handlers) this.#call(handler, kind, object, extra);
   }
 
   /** A handler that throws must not take the informer down with it. */
-  #call(handler: InformerEventHandler<T>, kind: keyof InformerEventHandler<T>, object: T, old?: T): void {
+  #call(handler: InformerEventHandler<T>, kind: keyof InformerEventHandler<T>, object: T, extra?: T | DeleteInfo): void {
     try {
-      const result: unknown = kind === 'onUpdate' ? handler.onUpdate?.(object, old as T) : handler[kind]?.(object);
+      const result: unknown =
+        kind === 'onUpdate'
+          ? handler.onUpdate?.(object, extra as T)
+          : kind === 'onDelete'
+            ? handler.onDelete?.(object, extra as DeleteInfo)
+            : handler.onAdd?.(object);
       if (result instanceof Promise) result.catch((error: unknown) => this.#handlerFailed(kind, object, error));
     } catch (error) {
       this.#handlerFailed(kind, object, error);

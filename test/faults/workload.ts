@@ -64,7 +64,8 @@ export class Workload {
   readonly namespaces = new Set<string>();
   readonly useCases: { namespace: string; name: string }[] = [];
   readonly observer: SetupObserver;
-  readonly startedAt = Date.now();
+  /** When start() ran: the scenario's clock. */
+  startedAt = Date.now();
   /** SES calls the harness itself made (planting foreign resources): not counted as the operator's. */
   harnessCalls = 0;
   /** Extra duplicates found by a scenario's own checks (e.g. one object reconciled by two replicas at once). */
@@ -96,6 +97,7 @@ export class Workload {
   }
 
   async start(): Promise<void> {
+    this.startedAt = Date.now();
     await this.observer.synced();
     this.#startSeq = (await this.env.sim.calls(Number.MAX_SAFE_INTEGER)).total;
     this.#publishTimer = setInterval(() => this.#flushPublishing(), 250);

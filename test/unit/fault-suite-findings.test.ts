@@ -115,3 +115,43 @@ describe('two setups created in the same second for one tenantName', () => {
     expect(condition(h.stored.get('z'), 'Ready')?.reason).not.toBe('TenantNameConflict');
   });
 });
+
+describe('a SesSetup removed without its finalizer being honoured', () => {
+  // kube-apiserver lets a DELETE that read the object just before the finalizer was added remove it
+  // anyway (kubernetes/kubernetes#77988): the watch shows ADDED, MODIFIED (finalizer), DELETED, never
+  // a deletionTimestamp. The reconcile in flight created tenant, identity and association: leaked.
+  it('has its SES resources torn down on the next reconcile of its name', async () => {
+    const h = harness();
+    h.apply(newSetup('gone'));
+    await h.reconciler.reconcile('gone');
+    expect(h.ses.tenants.size).toBe(1);
+    const last = structuredClone(h.stored.get('gone')!);
+    expect(last.metadata.finalizers).toEqual(['ses.channels.dev/finalizer']);
+    h.stored.delete('gone');
+    h.reconciler.vanished(last);
+    await h.reconciler.reconcile('gone');
+    expect(h.ses.tenants.size).toBe(0);
+    expect(h.ses.identities.size).toBe(0);
+    expect(h.ses.associations.size).toBe(0);
+  });
+
+  it('leaves a normal deletion (deletionTimestamp set, finalizer handled) and deletionPolicy Retain alone', async () => {
+    const h = harness();
+    h.apply(newSetup('kept', { deletionPolicy: 'Retain' }));
+    h.apply(newSetup('normal'));
+    await h.reconciler.reconcile('kept');
+    await h.reconciler.reconcile('normal');
+    const kept = structuredClone(h.stored.get('kept')!);
+    const normal = structuredClone(h.stored.get('normal')!);
+    normal.metadata.deletionTimestamp = '2026-11-28T12:00:00Z';
+    h.stored.delete('kept');
+    h.stored.delete('normal');
+    h.reconciler.vanished(kept);
+    h.reconciler.vanished(normal);
+    const calls = h.ses.calls.length;
+    await h.reconciler.reconcile('kept');
+    await h.reconciler.reconcile('normal');
+    expect(h.ses.calls.length).toBe(calls);
+    expect(h.ses.tenants.size).toBe(2);
+  });
+});

@@ -83,7 +83,9 @@ function recordHandlers(informer: Informer<Obj>) {
   const seen: string[] = [];
   informer.onAdd((o) => seen.push(`add ${o.metadata.name}@${o.metadata.resourceVersion}`));
   informer.onUpdate((n, o) => seen.push(`update ${n.metadata.name}@${o.metadata.resourceVersion}->${n.metadata.resourceVersion}`));
-  informer.onDelete((o) => seen.push(`delete ${o.metadata.name}@${o.metadata.resourceVersion}`));
+  informer.onDelete((o, { finalStateUnknown }) =>
+    seen.push(`delete ${o.metadata.name}@${o.metadata.resourceVersion}${finalStateUnknown ? ' (final state unknown)' : ''}`),
+  );
   return seen;
 }
 
@@ -186,7 +188,7 @@ describe('Informer (fake API server)', () => {
     await vi.waitFor(() => expect(source.watches).toHaveLength(2));
     expect(source.lists).toHaveLength(2);
     expect(source.lastWatch().resourceVersion).toBe('300');
-    expect(seen.slice(3).sort()).toEqual(['add new@21', 'delete gone@3', 'update changed@2->20']);
+    expect(seen.slice(3).sort()).toEqual(['add new@21', 'delete gone@3 (final state unknown)', 'update changed@2->20']);
     expect(deleted[0]!.data).toEqual({ last: 'known' });
     expect(
       informer

@@ -46,13 +46,33 @@ const NOT_YET = { ok: false, reason: 'Creating', message: 'not created yet' };
 export class SesSetupReconciler {
   readonly #d: SesSetupReconcilerDeps;
   readonly #now: () => number;
+  /** Setups deleted without their finalizer being honoured, by name: their SES resources still need a teardown. */
+  readonly #vanished = new Map<string, SesSetup>();
 
   constructor(deps: SesSetupReconcilerDeps) {
     this.#d = deps;
     this.#now = deps.now ?? Date.now;
   }
 
+  /**
+   * The watch saw a SesSetup go. One that still carried our finalizer and never had a
+   * deletionTimestamp was removed without the finalizer being honoured: kube-apiserver lets a
+   * delete that read the object before our finalizer was added remove it anyway
+   * (kubernetes/kubernetes#77988), while this reconciler goes on creating its SES resources.
+   * The next reconcile of the name tears those down (by UID tag, as any teardown). Only for a
+   * DELETED event: a delete noticed by a relist carries a stale state (its policy may have changed).
+   */
+  vanished(setup: SesSetup): void {
+    if (setup.metadata.deletionTimestamp || !setup.metadata.finalizers?.includes(FINALIZER)) return;
+    this.#vanished.set(setup.metadata.name, setup);
+  }
+
   async reconcile(name: string): Promise<{ requeueAfterMs?: number } | void> {
+    const vanished = this.#vanished.get(name);
+    if (vanished) {
+      await this.#tearDownVanished(vanished);
+      this.#vanished.delete(name);
+    }
     let setup = this.#d.setups.get(name);
     if (!setup) {
       this.#d.schedule.forget(name);
@@ -262,6 +282,16 @@ export class SesSetupReconciler {
     if (verifyRequested) status.lastHandledVerifyRequest = verifyRequest;
     log.debug({ verified, askedSes: askSes, verifyRequested }, 'dns checked');
     return this.#d.schedule.checked(name, verified, population, now);
+  }
+
+  async #tearDownVanished(setup: SesSetup): Promise<void> {
+    const parsed = sesSetupSpecSchema.safeParse(setup.spec);
+    if (!parsed.success || parsed.data.deletionPolicy === 'Retain') return;
+    const spec = parsed.data;
+    const result = await tearDown(this.#d.ses, spec.region ?? this.#d.defaultRegion, spec.tenantName, spec.domainIdentity, setup.metadata.uid ?? '');
+    this.#d.logger
+      .child({ sessetup: setup.metadata.name })
+      .warn({ uid: setup.metadata.uid, ...result }, 'SesSetup was deleted without its finalizer being honoured; SES torn down');
   }
 
   async #finalize(setup: SesSetup, spec: SesSetupSpec, region: string, log: Logger): Promise<void> {

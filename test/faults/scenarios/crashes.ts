@@ -42,15 +42,17 @@ export async function crashes(ctx: ScenarioContext): Promise<ScenarioResult> {
         const live: TrackedSetup[] = [];
         let deleted = 0;
         for (let i = 0; i < size.setups && Date.now() < deadline; i++) {
-          // One setup in eight has deletionPolicy Retain: if deleted, its SES resources must stay; the others must go.
-          const retain = i % 8 === 3;
+          // One setup in four has deletionPolicy Retain: if deleted, its SES resources must stay; the others must go.
+          const retain = i % 4 === 1;
           const tracked = w.plan(`s${i}`, { deletionPolicy: retain ? 'Retain' : 'Delete' });
           await w.create(tracked);
           live.push(tracked);
           // Delete at a spread of moments: right after creation (creation in flight), or a random earlier one.
           const dueDeletes = Math.floor(((i + 1) * size.deletes) / size.setups);
           while (deleted < dueDeletes && live.length > 0) {
-            const pick = Math.random() < 0.3 ? live.length - 1 : Math.floor(Math.random() * live.length);
+            // Every third deletion takes a Retain setup when there is one; otherwise the newest (30%) or any.
+            const retained = deleted % 3 === 1 ? live.findIndex((t) => t.deletionPolicy === 'Retain') : -1;
+            const pick = retained >= 0 ? retained : Math.random() < 0.3 ? live.length - 1 : Math.floor(Math.random() * live.length);
             const [victim] = live.splice(pick, 1);
             if (Math.random() < 0.5) await sleep(Math.random() * 400);
             await w.delete(victim!);
@@ -104,8 +106,10 @@ export async function crashes(ctx: ScenarioContext): Promise<ScenarioResult> {
 
       await Promise.all([workload, chaos]);
       await operator.ready('running', 60_000);
+      const deletedSetups = [...w.setups.values()].filter((t) => t.deleted);
       w.notes.push(
-        `${kills} kills: ${aimed} aimed at a just-completed SES create (${midCreate} confirmed not yet in status), ${duringStartup} during start-up`,
+        `${kills} kills: ${aimed} aimed at a just-completed SES create (${midCreate} confirmed not yet in status), ${duringStartup} during start-up; ` +
+          `${w.setups.size} setups created, ${deletedSetups.length} deleted (${deletedSetups.filter((t) => t.deletionPolicy === 'Retain').length} with Retain)`,
       );
       if (kills < size.kills) w.violations.push(`only ${kills} kills of ${size.kills} before the deadline`);
       if (midCreate === 0) w.violations.push('no kill landed between an SES create and its status write');

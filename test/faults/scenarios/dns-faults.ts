@@ -24,8 +24,8 @@ const REASONS: Record<Exclude<DnsFaultMode, 'forward'>, { label: string; pattern
  */
 export async function dnsFaults(ctx: ScenarioContext): Promise<ScenarioResult> {
   const size = SIZES[ctx.size];
-  const w = new Workload(ctx, 'dns-faults', 'd');
   const proxy = await startDnsFaultProxy(ctx.env.dnsServer);
+  const w = new Workload(ctx, 'dns-faults', 'd');
   const modes: string[] = [];
   try {
     return await runScenario(w, { timeLimitMs: size.timeLimitMs, faults: () => `DNS: ${modes.join(', ')} (each followed by recovery)` }, async (deadline) => {

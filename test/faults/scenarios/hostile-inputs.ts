@@ -5,8 +5,8 @@ import { FAULT_AWS_ENV } from '../operator.ts';
 import { runScenario, sleep, Workload, type ScenarioContext, type ScenarioResult } from '../workload.ts';
 
 const SIZES = {
-  full: { racePairs: 5, inFlightRounds: 3, timeLimitMs: 5 * 60_000 },
-  small: { racePairs: 2, inFlightRounds: 1, timeLimitMs: 100_000 },
+  full: { racePairs: 5, inFlightRounds: 3, storm: 150, timeLimitMs: 5 * 60_000 },
+  small: { racePairs: 2, inFlightRounds: 1, storm: 30, timeLimitMs: 100_000 },
 };
 
 const IN_FLIGHT_LATENCY_MS = 600;
@@ -44,7 +44,7 @@ export async function hostileInputs(ctx: ScenarioContext): Promise<ScenarioResul
     {
       timeLimitMs: size.timeLimitMs,
       faults: () =>
-        `foreign tenant + identity, ${size.racePairs} tenantName races, dangling use case, ${size.inFlightRounds * 5} deletes mid-creation (SES +${IN_FLIGHT_LATENCY_MS} ms), use case during deletion`,
+        `foreign tenant + identity, ${size.racePairs} tenantName races, dangling use case, ${size.inFlightRounds * 7 + size.storm} deletes mid-creation, use case during deletion`,
     },
     async (deadline) => {
       const operator = await w.startOperator();
@@ -52,7 +52,9 @@ export async function hostileInputs(ctx: ScenarioContext): Promise<ScenarioResul
 
       // Deleted while creation is in flight: SES answers slowly so every step of creation can be hit.
       await w.env.sim.setFaults({ latencyMs: IN_FLIGHT_LATENCY_MS });
-      const moments = ['at once', 'finalizer added', 'CreateTenant done', 'CreateEmailIdentity done', 'association done'] as const;
+      // "at once" several times: a DELETE racing the operator's finalizer patch is where kube-apiserver
+      // can remove an object that carries the finalizer (kubernetes/kubernetes#77988).
+      const moments = ['at once', 'at once', 'at once', 'finalizer added', 'CreateTenant done', 'CreateEmailIdentity done', 'association done'] as const;
       const hits: string[] = [];
       try {
         for (let round = 0; round < size.inFlightRounds; round++) {
@@ -83,7 +85,33 @@ export async function hostileInputs(ctx: ScenarioContext): Promise<ScenarioResul
       } finally {
         await w.env.sim.setFaults({});
       }
-      w.notes.push(`deleted mid-creation at: ${[...new Set(hits)].join(', ')} (${hits.length} setups), all gone with nothing left in SES`);
+      // A storm of creates each deleted at once, 30 at a time: the API server (watch cache under load)
+      // now and then removes one that carries the finalizer the operator just added.
+      for (let done = 0; done < size.storm && Date.now() < deadline; done += 30) {
+        await Promise.all(
+          Array.from({ length: Math.min(30, size.storm - done) }, async (_, i) => {
+            const t = w.plan(`inflightstorm${done + i}`);
+            await w.create(t);
+            await w.delete(t);
+          }),
+        );
+      }
+      await wait('the storm of deletions to finish', deadline, async () => {
+        const left = (await w.env.kube.listSetups()).filter((s) => s.metadata.name.includes('-inflight'));
+        return left.length === 0 ? true : undefined;
+      });
+      // The watch tells which ones the API server removed while they carried the finalizer, never marked for deletion.
+      const raced = [...w.observer.journal].filter(
+        ([name, events]) =>
+          name.includes('-inflight') &&
+          events.at(-1)?.includes('DELETED') &&
+          events.at(-1)?.includes('channels.dev/finalizer') &&
+          !events.some((e) => e.includes('deleting')),
+      ).length;
+      w.notes.push(
+        `deleted mid-creation at: ${[...new Set(hits)].join(', ')} (${hits.length} setups), plus ${size.storm} deleted right after creation; ` +
+          `${raced} removed by the API server while carrying the operator's finalizer (kubernetes/kubernetes#77988)`,
+      );
 
       // Foreign resources: an untagged tenant and identity someone else made in SES.
       const sdk = new SESv2Client({
