@@ -7,6 +7,8 @@ export interface BenchConfig {
   /** Scenarios to run (default: all, in order). */
   only: ScenarioName[];
   latencySetups: number;
+  /** Rounds of the latency scenario (floor + operator each), pooled. */
+  latencyRounds: number;
   throughputSetups: number;
   scaleSetups: number;
   /** SES quota (requests/s) of the throughput and deletion scenarios; the operator's limiter matches it. */
@@ -21,7 +23,13 @@ export interface BenchConfig {
   outDir: string;
   /** Run the operators with --cpu-prof and take a heap snapshot of the scale operator after sync. */
   profile: boolean;
-  /** --concurrency of the operator in the latency and throughput scenarios (default: the operator's own default). */
+  /**
+   * Run the operator with the V8 heap Node sizes inside the Deployment's 256 MiB memory limit
+   * (measured in a 256 MiB memory cgroup: a 259 MB heap limit, 1 MB semi-spaces); false: V8's sizing
+   * for this whole machine, whose young generation alone may grow to 128 MB.
+   */
+  podHeap: boolean;
+  /** --concurrency of the operator in the latency (default: setups at once) and throughput (default: the operator's) scenarios. */
   concurrency: number | undefined;
   /** A prebuilt operator entry point (e.g. an older build, for before/after figures) instead of building this tree. */
   operatorMain: string | undefined;
@@ -31,8 +39,8 @@ export const SCENARIOS = ['latency', 'throughput', 'scale'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export const USAGE = `Usage: npm run bench -- [--small] [--json FILE] [--steady-seconds N] [--quota RPS]
-                       [--only latency,throughput,scale] [--latency N] [--throughput N] [--scale N]
-                       [--dkim-interval-ms N] [--out DIR] [--profile] [--operator-main FILE] [--concurrency N]
+                       [--only latency,throughput,scale] [--latency N] [--latency-rounds N] [--throughput N] [--scale N]
+                       [--dkim-interval-ms N] [--out DIR] [--profile] [--operator-main FILE] [--concurrency N] [--unconstrained-heap]
 
 Runs the operator (a real child process) against the local stack and prints a table of figures, each
 next to the reference measured in the same run. Exit code 1 only when the harness itself fails; a
@@ -44,9 +52,12 @@ missed budget is reported in the table, not in the exit code.
   --quota RPS         SES quota of the throughput and deletion scenarios (default 50)
   --only LIST         run only these scenarios (deletion runs with throughput)
   --latency/--throughput/--scale N   override a scenario's number of setups
+  --latency-rounds N  rounds of the latency scenario, pooled (default 3; --small: 1)
   --out DIR           operator logs and profiles (default bench-results/<time>)
   --profile           operators run with --cpu-prof; heap snapshot of the scale operator after sync
-  --concurrency N     the operator's --concurrency in the latency and throughput scenarios (default: its own)
+  --unconstrained-heap  size the operator's V8 heap for this machine, not for the Deployment's 256 MiB limit
+  --concurrency N     the operator's --concurrency in the latency scenario (default: setups at once) and the
+                      throughput scenario (default: the operator's own, 4)
   --operator-main F   run this prebuilt operator entry point (e.g. an older build) instead of building src/
 `;
 
@@ -58,6 +69,7 @@ export function parseConfig(argv: string[]): BenchConfig | 'help' {
       json: { type: 'string' },
       only: { type: 'string' },
       latency: { type: 'string' },
+      'latency-rounds': { type: 'string' },
       throughput: { type: 'string' },
       scale: { type: 'string' },
       quota: { type: 'string' },
@@ -67,6 +79,7 @@ export function parseConfig(argv: string[]): BenchConfig | 'help' {
       profile: { type: 'boolean', default: false },
       'operator-main': { type: 'string' },
       concurrency: { type: 'string' },
+      'unconstrained-heap': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -82,6 +95,7 @@ export function parseConfig(argv: string[]): BenchConfig | 'help' {
     json: values.json,
     only: only as ScenarioName[],
     latencySetups: whole('--latency', values.latency, small ? 20 : 100),
+    latencyRounds: whole('--latency-rounds', values['latency-rounds'], small ? 1 : 3),
     throughputSetups: whole('--throughput', values.throughput, small ? 100 : 1_000),
     scaleSetups: whole('--scale', values.scale, small ? 300 : 10_000),
     quotaRps: whole('--quota', values.quota, 50),
@@ -91,6 +105,7 @@ export function parseConfig(argv: string[]): BenchConfig | 'help' {
     outDir: values.out ?? `bench-results/${stamp}`,
     profile: values.profile,
     operatorMain: values['operator-main'],
+    podHeap: !values['unconstrained-heap'],
     concurrency: values.concurrency === undefined ? undefined : whole('--concurrency', values.concurrency, 4),
   };
 }

@@ -6,6 +6,9 @@ import type { Row } from './report.ts';
 import type { SimClient } from './sim.ts';
 import type { SetupTracker } from './tracker.ts';
 
+/** The V8 heap flags equivalent to the operator Deployment's `limits.memory: 256Mi`. */
+export const POD_HEAP = ['--max-old-space-size=256', '--max-semi-space-size=1'];
+
 /** What every scenario gets: the stack, clients, the harness's watch, and where to put its figures. */
 export class Context {
   readonly config: BenchConfig;
@@ -35,9 +38,11 @@ export class Context {
 
   /** An operator process for one phase; with --profile it writes a CPU profile into the output folder on exit. */
   async operator(name: string, args: string[], options: { heapSnapshots?: boolean; waitForRunning?: boolean } = {}): Promise<BenchOperator> {
-    const nodeArgs = this.config.profile ? ['--cpu-prof', `--cpu-prof-name=operator-${name}.cpuprofile`] : [];
+    // What Node picks by itself inside the Deployment's 256 MiB memory limit (see BenchConfig.podHeap).
+    const nodeArgs = this.config.podHeap ? [...POD_HEAP] : [];
+    if (this.config.profile) nodeArgs.push('--cpu-prof', `--cpu-prof-name=operator-${name}.cpuprofile`);
     if (this.config.profile && options.heapSnapshots) nodeArgs.push('--heapsnapshot-signal=SIGUSR2');
-    return startBenchOperator(this.stack, {
+    const operator = await startBenchOperator(this.stack, {
       name,
       main: this.operatorMain,
       args,
@@ -45,6 +50,14 @@ export class Context {
       outDir: this.config.outDir,
       waitForRunning: options.waitForRunning,
     });
+    this.running.add(operator);
+    return {
+      ...operator,
+      stop: async () => {
+        await operator.stop();
+        this.running.delete(operator);
+      },
+    };
   }
 
   add(row: Row): void {

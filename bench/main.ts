@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { startLocalStack, type LocalStack } from '../src/stack/stack.ts';
 import { buildOperator } from './build.ts';
 import { parseConfig, USAGE, type BenchConfig } from './config.ts';
-import { Context } from './context.ts';
+import { Context, POD_HEAP } from './context.ts';
 import { Kube } from './kube.ts';
 import { machine, table, writeJson } from './report.ts';
 import { latencyScenario } from './scenarios/latency.ts';
@@ -77,7 +77,8 @@ async function main(): Promise<number> {
   };
   const m = report.machine;
   process.stdout.write(
-    `\nses-operator benchmark (${report.size}), ${report.durationSeconds} s, on ${m.cpus} x ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}, load average ${m.loadAverage.join(' ')}\n\n${table(rows)}\n`,
+    `\nses-operator benchmark (${report.size}), ${report.durationSeconds} s, on ${m.cpus} x ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}, load average ${m.loadAverage.join(' ')}\n` +
+      `operator: node dist/cli/main.js ${config.podHeap ? `${POD_HEAP.join(' ')} (the heap Node sizes in its 256 MiB pod)` : '(V8 heap sized for this machine)'}\n\n${table(rows)}\n`,
   );
   const missed = rows.filter((row) => row.budget && !row.budget.met).length;
   process.stdout.write(`\n${rows.filter((row) => row.budget).length - missed} budgets met, ${missed} missed${failure ? '; the harness FAILED' : ''}\n`);

@@ -13,6 +13,8 @@ export class SetupTracker {
   readonly informer: Informer<SesSetup>;
   readonly appliedAt = new Map<string, number>();
   readonly recordsAt = new Map<string, number>();
+  /** The operator's own clock at the check that first wrote the records (status.dnsCheckedAt): watch lag aside. */
+  readonly recordsCheckedAt = new Map<string, number>();
   readonly readyAt = new Map<string, number>();
   readonly goneAt = new Map<string, number>();
   /** Watch events that changed an existing object: every API write to a SesSetup shows up here. */
@@ -24,7 +26,10 @@ export class SetupTracker {
     const seen = (setup: SesSetup) => {
       const at = Date.now();
       const name = setup.metadata.name;
-      if (!this.recordsAt.has(name) && (setup.status?.dnsRecords?.length ?? 0) > 0) this.recordsAt.set(name, at);
+      if (!this.recordsAt.has(name) && (setup.status?.dnsRecords?.length ?? 0) > 0) {
+        this.recordsAt.set(name, at);
+        if (setup.status?.dnsCheckedAt) this.recordsCheckedAt.set(name, Date.parse(setup.status.dnsCheckedAt));
+      }
       if (!this.readyAt.has(name) && setup.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) this.readyAt.set(name, at);
       const waiters = this.#waiters.get(name);
       if (!waiters) return;
@@ -70,6 +75,7 @@ export class SetupTracker {
     for (const name of names) {
       this.appliedAt.delete(name);
       this.recordsAt.delete(name);
+      this.recordsCheckedAt.delete(name);
       this.readyAt.delete(name);
       this.goneAt.delete(name);
     }

@@ -37,7 +37,7 @@ export async function throughputScenario(ctx: Context): Promise<void> {
     const took = (Math.max(...names.map((name) => ctx.tracker.recordsAt.get(name)!)) - started) / 1000;
     let after = await operator.scrape();
     let { log } = await ctx.sim.calls(seq);
-    const perSetup = callsPerSetup(log, items, (name) => ctx.tracker.recordsAt.get(name));
+    const perSetup = callsPerSetup(log, items, (name) => ctx.tracker.recordsCheckedAt.get(name));
     ctx.add({
       scenario: `throughput (${n} new, quota ${q}/s)`,
       figure: 'time until all have records',

@@ -78,6 +78,9 @@ export class Controller {
   #workers: Promise<void>[] = [];
   #active = 0;
   #started = false;
+  /** Reconciles until the queue first ran dry after start; undefined once it has. */
+  #initialReconciles: number | undefined = 0;
+  #startedAt = 0;
 
   constructor(options: ControllerOptions) {
     this.name = options.name;
@@ -91,6 +94,7 @@ export class Controller {
   start(): void {
     if (this.#started) return;
     this.#started = true;
+    this.#startedAt = performance.now();
     this.#metrics?.maxConcurrentReconciles(this.name, this.#concurrency);
     this.#metrics?.activeWorkers(this.name, 0);
     for (let i = 0; i < this.#concurrency; i++) this.#workers.push(this.#work());
@@ -127,7 +131,18 @@ export class Controller {
       this.#metrics?.reconcileTime(this.name, (performance.now() - startedAt) / 1000);
       this.#metrics?.activeWorkers(this.name, --this.#active);
       this.queue.done(key);
+      this.#noteInitialDrain();
     }
+  }
+
+  /** Logs once when the work found at start-up is done: how long an operator takes to catch up after a restart. */
+  #noteInitialDrain(): void {
+    if (this.#initialReconciles === undefined) return;
+    this.#initialReconciles++;
+    if (this.queue.processing() > 0 || this.queue.len() > 0) return;
+    const ms = Math.round(performance.now() - this.#startedAt);
+    this.#logger.info({ reconciles: this.#initialReconciles, ms }, 'initial work done');
+    this.#initialReconciles = undefined;
   }
 
   #afterSuccess(key: string, result: ReconcileResult): void {

@@ -8,9 +8,16 @@ export interface EventSink {
   emit(object: KubeObject, type: EventType, reason: string, message: string): void;
 }
 
+/** Events sent at the same time: they trail the work they describe, never compete with it for the API server. */
+const MAX_IN_FLIGHT = 2;
+/** Events waiting beyond this are dropped (as client-go's broadcaster does when its channel is full), with a warning. */
+const MAX_QUEUED = 1_000;
+
 /**
  * Kubernetes Events for what a user should see in `kubectl describe`. Fire-and-forget (an event
  * must never fail a reconcile), and the same event for the same object is sent once per window.
+ * Sent in the background, two at a time: a burst of new setups (three events each) would otherwise
+ * add its events to the API server's load exactly when the status writes users wait for need it.
  */
 export class EventRecorder implements EventSink {
   readonly #kc: KubeAccess;
@@ -18,6 +25,9 @@ export class EventRecorder implements EventSink {
   readonly #logger: Logger;
   readonly #recent = new Map<string, number>();
   readonly #windowMs: number;
+  readonly #queue: { namespace: string; body: object; reason: string }[] = [];
+  #inFlight = 0;
+  #dropped = 0;
 
   constructor(kc: KubeAccess, options: { component: string; logger: Logger; dedupeWindowMs?: number }) {
     this.#kc = kc;
@@ -35,30 +45,47 @@ export class EventRecorder implements EventSink {
     // Cluster-scoped objects have no namespace; `kubectl describe` finds their events in any namespace.
     const namespace = object.metadata.namespace ?? 'default';
     const timestamp = new Date(now).toISOString();
-    requestJson(this.#kc, 'POST', objectPath({ group: '', version: 'v1', plural: 'events' }, namespace), {
-      body: {
-        apiVersion: 'v1',
-        kind: 'Event',
-        metadata: { generateName: `${object.metadata.name}.`, namespace },
-        involvedObject: {
-          apiVersion: object.apiVersion,
-          kind: object.kind,
-          name: object.metadata.name,
-          namespace: object.metadata.namespace,
-          uid: object.metadata.uid,
-          resourceVersion: object.metadata.resourceVersion,
-        },
-        type,
-        reason,
-        message: message.slice(0, 1024),
-        source: { component: this.#component },
-        reportingComponent: this.#component,
-        reportingInstance: process.env.HOSTNAME ?? this.#component,
-        firstTimestamp: timestamp,
-        lastTimestamp: timestamp,
-        count: 1,
+    const body = {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { generateName: `${object.metadata.name}.`, namespace },
+      involvedObject: {
+        apiVersion: object.apiVersion,
+        kind: object.kind,
+        name: object.metadata.name,
+        namespace: object.metadata.namespace,
+        uid: object.metadata.uid,
+        resourceVersion: object.metadata.resourceVersion,
       },
-    }).catch((error: unknown) => this.#logger.warn({ err: error, reason }, 'could not record event'));
+      type,
+      reason,
+      message: message.slice(0, 1024),
+      source: { component: this.#component },
+      reportingComponent: this.#component,
+      reportingInstance: process.env.HOSTNAME ?? this.#component,
+      firstTimestamp: timestamp,
+      lastTimestamp: timestamp,
+      count: 1,
+    };
+    if (this.#queue.length >= MAX_QUEUED) {
+      if (this.#dropped++ % 100 === 0) this.#logger.warn({ dropped: this.#dropped, reason }, 'too many events waiting to be sent; dropping');
+      return;
+    }
+    this.#queue.push({ namespace, body, reason });
+    this.#pump();
+  }
+
+  #pump(): void {
+    while (this.#inFlight < MAX_IN_FLIGHT && this.#queue.length > 0) {
+      const { namespace, body, reason } = this.#queue.shift()!;
+      this.#inFlight++;
+      requestJson(this.#kc, 'POST', objectPath({ group: '', version: 'v1', plural: 'events' }, namespace), { body })
+        .catch((error: unknown) => this.#logger.warn({ err: error, reason }, 'could not record event'))
+        .finally(() => {
+          this.#inFlight--;
+          this.#pump();
+        });
+    }
   }
 
   #prune(now: number): void {

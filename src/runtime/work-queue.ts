@@ -155,6 +155,11 @@ export class WorkQueue {
     return this.#rateLimiter.numRequeues(key);
   }
 
+  /** Keys handed out by get() and not yet done(). */
+  processing(): number {
+    return this.#processing.size;
+  }
+
   /** The next key to process (call done(key) afterwards); undefined once the queue shuts down. */
   get(): Promise<string | undefined> {
     if (this.#shuttingDown) return Promise.resolve(undefined);

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from './go-binaries.ts';
 import { startProcess, waitUntil, type ManagedProcess } from './processes.ts';
@@ -16,12 +16,16 @@ export interface LocalOperator {
   logs(): Promise<Record<string, unknown>[]>;
   /** The first log line with this message, waiting for it. */
   waitForLog(message: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** The first log line with this message so far, if any (reads only what was appended since the last call). */
+  findLog(message: string): Promise<Record<string, unknown> | undefined>;
   stop(): Promise<void>;
   kill(): Promise<void>;
 }
 
 export interface LocalOperatorOptions {
   stack: StackEndpoints;
+  /** The entry point: src/cli/main.ts by default, or a compiled dist/cli/main.js (as deployed). */
+  main?: string;
   logFile: string;
   /** Flags after the defaults (later ones win). */
   args?: string[];
@@ -33,9 +37,9 @@ export interface LocalOperatorOptions {
 }
 
 /** The flags that point the operator at the local stack; metrics and probes on ephemeral ports so several can run. */
-export function localOperatorArgs(stack: StackEndpoints, extra: string[] = []): string[] {
+export function localOperatorArgs(stack: StackEndpoints, extra: string[] = [], main = join(PROJECT_ROOT, 'src/cli/main.ts')): string[] {
   return [
-    join(PROJECT_ROOT, 'src/cli/main.ts'),
+    main,
     'run',
     ...['--kubeconfig', stack.kubeconfig, '--region', stack.region, '--ses-endpoint', stack.sesEndpoint, '--dns-servers', stack.dnsServer],
     ...['--metrics-bind-address', '127.0.0.1:0', '--health-probe-bind-address', '127.0.0.1:0'],
@@ -49,7 +53,7 @@ export async function startLocalOperator(options: LocalOperatorOptions): Promise
   const child = startProcess(
     options.name ?? 'ses-operator',
     process.execPath,
-    [...(options.nodeArgs ?? []), ...localOperatorArgs(options.stack, options.args)],
+    [...(options.nodeArgs ?? []), ...localOperatorArgs(options.stack, options.args, options.main)],
     {
       logFile: options.logFile,
       cwd: options.cwd,
@@ -58,8 +62,10 @@ export async function startLocalOperator(options: LocalOperatorOptions): Promise
     },
   );
   const logs = async () => parseJsonLines(await readFile(options.logFile, 'utf8').catch(() => ''));
+  const firstLines = new FirstLogLines(options.logFile);
+  const findLog = (message: string) => firstLines.find(message);
   const waitForLog = (message: string, timeoutMs = 30_000) =>
-    waitUntil(`the operator to log "${message}"`, async () => (await logs()).find((line) => line.msg === message), { timeoutMs, process: child });
+    waitUntil(`the operator to log "${message}"`, () => findLog(message), { timeoutMs, process: child });
   const starting = await waitForLog('starting');
   return {
     process: child,
@@ -69,6 +75,7 @@ export async function startLocalOperator(options: LocalOperatorOptions): Promise
     probesUrl: String(starting.probes),
     logs,
     waitForLog,
+    findLog,
     stop: () => child.stop(15_000),
     kill: () => child.kill(),
   };
@@ -85,4 +92,42 @@ function parseJsonLines(text: string): Record<string, unknown>[] {
     }
   }
   return lines;
+}
+
+/** Reads a JSON log incrementally, keeping only the first line of each message: a benchmark's log grows to many MB. */
+class FirstLogLines {
+  readonly #path: string;
+  #offset = 0;
+  #partial = '';
+  readonly #first = new Map<string, Record<string, unknown>>();
+
+  constructor(path: string) {
+    this.#path = path;
+  }
+
+  async find(message: string): Promise<Record<string, unknown> | undefined> {
+    if (!this.#first.has(message)) await this.#read();
+    return this.#first.get(message);
+  }
+
+  async #read(): Promise<void> {
+    const file = await open(this.#path, 'r').catch(() => undefined);
+    if (!file) return;
+    try {
+      const buffer = Buffer.alloc(1 << 20);
+      for (;;) {
+        const { bytesRead } = await file.read(buffer, 0, buffer.length, this.#offset);
+        if (bytesRead === 0) break;
+        this.#offset += bytesRead;
+        const lines = (this.#partial + buffer.toString('utf8', 0, bytesRead)).split('\n');
+        this.#partial = lines.pop() ?? '';
+        for (const line of parseJsonLines(lines.join('\n'))) {
+          const msg = String(line.msg);
+          if (!this.#first.has(msg)) this.#first.set(msg, line);
+        }
+      }
+    } finally {
+      await file.close();
+    }
+  }
 }

@@ -288,6 +288,29 @@ describe('Controller: concurrency', () => {
   });
 });
 
+describe('Controller: start-up', () => {
+  it('logs once, with the count, when the work found at start-up is done (requeues after a delay do not count)', async () => {
+    const logger = recordingLogger();
+    const controller = new Controller({
+      name: 'c',
+      concurrency: 2,
+      logger,
+      reconcile: async (key) => (key === 'slow' ? { requeueAfterMs: 60_000 } : undefined),
+    });
+    for (const key of ['a', 'b', 'c', 'slow']) controller.queue.add(key);
+    controllers.push(controller);
+    controller.start();
+    await vi.waitFor(() => expect(logger.lines.some((line) => line.message === 'initial work done')).toBe(true));
+    controller.queue.add('later');
+    await vi.waitFor(() => expect(controller.queue.len()).toBe(0));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const done = logger.lines.filter((line) => line.message === 'initial work done');
+    expect(done).toHaveLength(1);
+    expect(done[0]!.fields).toMatchObject({ controller: 'c', reconciles: 4 });
+    expect(done[0]!.fields.ms).toBeTypeOf('number');
+  });
+});
+
 describe('Controller: stop', () => {
   it('stops taking keys and waits for the in-flight reconcile to finish', async () => {
     const finished: string[] = [];

@@ -199,6 +199,31 @@ describe('Informer (fake API server)', () => {
     expect(informer.health().consecutiveFailures).toBe(0);
   });
 
+  it('packed: keeps objects deflated against the first one as dictionary and gives back exact copies, across updates and a relist', async () => {
+    const source = new FakeSource();
+    const big = (i: number, rv: string) => obj(`cm${i}`, rv, { payload: `value-${i}-`.repeat(50), shared: 'x'.repeat(300) });
+    source.objects = Array.from({ length: 20 }, (_, i) => big(i, String(i + 1)));
+    const informer = makeInformer(source, { packed: true });
+    const seen = recordHandlers(informer);
+    informer.start();
+    await vi.waitFor(() => expect(source.watches).toHaveLength(1));
+    const { managedFields: _, ...metadata } = big(7, '8').metadata;
+    expect(informer.get('ns/cm7')).toEqual({ ...big(7, '8'), metadata });
+    // get() hands out a copy: changing it does not change the cache.
+    informer.get('ns/cm7')!.data!.payload = 'changed';
+    expect(informer.get('ns/cm7')!.data!.payload).toBe(big(7, '8').data!.payload);
+    source.lastWatch().stream.push('MODIFIED', obj('cm3', '100', { payload: 'new' }));
+    await vi.waitFor(() => expect(informer.get('ns/cm3')?.data).toEqual({ payload: 'new' }));
+    expect(seen.at(-1)).toBe('update cm3@4->100');
+    // A relist builds a fresh store (with its own dictionary): everything still reads back exactly.
+    source.objects = [obj('other', '200', { a: 'b' }), big(5, '201')];
+    source.resourceVersion = '300';
+    source.lastWatch().stream.push('ERROR', expiredEvent);
+    await vi.waitFor(() => expect(informer.size()).toBe(2));
+    expect(informer.get('ns/other')?.data).toEqual({ a: 'b' });
+    expect(informer.get('ns/cm5')?.data).toEqual(big(5, '201').data);
+  });
+
   it('relists when the watch request itself answers 410 Gone', async () => {
     const source = new FakeSource();
     source.watchFailures = [new ApiError(410, 'Gone', 'Gone')];

@@ -17,6 +17,9 @@ export const DEFAULT_RECHECK: RecheckSettings = {
   budgetShare: 0.5,
 };
 
+/** The part of the re-check budget kept for verified setups however many unverified ones there are. */
+const VERIFIED_RESERVE = 0.25;
+
 /**
  * How many setups share the re-check budget: a plain number counts them all in the class of the
  * setup at hand; the split lets new setups keep their fast re-checks beside thousands of verified ones.
@@ -27,8 +30,7 @@ export type Population = number | { verified: number; unverified: number };
  * When each setup is checked next: fast with backoff while anything is unverified, slow once all
  * is verified, and never faster than the SES budget allows for the whole population (each check
  * costs one GetEmailIdentity), so re-checks can't starve creations or trip SES throttling.
- * When the population wants more than the budget, every interval stretches by the same factor:
- * 10,000 verified setups at 1 request/s no longer push a new setup's first re-check out by hours.
+ * When the population wants more than the budget, intervals stretch, unverified setups last (see #budgetFloor).
  */
 export class RecheckSchedule {
   readonly #settings: RecheckSettings;
@@ -89,14 +91,21 @@ export class RecheckSchedule {
   }
 
   /**
-   * Verified setups want a check per slow interval, unverified ones per fast interval; when that is more
-   * than share x rate, each interval stretches by (wanted / budget). One class alone: population / budget.
+   * The shortest interval the budget (share x rate) allows a setup of this class. Unverified setups
+   * come first, since someone is waiting for them: they may use all of the budget except a reserve
+   * that keeps verified re-checks going (a quarter, or less if the verified ones want less). Verified
+   * setups get what the unverified ones leave. 10,000 verified setups at 1 request/s therefore do not
+   * push a new setup's first re-check out (it stays at fastMs), and neither class alone can exceed
+   * the budget: each class's wanted rate (count / its base interval) is an upper bound on its use.
    */
   #budgetFloor(population: Population, verified: boolean): number {
     const { slowMs, fastMs } = this.#settings;
     const counts = typeof population === 'number' ? { verified: verified ? population : 0, unverified: verified ? 0 : population } : population;
-    const wantedPerMs = counts.verified / slowMs + counts.unverified / fastMs;
     const budgetPerMs = (this.#settings.sesRatePerSecond * this.#settings.budgetShare) / 1000;
-    return (wantedPerMs / budgetPerMs) * (verified ? slowMs : fastMs);
+    const verifiedWanted = counts.verified / slowMs;
+    const unverifiedWanted = counts.unverified / fastMs;
+    const unverifiedBudget = budgetPerMs - Math.min(verifiedWanted, budgetPerMs * VERIFIED_RESERVE);
+    if (!verified) return counts.unverified / unverifiedBudget;
+    return counts.verified / (budgetPerMs - Math.min(unverifiedWanted, unverifiedBudget));
   }
 }
