@@ -24,9 +24,9 @@ export interface BenchConfig {
   /** Run the operators with --cpu-prof and take a heap snapshot of the scale operator after sync. */
   profile: boolean;
   /**
-   * Run the operator with the V8 heap Node sizes inside the Deployment's 256 MiB memory limit
-   * (measured in a 256 MiB memory cgroup: a 259 MB heap limit, 1 MB semi-spaces); false: V8's sizing
-   * for this whole machine, whose young generation alone may grow to 128 MB.
+   * Run the operator with the shipped Deployment's V8 heap flags (its NODE_OPTIONS, sized for the
+   * 256 MiB memory limit); false: V8's own sizing for this whole machine, whose young generation
+   * alone may grow to 128 MB.
    */
   podHeap: boolean;
   /** --concurrency of the operator in the latency (default: setups at once) and throughput (default: the operator's) scenarios. */
@@ -55,7 +55,7 @@ missed budget is reported in the table, not in the exit code.
   --latency-rounds N  rounds of the latency scenario, pooled (default 3; --small: 1)
   --out DIR           operator logs and profiles (default bench-results/<time>)
   --profile           operators run with --cpu-prof; heap snapshot of the scale operator after sync
-  --unconstrained-heap  size the operator's V8 heap for this machine, not for the Deployment's 256 MiB limit
+  --unconstrained-heap  V8's own heap sizing for this machine instead of the Deployment's NODE_OPTIONS
   --concurrency N     the operator's --concurrency in the latency scenario (default: setups at once) and the
                       throughput scenario (default: the operator's own, 4)
   --operator-main F   run this prebuilt operator entry point (e.g. an older build) instead of building src/

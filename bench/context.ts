@@ -1,3 +1,4 @@
+import { deploymentNodeOptions } from '../src/stack/deployment-node-options.ts';
 import type { LocalStack } from '../src/stack/stack.ts';
 import type { BenchConfig } from './config.ts';
 import type { Kube } from './kube.ts';
@@ -6,8 +7,8 @@ import type { Row } from './report.ts';
 import type { SimClient } from './sim.ts';
 import type { SetupTracker } from './tracker.ts';
 
-/** The V8 heap flags equivalent to the operator Deployment's `limits.memory: 256Mi`. */
-export const POD_HEAP = ['--max-old-space-size=256', '--max-semi-space-size=1'];
+/** The V8 heap flags of the shipped Deployment (its NODE_OPTIONS): the figures are those of the operator as deployed. */
+export const POD_HEAP = deploymentNodeOptions();
 
 /** What every scenario gets: the stack, clients, the harness's watch, and where to put its figures. */
 export class Context {

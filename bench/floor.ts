@@ -36,7 +36,7 @@ export async function measureFloor(
   tracker: SetupTracker,
   sim: SimClient,
   items: { name: string; spec: SetupSpec }[],
-  warmup: { name: string; spec: SetupSpec },
+  warmups: { name: string; spec: SetupSpec }[],
 ): Promise<FloorSample[]> {
   const ses = new AwsSesGateway({ rateLimiter: new RateLimiter({ ratePerSecond: 1e6, burst: 1e6 }), endpoint: stack.sesEndpoint, credentials: FAKE });
   const dns = new LiveDnsLookup({ servers: [stack.dnsServer] });
@@ -85,8 +85,8 @@ export async function measureFloor(
     return { records: recordsAt - start, ready: readyAt - start - noticeLag, steps };
   };
   try {
-    // One probe alone first: loading the SDK and resolving credentials is start-up, not a round trip.
-    await probe(warmup);
+    // A warm-up batch first: loading the SDK, resolving credentials and JIT compiling are start-up, not round trips.
+    await Promise.all(warmups.map(probe));
     return await Promise.all(items.map(probe));
   } finally {
     verified.stop();

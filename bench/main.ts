@@ -78,7 +78,7 @@ async function main(): Promise<number> {
   const m = report.machine;
   process.stdout.write(
     `\nses-operator benchmark (${report.size}), ${report.durationSeconds} s, on ${m.cpus} x ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}, load average ${m.loadAverage.join(' ')}\n` +
-      `operator: node dist/cli/main.js ${config.podHeap ? `${POD_HEAP.join(' ')} (the heap Node sizes in its 256 MiB pod)` : '(V8 heap sized for this machine)'}\n\n${table(rows)}\n`,
+      `operator: node dist/cli/main.js ${config.podHeap ? `${POD_HEAP.join(' ')} (NODE_OPTIONS of deploy/kustomize/base/deployment.yaml)` : '(V8 heap sized for this machine)'}\n\n${table(rows)}\n`,
   );
   const missed = rows.filter((row) => row.budget && !row.budget.met).length;
   process.stdout.write(`\n${rows.filter((row) => row.budget).length - missed} budgets met, ${missed} missed${failure ? '; the harness FAILED' : ''}\n`);

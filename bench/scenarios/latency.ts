@@ -128,26 +128,29 @@ export async function latencyScenario(ctx: Context): Promise<void> {
 async function latencyRound(ctx: Context, tag: string, n: number, flags: Record<string, string>) {
   const floorItems = setupBatch(`floor${tag}`, n);
   const items = setupBatch(`lat${tag}`, n);
-  // One of each runs alone first, so neither side's figures include loading code or resolving credentials.
-  const [floorWarmup] = setupBatch(`floorwarm${tag}`, 1) as [Item];
-  const [warmup] = setupBatch(`latwarm${tag}`, 1) as [Item];
+  // A warm-up batch of the same size on each side first, so neither side's figures include loading code,
+  // resolving credentials or a cold JIT (the floor runs in this long-lived process; the operator is a fresh one).
+  const floorWarmups = setupBatch(`floorwarm${tag}`, n);
+  const warmups = setupBatch(`latwarm${tag}`, n);
   const names = items.map((item) => item.name);
   await publishDomains(
     ctx.stack.dnsServer,
-    [...floorItems, ...items, floorWarmup, warmup].map((item) => item.spec.domainIdentity),
+    [...floorItems, ...items, ...floorWarmups, ...warmups].map((item) => item.spec.domainIdentity),
     ctx.stack.region,
   );
   const dkim = ctx.sim.driveDkim(ctx.config.dkimIntervalMs);
   try {
-    const floor = await measureFloor(ctx.stack, ctx.kube, ctx.tracker, ctx.sim, floorItems, floorWarmup);
-    await forEachLimit([...floorItems, floorWarmup], ctx.config.apiConcurrency, async ({ name }) => {
+    const floor = await measureFloor(ctx.stack, ctx.kube, ctx.tracker, ctx.sim, floorItems, floorWarmups);
+    await forEachLimit([...floorItems, ...floorWarmups], ctx.config.apiConcurrency, async ({ name }) => {
       await ctx.kube.clearFinalizers(name);
       await ctx.kube.delete(name);
     });
     const operator = await ctx.operator(`latency-${tag}`, Object.entries(flags).flat());
     try {
-      await applyAll(ctx, [warmup]);
-      await until('the warm-up setup to be Ready', () => ctx.tracker.readyAt.has(warmup.name), 60_000, 20);
+      const warmNames = warmups.map((item) => item.name);
+      await applyAll(ctx, warmups, n);
+      await until('the warm-up setups to be Ready', () => ctx.tracker.count(ctx.tracker.readyAt, warmNames) === n, 180_000, 20);
+      await deleteAll(ctx, warmNames, 120_000);
       const seq = await ctx.sim.mark();
       const before = await operator.scrape();
       await applyAll(ctx, items, n);
@@ -164,7 +167,7 @@ async function latencyRound(ctx: Context, tag: string, n: number, flags: Record<
         reconciles: delta(before, after, 'controller_runtime_reconcile_total', { controller: 'sessetup' }),
         apiWrites: delta(before, after, 'ses_operator_api_writes_total'),
       };
-      await deleteAll(ctx, [...names, warmup.name], 120_000);
+      await deleteAll(ctx, names, 120_000);
       return result;
     } finally {
       await operator.stop();

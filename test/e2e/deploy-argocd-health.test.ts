@@ -17,7 +17,9 @@ function toLua(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value); // JSON string escapes are valid Lua escapes (\uXXXX aside)
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (Array.isArray(value)) return `{${value.map(toLua).join(', ')}}`;
-  return `{${Object.entries(value as Record<string, unknown>).map(([k, v]) => `[${JSON.stringify(k)}] = ${toLua(v)}`).join(', ')}}`;
+  return `{${Object.entries(value as Record<string, unknown>)
+    .map(([k, v]) => `[${JSON.stringify(k)}] = ${toLua(v)}`)
+    .join(', ')}}`;
 }
 
 /** Lua 5.1 is Argo CD's dialect: where Debian's lua5.1 is installed too, every case also runs on it. */
@@ -26,7 +28,9 @@ const LUA_5_1 = await new Promise<boolean>((resolve) => execFile('lua5.1', ['-v'
 async function health(object: unknown, lua = 'lua5.4'): Promise<{ status: string; message: string }> {
   const program = `obj = ${toLua(object)}\nlocal hs = dofile(${JSON.stringify(SCRIPT)})\nio.write(hs.status, "\\n", hs.message)\n`;
   const stdout = await new Promise<string>((resolve, reject) => {
-    const child = execFile(lua, ['-'], { timeout: 10_000 }, (error, out, stderr) => (error ? reject(new Error(`${lua} failed: ${stderr || error.message}`)) : resolve(out)));
+    const child = execFile(lua, ['-'], { timeout: 10_000 }, (error, out, stderr) =>
+      error ? reject(new Error(`${lua} failed: ${stderr || error.message}`)) : resolve(out),
+    );
     child.stdin?.end(program);
   });
   const [status = '', ...message] = stdout.split('\n');
@@ -34,7 +38,14 @@ async function health(object: unknown, lua = 'lua5.4'): Promise<{ status: string
 }
 
 type Status = 'True' | 'False' | 'Unknown';
-const cond = (type: string, status: Status, message = `${type} is ${status}`, observedGeneration = 2) => ({ type, status, reason: type, message, observedGeneration, lastTransitionTime: '2026-11-28T22:00:00Z' });
+const cond = (type: string, status: Status, message = `${type} is ${status}`, observedGeneration = 2) => ({
+  type,
+  status,
+  reason: type,
+  message,
+  observedGeneration,
+  lastTransitionTime: '2026-11-28T22:00:00Z',
+});
 const setup = (status?: Record<string, unknown>, generation = 2) => ({
   apiVersion: 'ses.channels.dev/v1alpha1',
   kind: 'SesSetup',
@@ -52,10 +63,19 @@ const useCase = (conditions: unknown[], observedGeneration?: number) => ({
 
 const cases: { name: string; object: unknown; status: string; message: string | RegExp }[] = [
   { name: 'no status yet', object: setup(), status: 'Progressing', message: 'Waiting for the operator to report status' },
-  { name: 'status without conditions', object: setup({ observedGeneration: 2, conditions: [] }), status: 'Progressing', message: 'Waiting for the operator to report status' },
+  {
+    name: 'status without conditions',
+    object: setup({ observedGeneration: 2, conditions: [] }),
+    status: 'Progressing',
+    message: 'Waiting for the operator to report status',
+  },
   {
     name: 'Ready=True',
-    object: setup({ observedGeneration: 2, dnsVerified: true, conditions: [cond('TenantReady', 'True'), cond('Ready', 'True', 'tenant and identity exist and every DNS record is verified')] }),
+    object: setup({
+      observedGeneration: 2,
+      dnsVerified: true,
+      conditions: [cond('TenantReady', 'True'), cond('Ready', 'True', 'tenant and identity exist and every DNS record is verified')],
+    }),
     status: 'Healthy',
     message: 'tenant and identity exist and every DNS record is verified',
   },
@@ -67,13 +87,22 @@ const cases: { name: string; object: unknown; status: string; message: string | 
   },
   {
     name: 'DNS records not published yet: Reconciling=True',
-    object: setup({ observedGeneration: 2, conditions: [cond('Ready', 'False', '3 of 5 DNS records not verified'), cond('Reconciling', 'True', '3 of 5 DNS records not verified (DKIM: NXDOMAIN (x3)); see status.dnsRecords for what to publish')] }),
+    object: setup({
+      observedGeneration: 2,
+      conditions: [
+        cond('Ready', 'False', '3 of 5 DNS records not verified'),
+        cond('Reconciling', 'True', '3 of 5 DNS records not verified (DKIM: NXDOMAIN (x3)); see status.dnsRecords for what to publish'),
+      ],
+    }),
     status: 'Progressing',
     message: '3 of 5 DNS records not verified (DKIM: NXDOMAIN (x3)); see status.dnsRecords for what to publish',
   },
   {
     name: 'deletion blocked by referrers',
-    object: setup({ observedGeneration: 2, conditions: [cond('Ready', 'False', 'blocked'), cond('DeletionBlocked', 'True', 'deletion waits for 1 referrer: EmailUseCase billing/invoices')] }),
+    object: setup({
+      observedGeneration: 2,
+      conditions: [cond('Ready', 'False', 'blocked'), cond('DeletionBlocked', 'True', 'deletion waits for 1 referrer: EmailUseCase billing/invoices')],
+    }),
     status: 'Degraded',
     message: 'deletion waits for 1 referrer: EmailUseCase billing/invoices',
   },
@@ -85,7 +114,10 @@ const cases: { name: string; object: unknown; status: string; message: string | 
   },
   {
     name: 'Stalled=True (a conflict)',
-    object: setup({ observedGeneration: 2, conditions: [cond('Ready', 'False', 'conflict'), cond('Stalled', 'True', 'tenantName acme_prod is already claimed by SesSetup other')] }),
+    object: setup({
+      observedGeneration: 2,
+      conditions: [cond('Ready', 'False', 'conflict'), cond('Stalled', 'True', 'tenantName acme_prod is already claimed by SesSetup other')],
+    }),
     status: 'Degraded',
     message: 'tenantName acme_prod is already claimed by SesSetup other',
   },
@@ -107,7 +139,12 @@ const cases: { name: string; object: unknown; status: string; message: string | 
     status: 'Degraded',
     message: 'spec.tenantName "a\\b"\nis invalid',
   },
-  { name: 'EmailUseCase Ready=True', object: useCase([cond('Ready', 'True', 'SesSetup acme-mail is Ready')], 2), status: 'Healthy', message: 'SesSetup acme-mail is Ready' },
+  {
+    name: 'EmailUseCase Ready=True',
+    object: useCase([cond('Ready', 'True', 'SesSetup acme-mail is Ready')], 2),
+    status: 'Healthy',
+    message: 'SesSetup acme-mail is Ready',
+  },
   {
     name: 'EmailUseCase waiting for its setup',
     object: useCase([cond('Ready', 'False', 'SesSetup acme-mail is not Ready yet'), cond('Reconciling', 'True', 'SesSetup acme-mail is not Ready yet')], 2),
@@ -116,12 +153,15 @@ const cases: { name: string; object: unknown; status: string; message: string | 
   },
   {
     name: 'EmailUseCase fromAddress outside the domain',
-    object: useCase([cond('Ready', 'False', 'outside'), cond('Stalled', 'True', 'fromAddress a@other.com is not inside mail.acme.com, the domain of SesSetup acme-mail')], 2),
+    object: useCase(
+      [cond('Ready', 'False', 'outside'), cond('Stalled', 'True', 'fromAddress a@other.com is not inside mail.acme.com, the domain of SesSetup acme-mail')],
+      2,
+    ),
     status: 'Degraded',
     message: /is not inside mail\.acme\.com/,
   },
   {
-    name: 'EmailUseCase without status.observedGeneration: the Ready condition\'s generation counts',
+    name: "EmailUseCase without status.observedGeneration: the Ready condition's generation counts",
     object: useCase([cond('Ready', 'True', 'ready', 1)]),
     status: 'Progressing',
     message: 'Waiting for the operator to observe generation 2 (status is of generation 1)',
@@ -144,7 +184,12 @@ describe('deploy/argocd/health.lua (real lua5.4)', () => {
       const key = `  resource.customizations.health.ses.channels.dev_${kind}: |\n`;
       expect(readme).toContain(key);
       const block = readme.slice(readme.indexOf(key) + key.length).split('\n');
-      const body = block.slice(0, block.findIndex((line) => line !== '' && !line.startsWith('    '))).map((line) => line.slice(4));
+      const body = block
+        .slice(
+          0,
+          block.findIndex((line) => line !== '' && !line.startsWith('    ')),
+        )
+        .map((line) => line.slice(4));
       expect(body.join('\n').trimEnd()).toBe(script.trimEnd());
     }
   });

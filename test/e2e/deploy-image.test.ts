@@ -14,12 +14,20 @@ import { DEPLOY_DIR } from '../support/deploy.ts';
  */
 const run = promisify(execFile);
 
-interface Stage { from: string; name?: string; instructions: { op: string; args: string }[] }
+interface Stage {
+  from: string;
+  name?: string;
+  instructions: { op: string; args: string }[];
+}
 
 /** FROM ... [AS name] starts a stage; other instructions (continuation lines joined) belong to it. */
 function parseDockerfile(text: string): Stage[] {
   const stages: Stage[] = [];
-  const lines = text.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = text
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   for (const line of lines) {
     const [, op = '', args = ''] = /^(\S+)\s*(.*)$/.exec(line) ?? [];
     if (op.toUpperCase() === 'FROM') {
@@ -85,7 +93,10 @@ describe('deploy/Dockerfile (rules; no Docker engine here)', () => {
   });
 
   it('copies only files that exist and that .dockerignore lets into the build context', async () => {
-    const ignored = (await readFile(join(PROJECT_ROOT, '.dockerignore'), 'utf8')).split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const ignored = (await readFile(join(PROJECT_ROOT, '.dockerignore'), 'utf8'))
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     for (const stage of stages) {
       for (const args of all(stage, 'COPY').filter((a) => !a.startsWith('--from='))) {
         const sources = args.split(/\s+/).slice(0, -1);

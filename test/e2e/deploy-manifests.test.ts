@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSettings, SETTINGS, type SettingName } from '../../src/cli/settings.ts';
 import { parseReferrerKind } from '../../src/controllers/referrers.ts';
 import { ensureGoBinary, PROJECT_ROOT } from '../../src/stack/go-binaries.ts';
+import { deploymentNodeOptions } from '../../src/stack/deployment-node-options.ts';
 import { staleCrdCopies } from '../../deploy/sync-crds.ts';
 import { cluster, uniqueSuffix } from '../support/cluster.ts';
 import {
@@ -73,26 +74,53 @@ const SERVICE_MONITOR_CRD = {
     group: 'monitoring.coreos.com',
     scope: 'Namespaced',
     names: { kind: 'ServiceMonitor', listKind: 'ServiceMonitorList', plural: 'servicemonitors', singular: 'servicemonitor' },
-    versions: [{
-      name: 'v1', served: true, storage: true,
-      schema: { openAPIV3Schema: { type: 'object', properties: { spec: {
-        type: 'object', required: ['selector', 'endpoints'], 'x-kubernetes-preserve-unknown-fields': true,
-        properties: {
-          selector: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
-          endpoints: { type: 'array', items: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, properties: {
-            port: { type: 'string' }, path: { type: 'string' },
-            // The Prometheus Operator's duration pattern.
-            interval: { type: 'string', pattern: '^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$' },
-            scrapeTimeout: { type: 'string', pattern: '^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$' },
-          } } },
+    versions: [
+      {
+        name: 'v1',
+        served: true,
+        storage: true,
+        schema: {
+          openAPIV3Schema: {
+            type: 'object',
+            properties: {
+              spec: {
+                type: 'object',
+                required: ['selector', 'endpoints'],
+                'x-kubernetes-preserve-unknown-fields': true,
+                properties: {
+                  selector: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+                  endpoints: {
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      'x-kubernetes-preserve-unknown-fields': true,
+                      properties: {
+                        port: { type: 'string' },
+                        path: { type: 'string' },
+                        // The Prometheus Operator's duration pattern.
+                        interval: { type: 'string', pattern: '^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$' },
+                        scrapeTimeout: {
+                          type: 'string',
+                          pattern: '^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$',
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
         },
-      } } } },
-    }],
+      },
+    ],
   },
 };
 
 async function exists(args: string[]): Promise<boolean> {
-  return c.kubectl(['get', ...args]).then(() => true, () => false);
+  return c.kubectl(['get', ...args]).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Creates for real, remembering it for afterAll unless it was already there. */
@@ -145,7 +173,8 @@ describe('deploy/: manifests against the real API server', () => {
 
   afterAll(async () => {
     for (const resource of created.reverse()) {
-      if (resource[0] === 'namespace') await deleteNamespaceNow(resource[1]!); // only dry-runs went into it
+      if (resource[0] === 'namespace')
+        await deleteNamespaceNow(resource[1]!); // only dry-runs went into it
       else await c.kubectl(['delete', ...resource, '--ignore-not-found']);
     }
   });
@@ -161,7 +190,8 @@ describe('deploy/: manifests against the real API server', () => {
     expect(objectIds(base).sort()).toEqual([...BASE_IDS].sort());
     for (const dir of [KUSTOMIZE_BASE, KUSTOMIZE_EXAMPLE]) {
       const { stdout, stderr } = await c.kubectl(['apply', '-k', dir, '--dry-run=server']);
-      for (const object of BASE_IDS) expect(stdout).toMatch(new RegExp(`^${object.replace(/\./g, '\\.')} (created|configured|unchanged) \\(server dry run\\)$`, 'm'));
+      for (const object of BASE_IDS)
+        expect(stdout).toMatch(new RegExp(`^${object.replace(/\./g, '\\.')} (created|configured|unchanged) \\(server dry run\\)$`, 'm'));
       // The namespace warns on "restricted" violations: the Deployment's pod template raises none.
       expect(stderr).not.toMatch(/PodSecurity/);
     }
@@ -212,13 +242,19 @@ describe('deploy/: manifests against the real API server', () => {
     expect(findOne(chart, 'Role').rules).toEqual(findOne(base, 'Role').rules);
     const [k, h] = [podOf(findOne(base, 'Deployment')), podOf(findOne(chart, 'Deployment'))];
     expect(h.spec.securityContext).toEqual(k.spec.securityContext);
-    for (const field of ['securityContext', 'livenessProbe', 'readinessProbe', 'resources', 'ports', 'volumeMounts']) expect(h.container[field]).toEqual(k.container[field]);
+    for (const field of ['securityContext', 'livenessProbe', 'readinessProbe', 'resources', 'ports', 'volumeMounts'])
+      expect(h.container[field]).toEqual(k.container[field]);
     expect(h.spec.volumes).toEqual(k.spec.volumes);
     expect(findOne(chart, 'Deployment').spec).toMatchObject({ replicas: 2 });
     expect(findOne(chart, 'PodDisruptionBudget').spec).toMatchObject({ minAvailable: 1 });
     expect(k.container.securityContext).toEqual({
-      runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true,
-      capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },
+      runAsNonRoot: true,
+      runAsUser: 65532,
+      runAsGroup: 65532,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
     });
   });
 
@@ -232,10 +268,17 @@ describe('deploy/: manifests against the real API server', () => {
         expect(Object.keys(SETTINGS)).toContain(name);
         flags[name as SettingName] = name === 'referrer' ? values : values.at(-1) === '' ? 'true' : values.at(-1)!;
       }
-      const env = Object.fromEntries(container.env.map((e) => [e.name, e.value ?? OPERATOR_NAMESPACE])); // POD_NAMESPACE: the fieldRef's value
+      const { NODE_OPTIONS: nodeOptions, ...env } = Object.fromEntries(container.env.map((e) => [e.name, e.value ?? OPERATOR_NAMESPACE])); // POD_NAMESPACE: the fieldRef's value
+      // Node's own heap flags (the benchmark runs the operator with the same), beside the operator's settings.
+      expect(nodeOptions?.split(/\s+/)).toEqual(deploymentNodeOptions());
       expect(Object.keys(env).sort()).toEqual([SETTINGS['leader-election-namespace'].env, SETTINGS.region.env].sort());
       const settings = resolveSettings(flags, env);
-      expect(settings).toMatchObject({ leaderElect: true, leaderElectionNamespace: OPERATOR_NAMESPACE, metricsBindAddress: ':8080', healthProbeBindAddress: ':8081' });
+      expect(settings).toMatchObject({
+        leaderElect: true,
+        leaderElectionNamespace: OPERATOR_NAMESPACE,
+        metricsBindAddress: ':8080',
+        healthProbeBindAddress: ':8081',
+      });
     }
     const referrerArgs = flagsOf(podOf(findOne(withValues, 'Deployment')).container.args).get('referrer')!;
     expect(referrerArgs.map(parseReferrerKind)).toEqual(REFERRERS);
@@ -305,10 +348,13 @@ describe('deploy/: manifests against the real API server', () => {
     const users: Record<string, string> = {};
     for (const builtin of ['view', 'edit', 'admin']) {
       const { stdout } = await c.kubectl(['get', 'clusterrole', builtin, '-o', 'json']);
-      const selectors = (JSON.parse(stdout) as { aggregationRule: { clusterRoleSelectors: { matchLabels: Record<string, string> }[] } }).aggregationRule.clusterRoleSelectors;
+      const selectors = (JSON.parse(stdout) as { aggregationRule: { clusterRoleSelectors: { matchLabels: Record<string, string> }[] } }).aggregationRule
+        .clusterRoleSelectors;
       const selected: Manifest[] = [];
       for (const selector of selectors) {
-        const labels = Object.entries(selector.matchLabels).map(([k, v]) => `${k}=${v}`).join(',');
+        const labels = Object.entries(selector.matchLabels)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(',');
         selected.push(...(JSON.parse((await c.kubectl(['get', 'clusterroles', '-l', labels, '-o', 'json'])).stdout) as { items: Manifest[] }).items);
       }
       const names = selected.map((role) => role.metadata.name);
@@ -316,9 +362,16 @@ describe('deploy/: manifests against the real API server', () => {
       expect(names.includes('ses-operator-edit')).toBe(builtin !== 'view');
       const copy = `deploy-test-${builtin}-${id}`;
       users[builtin] = `deploy-test-${builtin}-user-${id}`;
-      await createForReal(['clusterrole', copy], { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: copy }, rules: selected.flatMap(rulesOf) });
+      await createForReal(['clusterrole', copy], {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRole',
+        metadata: { name: copy },
+        rules: selected.flatMap(rulesOf),
+      });
       await createForReal(['clusterrolebinding', copy], {
-        apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: copy },
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: { name: copy },
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: copy },
         subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: users[builtin] }],
       });
@@ -342,7 +395,9 @@ describe('deploy/: manifests against the real API server', () => {
     const gateway = await readFile(join(PROJECT_ROOT, 'src/ses/aws-gateway.ts'), 'utf8');
     const used = [...new Set([...gateway.matchAll(/new (\w+)Command\(/g)].map((m) => `ses:${m[1]}`))].sort();
     expect(used.length).toBeGreaterThan(0);
-    const policy = JSON.parse(await readFile(join(DEPLOY_DIR, 'iam-policy.json'), 'utf8')) as { Statement: { Effect: string; Action: string[]; Resource: string }[] };
+    const policy = JSON.parse(await readFile(join(DEPLOY_DIR, 'iam-policy.json'), 'utf8')) as {
+      Statement: { Effect: string; Action: string[]; Resource: string }[];
+    };
     expect(policy.Statement).toHaveLength(1);
     expect(policy.Statement[0]!.Effect).toBe('Allow');
     expect([...policy.Statement[0]!.Action].sort()).toEqual(used);

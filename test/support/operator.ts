@@ -17,7 +17,19 @@ export async function startOperator(extraArgs: string[] = [], env: Record<string
     stack,
     logFile: join(stack.kubeconfig, '..', `operator-${process.pid}-${Date.now()}.log`),
     // The shipped ServiceAccount's RBAC, not the admin identity (see global-setup.ts).
-    args: ['--kubeconfig', stack.operatorKubeconfig, '--ses-rate-limit', '20', '--recheck-fast', '1s', '--recheck-fast-max', '2s', '--log-level', 'debug', ...extraArgs],
+    args: [
+      '--kubeconfig',
+      stack.operatorKubeconfig,
+      '--ses-rate-limit',
+      '20',
+      '--recheck-fast',
+      '1s',
+      '--recheck-fast-max',
+      '2s',
+      '--log-level',
+      'debug',
+      ...extraArgs,
+    ],
     env: { ...FAKE_AWS_ENV, ...env },
   });
   await operator.waitForLog(options.waitFor ?? 'running');
