@@ -36,6 +36,9 @@ export interface LocalOperatorOptions {
   name?: string;
 }
 
+/** What tests run the operator with: a generous SES rate, re-checks every second or two, debug logs. */
+export const TEST_TUNING_FLAGS = ['--ses-rate-limit', '20', '--recheck-fast', '1s', '--recheck-fast-max', '2s', '--log-level', 'debug'];
+
 /** The flags that point the operator at the local stack; metrics and probes on ephemeral ports so several can run. */
 export function localOperatorArgs(stack: StackEndpoints, extra: string[] = [], main = join(PROJECT_ROOT, 'src/cli/main.ts')): string[] {
   return [

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../../src/stack/go-binaries.ts';
+import { localOperatorArgs, TEST_TUNING_FLAGS } from '../../src/stack/local-operator.ts';
 import { startProcess, waitUntil, type ManagedProcess } from '../../src/stack/processes.ts';
 import type { FaultEnv } from './env.ts';
 
@@ -58,33 +58,8 @@ let instances = 0;
 /** Starts `ses-operator run` as a child process; does not wait (crash tests kill during start-up too). */
 export function launchOperator(spec: OperatorSpec): FaultOperator {
   const label = `op${++instances}`;
-  const args = [
-    join(PROJECT_ROOT, 'src/cli/main.ts'),
-    'run',
-    '--kubeconfig',
-    spec.env.kubeconfig,
-    '--region',
-    spec.env.region,
-    '--ses-endpoint',
-    spec.sesEndpoint ?? spec.env.sesEndpoint,
-    '--dns-servers',
-    spec.dnsServers ?? spec.env.dnsServer,
-    '--ses-rate-limit',
-    '20',
-    '--recheck-fast',
-    '1s',
-    '--recheck-fast-max',
-    '2s',
-    '--dns-timeout',
-    '1s',
-    '--log-level',
-    'debug',
-    '--metrics-bind-address',
-    '127.0.0.1:0',
-    '--health-probe-bind-address',
-    '127.0.0.1:0',
-    ...(spec.args ?? []),
-  ];
+  const endpoints = { ...spec.env, sesEndpoint: spec.sesEndpoint ?? spec.env.sesEndpoint, dnsServer: spec.dnsServers ?? spec.env.dnsServer };
+  const args = localOperatorArgs(endpoints, [...TEST_TUNING_FLAGS, '--dns-timeout', '1s', ...(spec.args ?? [])]);
   const logFile = join(spec.env.workDir, `faults-${process.pid}-${Date.now()}-${label}.log`);
   const child = startProcess(`ses-operator ${label}`, process.execPath, args, {
     logFile,

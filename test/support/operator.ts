@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import { startLocalOperator, type LocalOperator } from '../../src/stack/local-operator.ts';
+import { startLocalOperator, TEST_TUNING_FLAGS, type LocalOperator } from '../../src/stack/local-operator.ts';
 
 export type OperatorProcess = LocalOperator;
 
@@ -17,19 +17,7 @@ export async function startOperator(extraArgs: string[] = [], env: Record<string
     stack,
     logFile: join(stack.kubeconfig, '..', `operator-${process.pid}-${Date.now()}.log`),
     // The shipped ServiceAccount's RBAC, not the admin identity (see global-setup.ts).
-    args: [
-      '--kubeconfig',
-      stack.operatorKubeconfig,
-      '--ses-rate-limit',
-      '20',
-      '--recheck-fast',
-      '1s',
-      '--recheck-fast-max',
-      '2s',
-      '--log-level',
-      'debug',
-      ...extraArgs,
-    ],
+    args: ['--kubeconfig', stack.operatorKubeconfig, ...TEST_TUNING_FLAGS, ...extraArgs],
     env: { ...FAKE_AWS_ENV, ...env },
   });
   await operator.waitForLog(options.waitFor ?? 'running');
