@@ -39,6 +39,14 @@ export interface LocalOperatorOptions {
 /** What tests run the operator with: a generous SES rate, re-checks every second or two, debug logs. */
 export const TEST_TUNING_FLAGS = ['--ses-rate-limit', '20', '--recheck-fast', '1s', '--recheck-fast-max', '2s', '--log-level', 'debug'];
 
+/** Leader election on a Lease of its own with short timings (4 s lease), so tests see take-overs within seconds. */
+export function fastLeaderElectionFlags(namespace: string, leaseName: string): string[] {
+  return [
+    ...['--leader-elect', '--leader-election-namespace', namespace, '--leader-election-id', leaseName],
+    ...['--lease-duration', '4s', '--renew-deadline', '3s', '--retry-period', '500ms'],
+  ];
+}
+
 /** The flags that point the operator at the local stack; metrics and probes on ephemeral ports so several can run. */
 export function localOperatorArgs(stack: StackEndpoints, extra: string[] = [], main = join(PROJECT_ROOT, 'src/cli/main.ts')): string[] {
   return [

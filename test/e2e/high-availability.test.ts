@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { fastLeaderElectionFlags } from '../../src/stack/local-operator.ts';
 import { publishRecords } from '../../src/stack/dns-records.ts';
 import { cluster, eventually, uniqueSuffix } from '../support/cluster.ts';
 import { startOperator, type OperatorProcess } from '../support/operator.ts';
@@ -12,23 +13,7 @@ let replicas: OperatorProcess[] = [];
 
 /** Leader-elected replicas with short, test-sized timings (the defaults are controller-runtime's 15/10/2 s). */
 function replica(): Promise<OperatorProcess> {
-  return startOperator(
-    [
-      '--leader-elect',
-      '--leader-election-namespace',
-      namespace,
-      '--leader-election-id',
-      leaseName,
-      '--lease-duration',
-      '4s',
-      '--renew-deadline',
-      '3s',
-      '--retry-period',
-      '500ms',
-    ],
-    {},
-    { waitFor: 'running' },
-  );
+  return startOperator(fastLeaderElectionFlags(namespace, leaseName), {}, { waitFor: 'running' });
 }
 
 async function isLeader(operator: OperatorProcess): Promise<boolean> {

@@ -1,3 +1,4 @@
+import { fastLeaderElectionFlags } from '../../../src/stack/local-operator.ts';
 import type { TrackedSetup } from '../invariants.ts';
 import { launchOperator, type FaultOperator } from '../operator.ts';
 import { SesTapLog, type TappedCall } from '../ses-tap.ts';
@@ -69,19 +70,7 @@ export async function leaderFailover(ctx: ScenarioContext): Promise<ScenarioResu
             launchOperator(
               w.operatorSpec({
                 sesEndpoint: tap.url,
-                args: [
-                  '--leader-elect',
-                  '--leader-election-namespace',
-                  namespace,
-                  '--leader-election-id',
-                  leaseId,
-                  '--lease-duration',
-                  '4s',
-                  '--renew-deadline',
-                  '3s',
-                  '--retry-period',
-                  '500ms',
-                ],
+                args: fastLeaderElectionFlags(namespace, leaseId),
               }),
             ),
           );
