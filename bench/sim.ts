@@ -1,23 +1,18 @@
+import { simulatorControl } from '../src/simulator/control-client.ts';
 import type { CallRecord, CallsReport } from '../src/simulator/call-log.ts';
 import type { Faults } from '../src/simulator/faults.ts';
 import type { StateSnapshot } from '../src/simulator/state.ts';
 
 /** The SES simulator's control interface (/_simulator/...), as any client outside its process would use it. */
 export class SimClient {
-  readonly #url: string;
+  readonly #endpoint: string;
 
   constructor(sesEndpoint: string) {
-    this.#url = `${sesEndpoint}/_simulator`;
+    this.#endpoint = sesEndpoint;
   }
 
-  async #call<T>(path: string, method = 'GET', body?: unknown): Promise<T> {
-    const response = await fetch(`${this.#url}/${path}`, {
-      method,
-      headers: { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!response.ok) throw new Error(`simulator ${method} ${path}: ${response.status} ${await response.text()}`);
-    return (await response.json()) as T;
+  #call<T>(path: string, method = 'GET', body?: unknown): Promise<T> {
+    return simulatorControl<T>(this.#endpoint, path, { method, body });
   }
 
   calls(sinceSeq = 0): Promise<CallsReport> {

@@ -1,3 +1,4 @@
+import { simulatorControl } from '../../src/simulator/control-client.ts';
 import { installCrds } from '../../src/stack/install-crds.ts';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { join } from 'node:path';
@@ -53,15 +54,7 @@ export function envFromLocalStack(stack: LocalStack, workDir = stack.dir): Fault
 
 /** A stack another process started (vitest's shared stack): simulator control over its HTTP interface. */
 export function envFromEndpoints(endpoints: StackEndpoints): FaultEnv {
-  const sim = async <T>(path: string, init?: { method: string; body?: unknown }): Promise<T> => {
-    const response = await fetch(`${endpoints.sesEndpoint}/_simulator/${path}`, {
-      method: init?.method ?? 'GET',
-      headers: { 'content-type': 'application/json' },
-      body: init?.body === undefined ? undefined : JSON.stringify(init.body),
-    });
-    if (!response.ok) throw new Error(`simulator ${path}: ${response.status} ${await response.text()}`);
-    return (await response.json()) as T;
-  };
+  const sim = <T>(path: string, init?: { method: string; body?: unknown }) => simulatorControl<T>(endpoints.sesEndpoint, path, init);
   const kube = new Kube(endpoints.kubeconfig);
   return {
     ...endpoints,

@@ -1,3 +1,4 @@
+import { simulatorControl } from '../../src/simulator/control-client.ts';
 import { installCrds } from '../../src/stack/install-crds.ts';
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { inject } from 'vitest';
@@ -18,15 +19,7 @@ export function cluster() {
   const core = kc.makeApiClient(CoreV1Api);
   const setupRef = { group: GROUP, version: VERSION, plural: 'sessetups' };
   const useCaseRef = { group: GROUP, version: VERSION, plural: 'emailusecases' };
-  const sim = async <T>(path: string, init?: { method: string; body?: unknown }): Promise<T> => {
-    const response = await fetch(`${stack.sesEndpoint}/_simulator/${path}`, {
-      method: init?.method ?? 'GET',
-      headers: { 'content-type': 'application/json' },
-      body: init?.body === undefined ? undefined : JSON.stringify(init.body),
-    });
-    if (!response.ok) throw new Error(`simulator ${path}: ${response.status} ${await response.text()}`);
-    return (await response.json()) as T;
-  };
+  const sim = <T>(path: string, init?: { method: string; body?: unknown }) => simulatorControl<T>(stack.sesEndpoint, path, init);
   return {
     stack,
     kc,
