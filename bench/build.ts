@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../src/stack/go-binaries.ts';
+import { PROJECT_ROOT } from '../harness/stack/go-binaries.ts';
 
 /**
  * Compiles the operator the way the image does (`tsc -p tsconfig.build.json`, run as

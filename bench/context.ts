@@ -1,5 +1,5 @@
-import { deploymentNodeOptions } from '../src/stack/deployment-node-options.ts';
-import type { LocalStack } from '../src/stack/stack.ts';
+import { deploymentNodeOptions } from '../harness/stack/deployment-node-options.ts';
+import type { LocalStack } from '../harness/stack/stack.ts';
 import type { BenchConfig } from './config.ts';
 import type { Kube } from './kube.ts';
 import { startBenchOperator, type BenchOperator } from './operator.ts';

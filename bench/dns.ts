@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { inboundSmtpHost } from '../src/dns/desired-records.ts';
-import { splitHostPort, splitTxt } from '../src/stack/dns-records.ts';
+import { splitHostPort, splitTxt } from '../harness/stack/dns-records.ts';
 
 /** Records per DNS UPDATE message: a message must stay under 64 KB, and each of these is ~100 bytes. */
 const RECORDS_PER_MESSAGE = 400;

@@ -7,7 +7,7 @@ import { ResourceClient } from '../src/runtime/resource-client.ts';
 import { AwsSesGateway } from '../src/ses/aws-gateway.ts';
 import { identityArn } from '../src/ses/gateway.ts';
 import { RateLimiter } from '../src/ses/rate-limiter.ts';
-import type { LocalStack } from '../src/stack/stack.ts';
+import type { LocalStack } from '../harness/stack/stack.ts';
 import { FINALIZER, GROUP, OWNER_UID_TAG, SES_SETUP, VERSION } from '../src/api/group.ts';
 import type { Kube, SetupSpec } from './kube.ts';
 import type { SimClient } from './sim.ts';

@@ -2,7 +2,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { GROUP, SES_SETUP, VERSION } from '../src/api/group.ts';
 import type { SesSetup } from '../src/api/sessetup.ts';
 import { ApiError, objectPath, requestJson } from '../src/runtime/kube-http.ts';
-import { installCrds } from '../src/stack/install-crds.ts';
+import { installCrds } from '../harness/stack/install-crds.ts';
 
 const REF = { group: GROUP, version: VERSION, plural: SES_SETUP.plural };
 

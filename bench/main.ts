@@ -2,7 +2,7 @@
 // measured in the same run. See bench/RESULTS.md for the latest full-size table.
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { startLocalStack, type LocalStack } from '../src/stack/stack.ts';
+import { startLocalStack, type LocalStack } from '../harness/stack/stack.ts';
 import { buildOperator } from './build.ts';
 import { parseConfig, USAGE, type BenchConfig } from './config.ts';
 import { Context, POD_HEAP } from './context.ts';

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startLocalOperator, type LocalOperator } from '../src/stack/local-operator.ts';
-import type { LocalStack } from '../src/stack/stack.ts';
+import { startLocalOperator, type LocalOperator } from '../harness/stack/local-operator.ts';
+import type { LocalStack } from '../harness/stack/stack.ts';
 import { scrape, type Scrape } from './metrics.ts';
 
 export interface BenchOperator extends LocalOperator {

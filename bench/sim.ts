@@ -1,7 +1,7 @@
-import { simulatorControl } from '../src/simulator/control-client.ts';
-import type { CallRecord, CallsReport } from '../src/simulator/call-log.ts';
-import type { Faults } from '../src/simulator/faults.ts';
-import type { StateSnapshot } from '../src/simulator/state.ts';
+import { simulatorControl } from '../harness/simulator/control-client.ts';
+import type { CallRecord, CallsReport } from '../harness/simulator/call-log.ts';
+import type { Faults } from '../harness/simulator/faults.ts';
+import type { StateSnapshot } from '../harness/simulator/state.ts';
 
 /** The SES simulator's control interface (/_simulator/...), as any client outside its process would use it. */
 export class SimClient {

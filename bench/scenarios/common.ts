@@ -1,4 +1,4 @@
-import type { CallRecord } from '../../src/simulator/call-log.ts';
+import type { CallRecord } from '../../harness/simulator/call-log.ts';
 import type { Context } from '../context.ts';
 import type { SetupSpec } from '../kube.ts';
 import { forEachLimit, until } from '../pool.ts';

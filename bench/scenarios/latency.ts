@@ -1,6 +1,6 @@
 import type { Context } from '../context.ts';
 import { publishDomains } from '../dns.ts';
-import type { CallRecord } from '../../src/simulator/call-log.ts';
+import type { CallRecord } from '../../harness/simulator/call-log.ts';
 import { measureFloor, type FloorSample } from '../floor.ts';
 import { setupBatch } from '../kube.ts';
 import { delta } from '../metrics.ts';

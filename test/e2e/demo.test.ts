@@ -3,11 +3,11 @@ import { access } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../src/stack/go-binaries.ts';
+import { PROJECT_ROOT } from '../../harness/stack/go-binaries.ts';
 
 describe('npm run demo', () => {
   it('brings everything up, reaches Ready, and leaves nothing behind on Ctrl-C', async () => {
-    const child = spawn(process.execPath, [join(PROJECT_ROOT, 'src/stack/demo.ts')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(PROJECT_ROOT, 'harness/stack/demo.ts')], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

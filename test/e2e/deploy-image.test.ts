@@ -4,7 +4,7 @@ import { builtinModules } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../src/stack/go-binaries.ts';
+import { PROJECT_ROOT } from '../../harness/stack/go-binaries.ts';
 import { DEPLOY_DIR } from '../support/deploy.ts';
 
 /**

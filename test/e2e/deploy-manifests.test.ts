@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSettings, SETTINGS, type SettingName } from '../../src/cli/settings.ts';
 import { parseReferrerKind } from '../../src/controllers/referrers.ts';
-import { ensureGoBinary, PROJECT_ROOT } from '../../src/stack/go-binaries.ts';
-import { deploymentNodeOptions } from '../../src/stack/deployment-node-options.ts';
+import { ensureGoBinary, PROJECT_ROOT } from '../../harness/stack/go-binaries.ts';
+import { deploymentNodeOptions } from '../../harness/stack/deployment-node-options.ts';
 import { staleCrdCopies } from '../../deploy/sync-crds.ts';
 import { cluster, uniqueSuffix } from '../support/cluster.ts';
 import {

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FINALIZER } from '../../src/api/group.ts';
-import { ensureGoBinary } from '../../src/stack/go-binaries.ts';
+import { ensureGoBinary } from '../../harness/stack/go-binaries.ts';
 import { cluster, condition, eventually, uniqueSuffix } from '../support/cluster.ts';
-import { writeServiceAccountKubeconfig } from '../../src/stack/service-account.ts';
+import { writeServiceAccountKubeconfig } from '../../harness/stack/service-account.ts';
 import { deleteNamespaceNow, findOne, helmTemplate, OPERATOR_NAMESPACE, podOf, type Manifest } from '../support/deploy.ts';
 import { startOperator, type OperatorProcess } from '../support/operator.ts';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SesSetup } from '../../src/api/sessetup.ts';
-import { publishRecords } from '../../src/stack/dns-records.ts';
+import { publishRecords } from '../../harness/stack/dns-records.ts';
 import { cluster, condition, eventually, uniqueSuffix } from '../support/cluster.ts';
 import { startOperator, type OperatorProcess } from '../support/operator.ts';
 

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startLocalStack, type LocalStack } from '../../src/stack/stack.ts';
+import { startLocalStack, type LocalStack } from '../../harness/stack/stack.ts';
 import { envFromEndpoints, envFromLocalStack, type FaultEnv } from '../faults/env.ts';
 import { formatReport } from '../faults/report.ts';
 import { apiserverRestarts } from '../faults/scenarios/apiserver-restarts.ts';

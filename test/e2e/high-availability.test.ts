@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { fastLeaderElectionFlags } from '../../src/stack/local-operator.ts';
-import { publishRecords } from '../../src/stack/dns-records.ts';
+import { fastLeaderElectionFlags } from '../../harness/stack/local-operator.ts';
+import { publishRecords } from '../../harness/stack/dns-records.ts';
 import { cluster, eventually, uniqueSuffix } from '../support/cluster.ts';
 import { startOperator, type OperatorProcess } from '../support/operator.ts';
 

@@ -3,7 +3,7 @@ import { CoreV1Api, KubeConfig, type V1ConfigMap } from '@kubernetes/client-node
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Informer, kubeListWatch, type InformerHealth } from '../../src/runtime/informer.ts';
 import type { Logger } from '../../src/runtime/logger.ts';
-import { startControlPlane, type ControlPlane } from '../../src/stack/control-plane.ts';
+import { startControlPlane, type ControlPlane } from '../../harness/stack/control-plane.ts';
 
 /**
  * The informer against a real etcd + kube-apiserver: pagination, events with the old object,

@@ -4,8 +4,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OWNER_UID_TAG, VERIFY_ANNOTATION } from '../../src/api/group.ts';
 import type { SesSetup } from '../../src/api/sessetup.ts';
-import { publishRecords } from '../../src/stack/dns-records.ts';
-import { PROJECT_ROOT } from '../../src/stack/go-binaries.ts';
+import { publishRecords } from '../../harness/stack/dns-records.ts';
+import { PROJECT_ROOT } from '../../harness/stack/go-binaries.ts';
 import { cluster, condition, eventually, uniqueSuffix } from '../support/cluster.ts';
 import { startOperator, type OperatorProcess } from '../support/operator.ts';
 

@@ -1,7 +1,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { freePort } from '../../src/stack/ports.ts';
-import { splitHostPort } from '../../src/stack/dns-records.ts';
+import { freePort } from '../../harness/stack/ports.ts';
+import { splitHostPort } from '../../harness/stack/dns-records.ts';
 
 /**
  * What the proxy does with each query:

@@ -1,15 +1,15 @@
-import { simulatorControl } from '../../src/simulator/control-client.ts';
-import { installCrds } from '../../src/stack/install-crds.ts';
+import { simulatorControl } from '../../harness/simulator/control-client.ts';
+import { installCrds } from '../../harness/stack/install-crds.ts';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { join } from 'node:path';
 import type { EmailUseCase } from '../../src/api/emailusecase.ts';
 import { GROUP, VERSION } from '../../src/api/group.ts';
 import type { SesSetup } from '../../src/api/sessetup.ts';
-import type { CallsReport } from '../../src/simulator/call-log.ts';
-import type { Faults } from '../../src/simulator/faults.ts';
-import type { StateSnapshot } from '../../src/simulator/state.ts';
-import { kubectl } from '../../src/stack/kubectl.ts';
-import type { LocalStack, StackEndpoints } from '../../src/stack/stack.ts';
+import type { CallsReport } from '../../harness/simulator/call-log.ts';
+import type { Faults } from '../../harness/simulator/faults.ts';
+import type { StateSnapshot } from '../../harness/simulator/state.ts';
+import { kubectl } from '../../harness/stack/kubectl.ts';
+import type { LocalStack, StackEndpoints } from '../../harness/stack/stack.ts';
 
 /** The SES simulator's control interface, the same whether it runs in this process or behind HTTP. */
 export interface SimControl {

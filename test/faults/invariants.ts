@@ -1,7 +1,7 @@
 import { OWNER_UID_TAG } from '../../src/api/group.ts';
 import type { SesSetup } from '../../src/api/sessetup.ts';
-import type { CallRecord } from '../../src/simulator/call-log.ts';
-import type { StateSnapshot } from '../../src/simulator/state.ts';
+import type { CallRecord } from '../../harness/simulator/call-log.ts';
+import type { StateSnapshot } from '../../harness/simulator/state.ts';
 
 /** What a live SesSetup should converge to. */
 export type Expectation =

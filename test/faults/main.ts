@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, freemem, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startLocalStack } from '../../src/stack/stack.ts';
+import { startLocalStack } from '../../harness/stack/stack.ts';
 import { envFromLocalStack } from './env.ts';
 import { formatReport } from './report.ts';
 import { SCENARIOS } from './scenarios/index.ts';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { localOperatorArgs, TEST_TUNING_FLAGS } from '../../src/stack/local-operator.ts';
-import { startProcess, waitUntil, type ManagedProcess } from '../../src/stack/processes.ts';
+import { localOperatorArgs, TEST_TUNING_FLAGS } from '../../harness/stack/local-operator.ts';
+import { startProcess, waitUntil, type ManagedProcess } from '../../harness/stack/processes.ts';
 import type { FaultEnv } from './env.ts';
 
 /**

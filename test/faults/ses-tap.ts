@@ -1,6 +1,6 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { matchRoute, targetOf } from '../../src/simulator/routes.ts';
+import { matchRoute, targetOf } from '../../harness/simulator/routes.ts';
 
 /** One SES call as one replica made it: when it left and when its answer came back. */
 export interface TappedCall {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SesSetup } from '../../src/api/sessetup.ts';
-import type { CallRecord } from '../../src/simulator/call-log.ts';
-import { publishRecords, removeRecords, type PublishedRecord } from '../../src/stack/dns-records.ts';
+import type { CallRecord } from '../../harness/simulator/call-log.ts';
+import { publishRecords, removeRecords, type PublishedRecord } from '../../harness/stack/dns-records.ts';
 import type { FaultEnv } from './env.ts';
 import { checkInvariants, type Expectation, type ForeignResource, type TrackedSetup, type Verdict } from './invariants.ts';
 import { SetupObserver } from './observer.ts';

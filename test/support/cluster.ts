@@ -1,14 +1,14 @@
-import { simulatorControl } from '../../src/simulator/control-client.ts';
-import { installCrds } from '../../src/stack/install-crds.ts';
+import { simulatorControl } from '../../harness/simulator/control-client.ts';
+import { installCrds } from '../../harness/stack/install-crds.ts';
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { inject } from 'vitest';
 import { GROUP, VERSION } from '../../src/api/group.ts';
 import type { EmailUseCase } from '../../src/api/emailusecase.ts';
 import type { SesSetup } from '../../src/api/sessetup.ts';
-import type { CallsReport } from '../../src/simulator/call-log.ts';
-import type { Faults } from '../../src/simulator/faults.ts';
-import type { StateSnapshot } from '../../src/simulator/state.ts';
-import { kubectl } from '../../src/stack/kubectl.ts';
+import type { CallsReport } from '../../harness/simulator/call-log.ts';
+import type { Faults } from '../../harness/simulator/faults.ts';
+import type { StateSnapshot } from '../../harness/simulator/state.ts';
+import { kubectl } from '../../harness/stack/kubectl.ts';
 
 /** Clients and helpers for end-to-end tests against the shared local stack. */
 export function cluster() {

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { ensureGoBinary, PROJECT_ROOT } from '../../src/stack/go-binaries.ts';
-import { kubectl } from '../../src/stack/kubectl.ts';
+import { ensureGoBinary, PROJECT_ROOT } from '../../harness/stack/go-binaries.ts';
+import { kubectl } from '../../harness/stack/kubectl.ts';
 
 /** Helpers for the deploy tests: render deploy/ with the real kustomize (kubectl) and helm, read the results. */
 

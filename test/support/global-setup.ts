@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { PROJECT_ROOT } from '../../src/stack/go-binaries.ts';
-import { kubectl } from '../../src/stack/kubectl.ts';
-import { writeServiceAccountKubeconfig } from '../../src/stack/service-account.ts';
-import { startLocalStack, type StackEndpoints } from '../../src/stack/stack.ts';
+import { PROJECT_ROOT } from '../../harness/stack/go-binaries.ts';
+import { kubectl } from '../../harness/stack/kubectl.ts';
+import { writeServiceAccountKubeconfig } from '../../harness/stack/service-account.ts';
+import { startLocalStack, type StackEndpoints } from '../../harness/stack/stack.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import { startLocalOperator, TEST_TUNING_FLAGS, type LocalOperator } from '../../src/stack/local-operator.ts';
+import { startLocalOperator, TEST_TUNING_FLAGS, type LocalOperator } from '../../harness/stack/local-operator.ts';
 
 export type OperatorProcess = LocalOperator;
 

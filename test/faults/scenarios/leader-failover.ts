@@ -1,4 +1,4 @@
-import { fastLeaderElectionFlags } from '../../../src/stack/local-operator.ts';
+import { fastLeaderElectionFlags } from '../../../harness/stack/local-operator.ts';
 import type { TrackedSetup } from '../invariants.ts';
 import { launchOperator, type FaultOperator } from '../operator.ts';
 import { SesTapLog, type TappedCall } from '../ses-tap.ts';

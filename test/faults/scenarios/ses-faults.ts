@@ -1,4 +1,4 @@
-import type { CallRecord } from '../../../src/simulator/call-log.ts';
+import type { CallRecord } from '../../../harness/simulator/call-log.ts';
 import type { Verdict } from '../invariants.ts';
 import { runScenario, Workload, type ScenarioContext, type ScenarioResult } from '../workload.ts';
 

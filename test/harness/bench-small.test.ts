@@ -1,0 +1,64 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../harness/stack/go-binaries.ts';
+import type { Row } from '../../bench/report.ts';
+
+/**
+ * `npm run bench -- --small` end to end, so the benchmark keeps working. Its figures are printed,
+ * not judged here (speed is the benchmark's business, not a timed test's); what is checked is that
+ * every scenario ran and produced a figure, and the counts that must hold at any speed.
+ */
+describe('npm run bench -- --small', () => {
+  let dir: string | undefined;
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs every scenario against the local stack and reports every figure', { timeout: 600_000 }, async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ses-bench-'));
+    const json = join(dir, 'report.json');
+    const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bench/main.ts'), '--small', '--json', json, '--out', join(dir, 'out')], {
+      cwd: PROJECT_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));
+    // The table goes to the test log, where CI keeps it.
+    process.stdout.write(stdout);
+    expect(code, `bench exited ${code}:\n${stderr.slice(-4000)}`).toBe(0);
+
+    const report = JSON.parse(await readFile(json, 'utf8')) as { failed: boolean; size: string; rows: Row[] };
+    expect(report.failed).toBe(false);
+    expect(report.size).toBe('small');
+    const row = (scenario: string, figure: string) => {
+      const found = report.rows.find((r) => r.scenario.startsWith(scenario) && r.figure.startsWith(figure));
+      expect(found, `no row "${scenario}" / "${figure}"`).toBeDefined();
+      expect(Number.isFinite(found!.value), `${scenario} / ${figure} = ${found!.value}`).toBe(true);
+      return found!;
+    };
+    for (const figure of ['apply -> records in status p50', 'apply -> Ready p50', 'apply -> Ready p99']) {
+      expect(row('latency', figure).reference!.value).toBeGreaterThan(0);
+    }
+    row('throughput', 'time until all have records');
+    row('deletion', 'time until all finalizers are gone');
+    row('scale', 'resident memory after sync');
+    row('scale', 'cold start');
+    row('scale', 'CPU per no-op reconcile');
+    row('scale', 'SES calls per hour');
+    row('scale', 'one new setup');
+    // Counts that hold on any machine: the minimum SES calls, no throttling under a matched limiter, no writes at rest.
+    expect(row('SES calls', 'per new setup until records in status').budget!.met).toBe(true);
+    expect(row('throughput', 'SES calls per new setup').budget!.met).toBe(true);
+    expect(row('throughput', 'TooManyRequests').value).toBe(0);
+    expect(row('scale', 'API writes in').value).toBe(0);
+    expect(row('scale', 'unnecessary SES calls').value).toBe(0);
+    expect(stdout).toMatch(/\| scenario +\| figure +\| measured/);
+    expect(stdout).toMatch(/\d+ budgets met, \d+ missed/);
+  });
+});

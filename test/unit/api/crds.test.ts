@@ -1,0 +1,37 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { renderCrdFiles } from '../../../harness/codegen/crd-files.ts';
+import { emailUseCaseSpecSchema } from '../../../src/api/emailusecase.ts';
+import { sesSetupSpecSchema } from '../../../src/api/sessetup.ts';
+import { PROJECT_ROOT } from '../../../harness/stack/go-binaries.ts';
+
+describe('CRDs, zod schemas and types stay one', () => {
+  it('crds/ is exactly what the zod schemas generate (run `npm run generate:crds` after changing src/api)', async () => {
+    for (const [file, text] of Object.entries(renderCrdFiles())) {
+      expect(await readFile(join(PROJECT_ROOT, 'crds', file), 'utf8'), file).toBe(text);
+    }
+  });
+
+  it('zod applies the same defaults the CRD schema declares', () => {
+    expect(sesSetupSpecSchema.parse({ tenantName: 'a', domainIdentity: 'mail.a.test', dmarc: {} })).toEqual({
+      tenantName: 'a',
+      domainIdentity: 'mail.a.test',
+      dmarc: { policy: 'none' },
+      deletionPolicy: 'Delete',
+      adoptionPolicy: 'Never',
+    });
+  });
+
+  it('zod rejects what the API server rejects (a sample)', () => {
+    for (const spec of [
+      { tenantName: 'bad name', domainIdentity: 'mail.a.test' },
+      { tenantName: 'a', domainIdentity: 'Mail.A.test' },
+      { tenantName: 'a', domainIdentity: 'mail.a.test', region: 'EU' },
+      { tenantName: 'a', domainIdentity: 'mail.a.test', extra: 1 },
+    ]) {
+      expect(sesSetupSpecSchema.safeParse(spec).success, JSON.stringify(spec)).toBe(false);
+    }
+    expect(emailUseCaseSpecSchema.safeParse({ sesSetupRef: { name: 'a' }, fromAddress: 'nobody' }).success).toBe(false);
+  });
+});
