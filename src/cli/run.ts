@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { parseArgs } from 'node:util';
 import { Manager } from '../controllers/manager.ts';
 import { CountingDnsLookup } from '../dns/counting-lookup.ts';
 import { LiveDnsLookup } from '../dns/lookup.ts';
@@ -11,16 +10,11 @@ import { AwsSesGateway } from '../ses/aws-gateway.ts';
 import { RateLimiter } from '../ses/rate-limiter.ts';
 import { createLogger } from './logging.ts';
 import { loadKubeConfig } from './kubeconfig.ts';
-import { resolveSettings, SETTINGS, SettingsError, type SettingName, type Settings } from './settings.ts';
-
-const BOOLEAN_FLAGS = new Set<string>(['leader-elect']);
+import { settingsHelp } from './settings-docs.ts';
+import { parseSettingsArgs, resolveSettings, SettingsError, type Settings } from './settings.ts';
 
 export function runUsage(): string {
-  const lines = Object.entries(SETTINGS).map(([name, s]) => {
-    const fallback = 'default' in s && s.default !== '' ? ` (default ${s.default})` : '';
-    return `  --${name.padEnd(26)} ${s.help}${fallback}\n  ${' '.repeat(28)} env: ${s.env}`;
-  });
-  return `Usage: ses-operator run [flags]\n\nRuns the operator. Flags (each also read from its environment variable; flags win):\n${lines.join('\n')}\n`;
+  return `Usage: ses-operator run [flags]\n\nRuns the operator. Flags (each also read from its environment variable; flags win):\n${settingsHelp()}\n`;
 }
 
 /** `ses-operator run`: validated settings, probes and metrics, leader election, then reconcile until SIGTERM. */
@@ -144,34 +138,19 @@ export async function runCommand(argv: string[]): Promise<number> {
 
 /** Flags and environment into Settings, or an exit code after printing help or the errors. */
 function parseRunSettings(argv: string[]): Settings | number {
-  const options = Object.fromEntries(
-    Object.keys(SETTINGS).map((name) => [
-      name,
-      name === 'referrer'
-        ? { type: 'string' as const, multiple: true as const }
-        : BOOLEAN_FLAGS.has(name)
-          ? { type: 'boolean' as const }
-          : { type: 'string' as const },
-    ]),
-  );
-  let values: Record<string, string | boolean | string[] | undefined>;
+  let parsed: ReturnType<typeof parseSettingsArgs>;
   try {
-    values = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean' } }, strict: true, allowNegative: true }).values;
+    parsed = parseSettingsArgs(argv);
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n\n${runUsage()}`);
     return 2;
   }
-  if (values.help) {
+  if (parsed.help) {
     process.stdout.write(runUsage());
     return 0;
   }
-  const flags: Partial<Record<SettingName, string | string[]>> = {};
-  for (const [name, value] of Object.entries(values)) {
-    if (name === 'help' || value === undefined) continue;
-    flags[name as SettingName] = typeof value === 'boolean' ? String(value) : value;
-  }
   try {
-    return resolveSettings(flags, process.env);
+    return resolveSettings(parsed.flags, process.env);
   } catch (error) {
     if (error instanceof SettingsError) {
       process.stderr.write(`ses-operator: ${error.message}\n`);

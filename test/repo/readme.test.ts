@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { settingsTable } from '../../src/cli/settings-table.ts';
+import { settingsTable } from '../../src/cli/settings-docs.ts';
 import { PROJECT_ROOT } from '../../harness/stack/go-binaries.ts';
 
 describe('README', () => {
