@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import type https from 'node:https';
 import { isIPv6 } from 'node:net';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import type { KubeAccess } from '../runtime/kube-http.ts';
-import { parseSimpleYaml } from './kubeconfig-yaml.ts';
 
 const SERVICE_ACCOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
 /** client-go re-reads token files about once a minute: bound service-account tokens are rotated. */
@@ -14,7 +14,7 @@ const TOKEN_RELOAD_MS = 60_000;
  *
  * In-cluster, and for kubeconfig files that only use a server, CA, token (or token file) and client
  * certificate, a small loader of its own serves; anything else (exec plugins, auth providers,
- * proxies, merged files, YAML beyond what kubectl writes) goes to client-node's KubeConfig, imported
+ * proxies, merged files, several YAML documents) goes to client-node's KubeConfig, imported
  * only then: its generated API code holds some 30 MB of source text and 80 MB of resident memory
  * the operator does not otherwise need.
  */
@@ -95,8 +95,8 @@ const USER_FIELDS = new Set(['token', 'tokenFile', 'client-certificate', 'client
 function fromFile(path: string): KubeAccess | undefined {
   if (path.includes(delimiter)) return undefined;
   try {
-    const text = readFileSync(path, 'utf8');
-    const config = (text.trimStart().startsWith('{') ? JSON.parse(text) : parseSimpleYaml(text)) as Kubeconfig | null;
+    // YAML 1.2 reads JSON too; several documents in one file throw, and client-node then takes the file.
+    const config = parseYaml(readFileSync(path, 'utf8'), { logLevel: 'error' }) as Kubeconfig | null;
     const context = named(config?.contexts, config?.['current-context'])?.context;
     const cluster = named(config?.clusters, context?.cluster)?.cluster;
     const user = named(config?.users, context?.user)?.user ?? {};
@@ -118,7 +118,7 @@ function fromFile(path: string): KubeAccess | undefined {
       tokenFile: tokenFile && (isAbsolute(tokenFile) ? tokenFile : join(base, tokenFile)),
     });
   } catch {
-    // Unsupported YAML, or a file that cannot be read: client-node's loader takes it, and reports any error as before.
+    // YAML that does not parse, or a file that cannot be read: client-node's loader takes it, and reports any error as before.
     return undefined;
   }
 }

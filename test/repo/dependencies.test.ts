@@ -14,13 +14,13 @@ interface LockEntry {
 
 /** Supply chain: few production dependencies, each pinned exactly, everything shipped pinned by hash in the lockfile. */
 describe('production dependencies', () => {
-  it('are the five the README lists, pinned to exact versions that the lockfile resolves, with an integrity hash for every package shipped', async () => {
+  it('are the six the README lists, pinned to exact versions that the lockfile resolves, with an integrity hash for every package shipped', async () => {
     const pkg = JSON.parse(await readFile(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
     const lock = JSON.parse(await readFile(join(PROJECT_ROOT, 'package-lock.json'), 'utf8')) as {
       lockfileVersion: number;
       packages: Record<string, LockEntry & { dependencies?: Record<string, string> }>;
     };
-    expect(Object.keys(pkg.dependencies).sort()).toEqual(['@aws-sdk/client-sesv2', '@kubernetes/client-node', 'pino', 'prom-client', 'zod']);
+    expect(Object.keys(pkg.dependencies).sort()).toEqual(['@aws-sdk/client-sesv2', '@kubernetes/client-node', 'pino', 'prom-client', 'yaml', 'zod']);
     expect(lock.lockfileVersion).toBeGreaterThanOrEqual(2);
     expect(lock.packages['']!.dependencies).toEqual(pkg.dependencies);
     for (const [name, version] of Object.entries(pkg.dependencies)) {
