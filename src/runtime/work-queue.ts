@@ -1,3 +1,7 @@
+import { defaultControllerRateLimiter, type RateLimiter } from './queue-rate-limiters.ts';
+
+export { ExponentialFailureRateLimiter, type RateLimiter } from './queue-rate-limiters.ts';
+
 /**
  * A keyed work queue with client-go's workqueue semantics (plain, delaying and rate-limited in one):
  * a key is queued at most once, never handed to two workers at once, and a key added while it is
@@ -39,44 +43,10 @@ export interface WorkQueueMetricsProvider {
   newRetriesMetric(name: string): CounterMetric;
 }
 
-/** Decides how long a failing key waits before its next attempt (client-go's RateLimiter). */
-export interface RateLimiter {
-  /** The delay for this failure; each call counts one more failure for the key. */
-  when(key: string): number;
-  forget(key: string): void;
-  numRequeues(key: string): number;
-}
-
-/** base * 2^failures, capped: controller-runtime's default per-key limiter (5 ms .. 1000 s). */
-export class ExponentialFailureRateLimiter implements RateLimiter {
-  readonly #failures = new Map<string, number>();
-  readonly #baseDelayMs: number;
-  readonly #maxDelayMs: number;
-
-  constructor(options: { baseDelayMs?: number; maxDelayMs?: number } = {}) {
-    this.#baseDelayMs = options.baseDelayMs ?? 5;
-    this.#maxDelayMs = options.maxDelayMs ?? 1_000_000;
-  }
-
-  when(key: string): number {
-    const failures = this.#failures.get(key) ?? 0;
-    this.#failures.set(key, failures + 1);
-    const delay = this.#baseDelayMs * 2 ** failures;
-    return Number.isFinite(delay) && delay < this.#maxDelayMs ? delay : this.#maxDelayMs;
-  }
-
-  forget(key: string): void {
-    this.#failures.delete(key);
-  }
-
-  numRequeues(key: string): number {
-    return this.#failures.get(key) ?? 0;
-  }
-}
-
 export interface WorkQueueOptions {
   /** Label of the queue's metrics. */
   name?: string;
+  /** Delays of addRateLimited(); default: per-key exponential backoff and an overall bucket (defaultControllerRateLimiter). */
   rateLimiter?: RateLimiter;
   metrics?: WorkQueueMetricsProvider;
   /** How often the unfinished-work gauges are refreshed (client-go: 500 ms). */
@@ -103,7 +73,7 @@ export class WorkQueue {
 
   constructor(options: WorkQueueOptions = {}) {
     this.name = options.name ?? 'workqueue';
-    this.#rateLimiter = options.rateLimiter ?? new ExponentialFailureRateLimiter();
+    this.#rateLimiter = options.rateLimiter ?? defaultControllerRateLimiter();
     if (options.metrics) {
       this.#metrics = createQueueMetrics(options.metrics, this.name);
       this.#metricsTimer = setInterval(() => this.#updateUnfinishedWork(), options.metricsUpdatePeriodMs ?? 500);
