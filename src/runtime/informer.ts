@@ -149,7 +149,68 @@ export type InformerOptions<T> = InformerSource & {
   watchTimeoutSeconds?: { min: number; max: number };
   /** A connection that stayed up this long resets the backoff (default 10 s), so a flapping server is not hammered. */
   backoffResetMs?: number;
+  /**
+   * A watch that brings neither an event nor a bookmark for this long is taken for a half-open
+   * connection: it is aborted and started again from the last resourceVersion (default: three of
+   * the API server's one-minute bookmark intervals).
+   */
+  watchIdleTimeoutMs?: number;
 };
+
+/** How often kube-apiserver's watch cache sends a bookmark to a watch that asked for them (cacher.go). */
+export const API_SERVER_BOOKMARK_INTERVAL_MS = 60_000;
+
+/** A watch stayed silent past the idle timeout: the connection is presumed dead. */
+export class WatchSilentError extends Error {
+  readonly silentMs: number;
+  constructor(silentMs: number) {
+    super(`no watch event or bookmark for ${Math.round(silentMs / 1000)} s`);
+    this.name = 'WatchSilentError';
+    this.silentMs = silentMs;
+  }
+}
+
+/**
+ * The events of a watch, or a WatchSilentError once none (bookmarks included) arrived for `idleMs`;
+ * `onSilent` then releases the connection. Racing each next() also ends a stream that ignores its
+ * abort signal. One timer per watch, not per event: a relist-sized burst of events stays cheap.
+ */
+async function* untilSilent<T>(events: AsyncIterable<T>, idleMs: number, onSilent: (error: WatchSilentError) => void): AsyncGenerator<T> {
+  const iterator = events[Symbol.asyncIterator]();
+  let waitingSince = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const silent = new Promise<'silent'>((resolve) => {
+    const check = () => {
+      const quietMs = performance.now() - waitingSince;
+      if (quietMs >= idleMs) resolve('silent');
+      else timer = setTimeout(check, idleMs - quietMs);
+    };
+    timer = setTimeout(check, idleMs);
+  });
+  let finished = false;
+  try {
+    for (;;) {
+      waitingSince = performance.now();
+      const next = iterator.next();
+      const result = await Promise.race([next, silent]);
+      if (result === 'silent') {
+        // The pending next() settles (most likely rejects) once the connection is torn down.
+        next.catch(() => {});
+        const error = new WatchSilentError(idleMs);
+        onSilent(error);
+        throw error;
+      }
+      if (result.done) {
+        finished = true;
+        return;
+      }
+      yield result.value;
+    }
+  } finally {
+    clearTimeout(timer);
+    if (!finished) iterator.return?.()?.catch(() => {});
+  }
+}
 
 /** Saves memory: managedFields is often the larger half of an object and controllers never read it. */
 export function dropManagedFields<T>(object: T): T {
@@ -243,6 +304,7 @@ export class Informer<T extends KubeObjectLike = KubeObjectLike> {
   readonly #backoff: { initialMs: number; maxMs: number };
   readonly #watchTimeout: { min: number; max: number };
   readonly #backoffResetMs: number;
+  readonly #watchIdleTimeoutMs: number;
   readonly #handlers = new Set<InformerEventHandler<T>>();
   readonly #packed: boolean;
   #store: ObjectStore<T>;
@@ -272,6 +334,7 @@ export class Informer<T extends KubeObjectLike = KubeObjectLike> {
     this.#backoff = { initialMs: options.backoff?.initialMs ?? 200, maxMs: options.backoff?.maxMs ?? 30_000 };
     this.#watchTimeout = options.watchTimeoutSeconds ?? { min: 300, max: 600 };
     this.#backoffResetMs = options.backoffResetMs ?? 10_000;
+    this.#watchIdleTimeoutMs = options.watchIdleTimeoutMs ?? 3 * API_SERVER_BOOKMARK_INTERVAL_MS;
     this.#packed = options.packed ?? false;
     this.#store = this.#newStore();
   }
@@ -364,12 +427,14 @@ export class Informer<T extends KubeObjectLike = KubeObjectLike> {
           needList = false;
         }
         const startedAt = performance.now();
-        const events = await this.#source.watch({ resourceVersion: this.#resourceVersion, timeoutSeconds: this.#randomWatchTimeout() }, signal);
+        const watchAbort = new AbortController();
+        const watchSignal = AbortSignal.any([signal, watchAbort.signal]);
+        const events = await this.#source.watch({ resourceVersion: this.#resourceVersion, timeoutSeconds: this.#randomWatchTimeout() }, watchSignal);
         connectedAt = performance.now();
         this.#reachedServer();
         this.#watching = true;
         let received = 0;
-        for await (const event of events) {
+        for await (const event of untilSilent(events, this.#watchIdleTimeoutMs, (error) => watchAbort.abort(error))) {
           this.#apply(event);
           received++;
           expiredInARow = 0;
@@ -383,6 +448,14 @@ export class Informer<T extends KubeObjectLike = KubeObjectLike> {
         this.#watching = false;
         if (signal.aborted) break;
         if (connectedAt !== undefined && performance.now() - connectedAt >= this.#backoffResetMs) this.#backoffAttempt = 0;
+        if (error instanceof WatchSilentError) {
+          // Not counted as a failure: the server was reached. Watching again at once finds out whether it still is.
+          this.#logger.warn(
+            { resourceVersion: this.#resourceVersion, silentMs: error.silentMs },
+            'watch silent for longer than the bookmark interval allows (half-open connection?); watching again from the last resourceVersion',
+          );
+          continue;
+        }
         if (isResourceExpired(error)) {
           needList = true;
           expiredInARow++;
