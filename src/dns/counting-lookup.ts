@@ -1,4 +1,4 @@
-import type { DnsLookup, LookupResult } from './lookup.ts';
+import type { DnsLookup, LookupOptions, LookupResult } from './lookup.ts';
 
 /** Counts every live lookup by type and outcome (for the DNS-checks metric), passing results through. */
 export class CountingDnsLookup implements DnsLookup {
@@ -10,8 +10,8 @@ export class CountingDnsLookup implements DnsLookup {
     this.#count = count;
   }
 
-  async lookup(type: 'CNAME' | 'MX' | 'TXT', name: string): Promise<LookupResult> {
-    const result = await this.#inner.lookup(type, name);
+  async lookup(type: 'CNAME' | 'MX' | 'TXT', name: string, options?: LookupOptions): Promise<LookupResult> {
+    const result = await this.#inner.lookup(type, name, options);
     this.#count(type, result.ok ? 'ok' : result.failure);
     return result;
   }

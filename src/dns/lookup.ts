@@ -5,9 +5,14 @@ export type LookupFailure = 'NXDOMAIN' | 'NODATA' | 'SERVFAIL' | 'TIMEOUT' | 'RE
 
 export type LookupResult = { ok: true; answers: string[] } | { ok: false; failure: LookupFailure; detail: string };
 
+export interface LookupOptions {
+  /** Ends the lookup when aborted: it then rejects with the signal's reason (an abort is not a DNS answer). */
+  signal?: AbortSignal;
+}
+
 /** Live DNS lookups; answers come back normalized (lower case, no trailing dot; TXT strings joined). */
 export interface DnsLookup {
-  lookup(type: 'CNAME' | 'MX' | 'TXT', name: string): Promise<LookupResult>;
+  lookup(type: 'CNAME' | 'MX' | 'TXT', name: string, options?: LookupOptions): Promise<LookupResult>;
 }
 
 export interface ResolverOptions {
@@ -20,21 +25,41 @@ export interface ResolverOptions {
 /** Lookups through node's c-ares resolver, pointed at configured servers or the system's. */
 export class LiveDnsLookup implements DnsLookup {
   readonly #resolver: Resolver;
+  readonly #options: { timeout: number; tries: number };
 
   constructor(options: ResolverOptions) {
-    this.#resolver = new Resolver({ timeout: options.timeoutMs ?? 2_000, tries: options.tries ?? 2 });
+    this.#options = { timeout: options.timeoutMs ?? 2_000, tries: options.tries ?? 2 };
+    this.#resolver = new Resolver(this.#options);
     if (options.servers.length > 0) this.#resolver.setServers(options.servers);
   }
 
-  async lookup(type: 'CNAME' | 'MX' | 'TXT', name: string): Promise<LookupResult> {
+  async lookup(type: 'CNAME' | 'MX' | 'TXT', name: string, options: LookupOptions = {}): Promise<LookupResult> {
+    const { signal } = options;
+    signal?.throwIfAborted();
+    if (!signal) return this.#lookup(this.#resolver, type, name);
+    // Resolver.cancel() ends every query of its resolver: an abortable lookup gets a resolver of its own.
+    const resolver = new Resolver(this.#options);
+    resolver.setServers(this.#resolver.getServers());
+    const cancel = () => resolver.cancel();
+    signal.addEventListener('abort', cancel, { once: true });
     try {
-      if (type === 'CNAME') return { ok: true, answers: (await this.#resolver.resolveCname(name)).map(normalizeName) };
+      const result = await this.#lookup(resolver, type, name);
+      signal.throwIfAborted();
+      return result;
+    } finally {
+      signal.removeEventListener('abort', cancel);
+    }
+  }
+
+  async #lookup(resolver: Resolver, type: 'CNAME' | 'MX' | 'TXT', name: string): Promise<LookupResult> {
+    try {
+      if (type === 'CNAME') return { ok: true, answers: (await resolver.resolveCname(name)).map(normalizeName) };
       if (type === 'MX') {
-        const answers = await this.#resolver.resolveMx(name);
+        const answers = await resolver.resolveMx(name);
         return { ok: true, answers: answers.map((mx) => `${mx.priority} ${normalizeName(mx.exchange)}`) };
       }
       // A TXT record longer than 255 bytes arrives as several strings: they form one value.
-      return { ok: true, answers: (await this.#resolver.resolveTxt(name)).map((parts) => parts.join('')) };
+      return { ok: true, answers: (await resolver.resolveTxt(name)).map((parts) => parts.join('')) };
     } catch (error) {
       return { ok: false, ...classify(error) };
     }

@@ -1,10 +1,10 @@
 import type { DnsRecord } from '../api/sessetup.ts';
 import type { DesiredRecord } from './desired-records.ts';
-import { normalizeName, type DnsLookup, type LookupResult } from './lookup.ts';
+import { normalizeName, type DnsLookup, type LookupOptions, type LookupResult } from './lookup.ts';
 
 /** One live lookup per desired record, all at once. */
-export function lookupRecords(desired: DesiredRecord[], dns: DnsLookup): Promise<LookupResult[]> {
-  return Promise.all(desired.map((record) => dns.lookup(record.type, record.name)));
+export function lookupRecords(desired: DesiredRecord[], dns: DnsLookup, options?: LookupOptions): Promise<LookupResult[]> {
+  return Promise.all(desired.map((record) => dns.lookup(record.type, record.name, options)));
 }
 
 /** True when every DKIM CNAME is live and right: only then can SES's own check succeed. */

@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-sesv2';
 import type { AwsCredentialIdentity, FinalizeHandler, FinalizeHandlerArguments, HandlerExecutionContext } from '@smithy/types';
 import type { ServiceInputTypes, ServiceOutputTypes } from '@aws-sdk/client-sesv2';
-import { SesError, type SesErrorKind, type SesGateway, type SesIdentity, type SesTenant } from './gateway.ts';
+import { SesError, type SesCallOptions, type SesErrorKind, type SesGateway, type SesIdentity, type SesTenant } from './gateway.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 
 export interface SesCallObserver {
@@ -34,6 +34,8 @@ export interface AwsSesGatewayOptions {
   throttleBackoffMs?: number;
 }
 
+type Call<T> = (client: SESv2Client, options: { abortSignal?: AbortSignal }) => Promise<T>;
+
 /** SES through the real AWS SDK: one client per region, every HTTP attempt paced by one shared limiter. */
 export class AwsSesGateway implements SesGateway {
   readonly #clients = new Map<string, SESv2Client>();
@@ -43,25 +45,27 @@ export class AwsSesGateway implements SesGateway {
     this.#options = options;
   }
 
-  async createTenant(region: string, name: string, tags: Record<string, string>): Promise<SesTenant> {
-    const out = await this.#send(region, 'CreateTenant', (client) => client.send(new CreateTenantCommand({ TenantName: name, Tags: toTags(tags) })));
+  async createTenant(region: string, name: string, tags: Record<string, string>, options?: SesCallOptions): Promise<SesTenant> {
+    const out = await this.#send(region, 'CreateTenant', options, (client, http) =>
+      client.send(new CreateTenantCommand({ TenantName: name, Tags: toTags(tags) }), http),
+    );
     return { name, id: out.TenantId, arn: out.TenantArn, sendingStatus: out.SendingStatus, tags: fromTags(out.Tags) ?? tags };
   }
 
-  async getTenant(region: string, name: string): Promise<SesTenant | undefined> {
-    const out = await this.#sendOrUndefined(region, 'GetTenant', (client) => client.send(new GetTenantCommand({ TenantName: name })));
+  async getTenant(region: string, name: string, options?: SesCallOptions): Promise<SesTenant | undefined> {
+    const out = await this.#sendOrUndefined(region, 'GetTenant', options, (client, http) => client.send(new GetTenantCommand({ TenantName: name }), http));
     const tenant = out?.Tenant;
     if (!tenant) return undefined;
     return { name, id: tenant.TenantId, arn: tenant.TenantArn, sendingStatus: tenant.SendingStatus, tags: fromTags(tenant.Tags) ?? {} };
   }
 
-  async deleteTenant(region: string, name: string): Promise<void> {
-    await this.#sendOrUndefined(region, 'DeleteTenant', (client) => client.send(new DeleteTenantCommand({ TenantName: name })));
+  async deleteTenant(region: string, name: string, options?: SesCallOptions): Promise<void> {
+    await this.#sendOrUndefined(region, 'DeleteTenant', options, (client, http) => client.send(new DeleteTenantCommand({ TenantName: name }), http));
   }
 
-  async createEmailIdentity(region: string, domain: string, tags: Record<string, string>): Promise<SesIdentity> {
-    const out = await this.#send(region, 'CreateEmailIdentity', (client) =>
-      client.send(new CreateEmailIdentityCommand({ EmailIdentity: domain, Tags: toTags(tags) })),
+  async createEmailIdentity(region: string, domain: string, tags: Record<string, string>, options?: SesCallOptions): Promise<SesIdentity> {
+    const out = await this.#send(region, 'CreateEmailIdentity', options, (client, http) =>
+      client.send(new CreateEmailIdentityCommand({ EmailIdentity: domain, Tags: toTags(tags) }), http),
     );
     return {
       name: domain,
@@ -72,8 +76,10 @@ export class AwsSesGateway implements SesGateway {
     };
   }
 
-  async getEmailIdentity(region: string, domain: string): Promise<SesIdentity | undefined> {
-    const out = await this.#sendOrUndefined(region, 'GetEmailIdentity', (client) => client.send(new GetEmailIdentityCommand({ EmailIdentity: domain })));
+  async getEmailIdentity(region: string, domain: string, options?: SesCallOptions): Promise<SesIdentity | undefined> {
+    const out = await this.#sendOrUndefined(region, 'GetEmailIdentity', options, (client, http) =>
+      client.send(new GetEmailIdentityCommand({ EmailIdentity: domain }), http),
+    );
     if (!out) return undefined;
     return {
       name: domain,
@@ -84,28 +90,32 @@ export class AwsSesGateway implements SesGateway {
     };
   }
 
-  async deleteEmailIdentity(region: string, domain: string): Promise<void> {
-    await this.#sendOrUndefined(region, 'DeleteEmailIdentity', (client) => client.send(new DeleteEmailIdentityCommand({ EmailIdentity: domain })));
+  async deleteEmailIdentity(region: string, domain: string, options?: SesCallOptions): Promise<void> {
+    await this.#sendOrUndefined(region, 'DeleteEmailIdentity', options, (client, http) =>
+      client.send(new DeleteEmailIdentityCommand({ EmailIdentity: domain }), http),
+    );
   }
 
-  async associate(region: string, tenantName: string, resourceArn: string): Promise<void> {
+  async associate(region: string, tenantName: string, resourceArn: string, options?: SesCallOptions): Promise<void> {
     try {
-      await this.#send(region, 'CreateTenantResourceAssociation', (client) =>
-        client.send(new CreateTenantResourceAssociationCommand({ TenantName: tenantName, ResourceArn: resourceArn })),
+      await this.#send(region, 'CreateTenantResourceAssociation', options, (client, http) =>
+        client.send(new CreateTenantResourceAssociationCommand({ TenantName: tenantName, ResourceArn: resourceArn }), http),
       );
     } catch (error) {
       if (!(error instanceof SesError && error.kind === 'AlreadyExists')) throw error;
     }
   }
 
-  async disassociate(region: string, tenantName: string, resourceArn: string): Promise<void> {
-    await this.#sendOrUndefined(region, 'DeleteTenantResourceAssociation', (client) =>
-      client.send(new DeleteTenantResourceAssociationCommand({ TenantName: tenantName, ResourceArn: resourceArn })),
+  async disassociate(region: string, tenantName: string, resourceArn: string, options?: SesCallOptions): Promise<void> {
+    await this.#sendOrUndefined(region, 'DeleteTenantResourceAssociation', options, (client, http) =>
+      client.send(new DeleteTenantResourceAssociationCommand({ TenantName: tenantName, ResourceArn: resourceArn }), http),
     );
   }
 
-  async tagResource(region: string, resourceArn: string, tags: Record<string, string>): Promise<void> {
-    await this.#send(region, 'TagResource', (client) => client.send(new TagResourceCommand({ ResourceArn: resourceArn, Tags: toTags(tags) })));
+  async tagResource(region: string, resourceArn: string, tags: Record<string, string>, options?: SesCallOptions): Promise<void> {
+    await this.#send(region, 'TagResource', options, (client, http) =>
+      client.send(new TagResourceCommand({ ResourceArn: resourceArn, Tags: toTags(tags) }), http),
+    );
   }
 
   /** Closes the HTTP connections of every regional client. */
@@ -114,17 +124,25 @@ export class AwsSesGateway implements SesGateway {
     this.#clients.clear();
   }
 
-  async #send<T>(region: string, operation: string, call: (client: SESv2Client) => Promise<T>): Promise<T> {
+  /**
+   * One call. The signal reaches the SDK as its `abortSignal`: it ends the HTTP request, the SDK's
+   * retry waits and (through the middleware below) the rate-limiter wait. An aborted call rejects
+   * with the abort, untranslated: it says nothing about SES.
+   */
+  async #send<T>(region: string, operation: string, options: SesCallOptions | undefined, call: Call<T>): Promise<T> {
+    const signal = options?.signal;
     try {
-      return await call(this.#client(region));
+      signal?.throwIfAborted();
+      return await call(this.#client(region), { abortSignal: signal });
     } catch (error) {
+      if (signal?.aborted) throw signal.reason;
       throw this.#translate(operation, error);
     }
   }
 
-  async #sendOrUndefined<T>(region: string, operation: string, call: (client: SESv2Client) => Promise<T>): Promise<T | undefined> {
+  async #sendOrUndefined<T>(region: string, operation: string, options: SesCallOptions | undefined, call: Call<T>): Promise<T | undefined> {
     try {
-      return await this.#send(region, operation, call);
+      return await this.#send(region, operation, options, call);
     } catch (error) {
       if (error instanceof SesError && error.kind === 'NotFound') return undefined;
       throw error;
@@ -146,7 +164,8 @@ export class AwsSesGateway implements SesGateway {
     client.middlewareStack.addRelativeTo(
       (next: FinalizeHandler<ServiceInputTypes, ServiceOutputTypes>, context: HandlerExecutionContext) =>
         async (args: FinalizeHandlerArguments<ServiceInputTypes>) => {
-          await rateLimiter.acquire();
+          // The SDK hands the call's abortSignal to middleware in the Smithy context, as its own retry middleware reads it.
+          await rateLimiter.acquire(context.__smithy_context?.abortSignal as AbortSignal | undefined);
           const started = performance.now();
           const operation = String(context.commandName ?? 'Unknown').replace(/Command$/, '');
           try {

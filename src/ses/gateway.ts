@@ -20,20 +20,26 @@ export interface SesIdentity {
   tags: Record<string, string>;
 }
 
+/** Per call: `signal` ends the call (its rate-limiter wait, its HTTP request, its retries) when aborted. */
+export interface SesCallOptions {
+  signal?: AbortSignal;
+}
+
+/** Every method takes SesCallOptions last, so a reconcile that is given up on can cut its SES calls short. */
 export interface SesGateway {
-  createTenant(region: string, name: string, tags: Record<string, string>): Promise<SesTenant>;
+  createTenant(region: string, name: string, tags: Record<string, string>, options?: SesCallOptions): Promise<SesTenant>;
   /** undefined when SES has no such tenant. */
-  getTenant(region: string, name: string): Promise<SesTenant | undefined>;
-  deleteTenant(region: string, name: string): Promise<void>;
-  createEmailIdentity(region: string, domain: string, tags: Record<string, string>): Promise<SesIdentity>;
+  getTenant(region: string, name: string, options?: SesCallOptions): Promise<SesTenant | undefined>;
+  deleteTenant(region: string, name: string, options?: SesCallOptions): Promise<void>;
+  createEmailIdentity(region: string, domain: string, tags: Record<string, string>, options?: SesCallOptions): Promise<SesIdentity>;
   /** undefined when SES has no such identity. */
-  getEmailIdentity(region: string, domain: string): Promise<SesIdentity | undefined>;
-  deleteEmailIdentity(region: string, domain: string): Promise<void>;
+  getEmailIdentity(region: string, domain: string, options?: SesCallOptions): Promise<SesIdentity | undefined>;
+  deleteEmailIdentity(region: string, domain: string, options?: SesCallOptions): Promise<void>;
   /** Idempotent: an existing association counts as success. */
-  associate(region: string, tenantName: string, resourceArn: string): Promise<void>;
+  associate(region: string, tenantName: string, resourceArn: string, options?: SesCallOptions): Promise<void>;
   /** Idempotent: a missing association counts as success. */
-  disassociate(region: string, tenantName: string, resourceArn: string): Promise<void>;
-  tagResource(region: string, resourceArn: string, tags: Record<string, string>): Promise<void>;
+  disassociate(region: string, tenantName: string, resourceArn: string, options?: SesCallOptions): Promise<void>;
+  tagResource(region: string, resourceArn: string, tags: Record<string, string>, options?: SesCallOptions): Promise<void>;
 }
 
 /** What went wrong, in the terms the reconciler decides on. */

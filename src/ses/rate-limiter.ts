@@ -30,15 +30,26 @@ export class RateLimiter {
     return this.#waiters.length;
   }
 
-  /** Resolves when the caller may make one call. */
-  acquire(): Promise<void> {
+  /** Resolves when the caller may make one call; rejects with the signal's reason if it aborts first (the place is given up). */
+  acquire(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
     this.#refill();
     if (this.#waiters.length === 0 && this.#tokens >= 1) {
       this.#tokens -= 1;
       return Promise.resolve();
     }
-    return new Promise((resolve) => {
-      this.#waiters.push(resolve);
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        const index = this.#waiters.indexOf(waiter);
+        if (index >= 0) this.#waiters.splice(index, 1);
+        reject(signal!.reason);
+      };
+      const waiter = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiters.push(waiter);
       this.#schedule();
     });
   }

@@ -22,6 +22,24 @@ describe('RateLimiter', () => {
     expect(limiter.waiting).toBe(0);
   });
 
+  it('gives up a waiting place when its signal aborts, and serves the next waiter in its stead', async () => {
+    const limiter = new RateLimiter({ ratePerSecond: 20 });
+    await limiter.acquire();
+    const abort = new AbortController();
+    const given = limiter.acquire(abort.signal);
+    const next = limiter.acquire();
+    expect(limiter.waiting).toBe(2);
+    const reason = new Error('reconcile given up');
+    abort.abort(reason);
+    await expect(given).rejects.toBe(reason);
+    expect(limiter.waiting).toBe(1);
+    const started = performance.now();
+    await next;
+    // The aborted caller took no token: the next one is served at the first refill.
+    expect(performance.now() - started).toBeLessThan(90);
+    await expect(limiter.acquire(AbortSignal.abort(reason))).rejects.toBe(reason);
+  });
+
   it('rejects a rate that is not positive', () => {
     expect(() => new RateLimiter({ ratePerSecond: 0 })).toThrow(/rate must be > 0/);
   });
