@@ -106,7 +106,12 @@ export class OperatorMetrics {
       labelNames: labels,
       registers: r,
     });
-    const retries = new Counter({ name: 'workqueue_retries_total', help: 'Total number of retries handled by workqueue', labelNames: labels, registers: r });
+    const retries = new Counter({
+      name: 'workqueue_retries_total',
+      help: 'Total number of items added to the workqueue with a delay (rate-limited requeues, RequeueAfter and retry-after waits)',
+      labelNames: labels,
+      registers: r,
+    });
     const at = (name: string) => ({ name, controller: name });
     // Each factory runs once per queue; creating the series at zero there mirrors client-go's WithLabelValues.
     this.workqueue = {

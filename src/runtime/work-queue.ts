@@ -39,7 +39,7 @@ export interface WorkQueueMetricsProvider {
   newUnfinishedWorkSecondsMetric(name: string): SettableGaugeMetric;
   /** workqueue_longest_running_processor_seconds */
   newLongestRunningProcessorSecondsMetric(name: string): SettableGaugeMetric;
-  /** workqueue_retries_total */
+  /** workqueue_retries_total: every addAfter (addRateLimited included), as client-go counts it. */
   newRetriesMetric(name: string): CounterMetric;
 }
 
@@ -102,17 +102,22 @@ export class WorkQueue {
     this.#enqueue(key);
   }
 
-  /** Adds the key after the delay; a key already waiting keeps the earlier of the two times. */
+  /**
+   * Adds the key after the delay; a key already waiting keeps the earlier of the two times. Counts
+   * one workqueue_retries_total, whatever the delay, as client-go's delaying queue does (its
+   * AddRateLimited goes through AddAfter, and so do controller-runtime's RequeueAfter requeues).
+   */
   addAfter(key: string, delayMs: number): void {
     if (this.#shuttingDown) return;
+    this.#metrics?.retries.inc();
     if (!(delayMs > 0)) return this.add(key);
     const readyAt = now() + delayMs;
     if (this.#delayed.schedule(key, readyAt)) this.#armDelayTimer();
   }
 
+  /** Adds the key after the delay its rate limiter gives (counted as a retry by addAfter). */
   addRateLimited(key: string): void {
     if (this.#shuttingDown) return;
-    this.#metrics?.retries.inc();
     this.addAfter(key, this.#rateLimiter.when(key));
   }
 

@@ -312,6 +312,22 @@ describe('WorkQueue: metrics', () => {
     queue.shutDown();
   });
 
+  it('counts workqueue_retries_total for every addAfter, as client-go does: rate-limited, delayed or not, but not after shutdown', async () => {
+    const { record, provider } = recordingProvider();
+    const queue = new WorkQueue({ metrics: provider });
+    queue.addRateLimited('a');
+    queue.addAfter('b', 60_000);
+    queue.addAfter('c', 0);
+    expect(record.retries).toBe(3);
+    queue.add('d');
+    expect(record.retries).toBe(3);
+    queue.shutDown();
+    queue.addRateLimited('a');
+    queue.addAfter('b', 1);
+    expect(record.retries).toBe(3);
+    queue.shutDown();
+  });
+
   it('reports unfinished work and the longest running processor while keys are in flight', async () => {
     const { record, provider } = recordingProvider();
     const queue = new WorkQueue({ metrics: provider, metricsUpdatePeriodMs: 500 });
