@@ -5,7 +5,7 @@ export type LookupFailure = 'NXDOMAIN' | 'NODATA' | 'SERVFAIL' | 'TIMEOUT' | 'RE
 
 export type LookupResult = { ok: true; answers: string[] } | { ok: false; failure: LookupFailure; detail: string };
 
-/** Live DNS lookups; answers come back normalized (lower case, no trailing dot; TXT strings joined). */
+/** Live DNS lookups; answers come back normalized (lower case, no trailing dot; MX as "<preference> <host>"; TXT strings joined). */
 export interface DnsLookup {
   lookup(type: 'CNAME' | 'MX' | 'TXT', name: string): Promise<LookupResult>;
 }
