@@ -77,9 +77,9 @@ function crd(o: {
               description: o.description,
               required: ['spec'],
               properties: {
-                apiVersion: { type: 'string' },
-                kind: { type: 'string' },
-                metadata: { type: 'object' },
+                apiVersion: { type: 'string', description: `The API version of this object: ${GROUP}/${VERSION}.` },
+                kind: { type: 'string', description: `The kind of this object: ${o.names.kind}.` },
+                metadata: { type: 'object', description: 'Standard object metadata (name, labels, annotations, finalizers).' },
                 spec: openApi(o.spec, 'input'),
                 status: openApi(o.status, 'output'),
               },
