@@ -79,7 +79,8 @@ function crd(o: {
               properties: {
                 apiVersion: { type: 'string', description: `The API version of this object: ${GROUP}/${VERSION}.` },
                 kind: { type: 'string', description: `The kind of this object: ${o.names.kind}.` },
-                metadata: { type: 'object', description: 'Standard object metadata (name, labels, annotations, finalizers).' },
+                // Only `type` is allowed here: kubectl explain shows ObjectMeta's own descriptions.
+                metadata: { type: 'object' },
                 spec: openApi(o.spec, 'input'),
                 status: openApi(o.status, 'output'),
               },
