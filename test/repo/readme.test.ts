@@ -11,10 +11,14 @@ function block(text: string, name: string): string | undefined {
   return new RegExp(`<!-- ${name}:start[^>]*-->\\n([\\s\\S]*?)\\n<!-- ${name}:end -->`).exec(text)?.[1];
 }
 
-/** The README and every Markdown file under docs/. */
+/** Every Markdown file of the repository: the README, docs/, and the READMEs and results beside the code. */
 async function documents(): Promise<string[]> {
-  const docs = (await readdir(join(PROJECT_ROOT, 'docs'))).filter((file) => file.endsWith('.md')).map((file) => join(PROJECT_ROOT, 'docs', file));
-  return [join(PROJECT_ROOT, 'README.md'), ...docs];
+  const skipped = /(^|\/)(node_modules|dist|\.git|\.cache)(\/|$)/;
+  const entries = await readdir(PROJECT_ROOT, { withFileTypes: true, recursive: true });
+  return entries
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.md'))
+    .map((entry) => join(entry.parentPath, entry.name))
+    .filter((file) => !skipped.test(relative(PROJECT_ROOT, file)));
 }
 
 /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens. */
@@ -75,7 +79,7 @@ describe('README', () => {
   });
 });
 
-describe('README and docs/ stand on their own', () => {
+describe('README, docs/ and every other Markdown file stand on their own', () => {
   it('link only to files inside the repository that exist, and to headings that exist', async () => {
     const broken: string[] = [];
     for (const file of await documents()) {
