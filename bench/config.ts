@@ -13,7 +13,7 @@ export interface BenchConfig {
   scaleSetups: number;
   /** SES quota (requests/s) of the throughput and deletion scenarios; the operator's limiter matches it. */
   quotaRps: number;
-  /** Steady-state window of the scale scenario (the 5 minutes, shortened with --steady-seconds). */
+  /** Steady-state window of the scale scenario (5 minutes by default, shortened with --steady-seconds). */
   steadySeconds: number;
   /** How often the simulated SES re-checks pending DKIM in the latency and scale scenarios. */
   dkimIntervalMs: number;

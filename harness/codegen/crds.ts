@@ -77,8 +77,9 @@ function crd(o: {
               description: o.description,
               required: ['spec'],
               properties: {
-                apiVersion: { type: 'string' },
-                kind: { type: 'string' },
+                apiVersion: { type: 'string', description: `The API version of this object: ${GROUP}/${VERSION}.` },
+                kind: { type: 'string', description: `The kind of this object: ${o.names.kind}.` },
+                // Only `type` is allowed here: kubectl explain shows ObjectMeta's own descriptions.
                 metadata: { type: 'object' },
                 spec: openApi(o.spec, 'input'),
                 status: openApi(o.status, 'output'),

@@ -1,4 +1,4 @@
-// `npm run generate:crds`: writes crds/*.yaml from the zod schemas (see crds.ts).
+// `npm run generate:crds`: writes crds/*.yaml from the zod schemas (see crds.ts); the script then copies them into deploy/ (deploy/sync-crds.ts).
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../stack/go-binaries.ts';

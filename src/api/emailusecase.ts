@@ -13,15 +13,26 @@ export const emailUseCaseSpecSchema = z
       .object({
         name: z.string().min(1).max(253).regex(new RegExp(OBJECT_NAME_PATTERN)).meta({ description: 'Name of the SesSetup (cluster-scoped).' }),
       })
-      .strict(),
-    fromAddress: z.string().min(3).max(320).regex(new RegExp(EMAIL_PATTERN)).meta({ description: "The sender address; must lie inside the setup's domain." }),
+      .strict()
+      .meta({ description: "The SesSetup this use case sends through; that setup's deletion waits while this use case exists." }),
+    fromAddress: z
+      .string()
+      .min(3)
+      .max(320)
+      .regex(new RegExp(EMAIL_PATTERN))
+      .meta({ description: "The sender address; its domain must be the setup's domainIdentity or a subdomain of it." }),
   })
-  .strict();
+  .strict()
+  .meta({ description: 'Which SesSetup this use case sends through, and from which address.' });
 
-export const emailUseCaseStatusSchema = z.object({
-  observedGeneration: z.number().int().optional(),
-  conditions: conditionsSchema.optional(),
-});
+export const emailUseCaseStatusSchema = z
+  .object({
+    observedGeneration: z.number().int().optional().meta({ description: 'The metadata.generation this status was written for.' }),
+    conditions: conditionsSchema.optional().meta({
+      description: 'Ready (True when the setup exists, is Ready, and fromAddress lies in its domain), and Reconciling / Stalled (present only while true).',
+    }),
+  })
+  .meta({ description: 'Written by the operator only.' });
 
 export type EmailUseCaseSpec = z.infer<typeof emailUseCaseSpecSchema>;
 export type EmailUseCaseStatus = z.infer<typeof emailUseCaseStatusSchema>;

@@ -37,13 +37,20 @@ export const sesSetupSpecSchema = z
       .min(1)
       .max(64)
       .regex(new RegExp(TENANT_NAME_PATTERN))
-      .meta({ description: 'SES tenant name, unique in the AWS account. Immutable.', ...immutable('tenantName') }),
+      .meta({
+        description:
+          'SES tenant name (the reputation and suppression isolation boundary), unique in the AWS account: letters, digits, _ and -, 1 to 64 characters. Immutable.',
+        ...immutable('tenantName'),
+      }),
     domainIdentity: z
       .string()
       .min(1)
       .max(253)
       .regex(new RegExp(DOMAIN_PATTERN))
-      .meta({ description: 'The sending domain (SES domain identity), lower case. Immutable.', ...immutable('domainIdentity') }),
+      .meta({
+        description: 'The domain to verify for sending and receiving (one SES domain identity serves both), lower case, e.g. mail.acme.com. Immutable.',
+        ...immutable('domainIdentity'),
+      }),
     region: z
       .string()
       .max(32)
@@ -54,14 +61,15 @@ export const sesSetupSpecSchema = z
     deletionPolicy: z
       .enum(['Delete', 'Retain'])
       .default('Delete')
-      .meta({ description: 'Delete tears the tenant and identity down in SES; Retain keeps them.' }),
-    adoptionPolicy: z
-      .enum(['Never', 'Adopt'])
-      .default('Never')
-      .meta({ description: 'Adopt lets the operator take over a tenant or identity it did not create.' }),
+      .meta({ description: 'On deletion of this SesSetup: Delete (default) tears the identity and tenant down in SES; Retain keeps both in SES.' }),
+    adoptionPolicy: z.enum(['Never', 'Adopt']).default('Never').meta({
+      description:
+        "Never (default): a tenant or identity that exists in SES without this SesSetup's owner tag is left alone and reported. Adopt: the operator tags it as this SesSetup's and manages it (and deletes it under deletionPolicy Delete).",
+    }),
   })
   .strict()
   .meta({
+    description: 'The SES tenant and domain identity this SesSetup makes exist, and the DNS records asked of the customer.',
     // Whole-object rule: a transition rule on the optional field alone would miss adding or removing it.
     'x-kubernetes-validations': [
       {
@@ -73,47 +81,88 @@ export const sesSetupSpecSchema = z
   });
 
 export const dnsRecordSchema = z.object({
-  purpose: z.enum(['DKIM', 'MX', 'DMARC']),
-  type: z.enum(['CNAME', 'MX', 'TXT']),
-  name: z.string(),
-  value: z.string(),
-  verified: z.boolean(),
-  observed: z.array(z.string()).max(16),
-  message: z.string(),
+  purpose: z.enum(['DKIM', 'MX', 'DMARC']).meta({ description: 'DKIM (one of the Easy DKIM CNAMEs), MX (receiving through SES) or DMARC.' }),
+  type: z.enum(['CNAME', 'MX', 'TXT']).meta({ description: 'DNS record type: CNAME, MX or TXT.' }),
+  name: z.string().meta({ description: 'Fully qualified record name, without the trailing dot.' }),
+  value: z.string().meta({ description: 'What the record must hold: the CNAME target, "<preference> <host>" for MX, the TXT text.' }),
+  verified: z.boolean().meta({
+    description:
+      'True when the last live check found the record right. DKIM also needs SES to report DKIM SUCCESS; MX needs the SES host to hold the lowest preference value alone.',
+  }),
+  observed: z.array(z.string()).max(16).meta({ description: 'What DNS answered at the last check (at most 16 answers; MX as "<preference> <host>").' }),
+  message: z
+    .string()
+    .meta({ description: 'Empty when verified; otherwise why not and what to do, e.g. NXDOMAIN, a wrong target and what was found, SES still PENDING.' }),
 });
 
-export const sesSetupStatusSchema = z.object({
-  observedGeneration: z.number().int().optional(),
-  tenant: z
-    .object({
-      name: z.string(),
-      id: z.string().optional(),
-      arn: z.string().optional(),
-      sendingStatus: z.string().optional(),
-      adopted: z.boolean().optional(),
-    })
-    .optional(),
-  identity: z
-    .object({
-      name: z.string(),
-      arn: z.string().optional(),
-      dkimStatus: z.string().optional(),
-      verificationStatus: z.string().optional(),
-      verifiedForSending: z.boolean().optional(),
-      dkimTokens: z.array(z.string()).max(8).optional(),
-      signingHostedZone: z.string().optional(),
-      tenantAssociated: z.boolean().optional(),
-      adopted: z.boolean().optional(),
-    })
-    .optional(),
-  dnsRecords: z.array(dnsRecordSchema).max(16).optional(),
-  dnsVerified: z.boolean().optional(),
-  dnsCheckedAt: z.string().meta({ format: 'date-time' }).optional(),
-  lastHandledVerifyRequest: z.string().optional(),
-  usedBy: z.array(z.string()).max(20).optional(),
-  usedByCount: z.number().int().optional(),
-  conditions: conditionsSchema.optional(),
-});
+const adopted = (what: string) => `True when the operator took over an existing ${what} under adoptionPolicy Adopt (tagging it as this SesSetup's).`;
+
+export const sesSetupStatusSchema = z
+  .object({
+    observedGeneration: z.number().int().optional().meta({ description: 'The metadata.generation this status was written for.' }),
+    tenant: z
+      .object({
+        name: z.string().meta({ description: 'The SES tenant name.' }),
+        id: z.string().optional().meta({ description: 'The tenant ID SES assigned.' }),
+        arn: z.string().optional().meta({ description: 'The tenant ARN; its presence means the tenant exists and belongs to this SesSetup.' }),
+        sendingStatus: z.string().optional().meta({ description: "The tenant's sending status as SES reported it (ENABLED, REINSTATED or DISABLED)." }),
+        adopted: z
+          .boolean()
+          .optional()
+          .meta({ description: adopted('tenant') }),
+      })
+      .optional()
+      .meta({ description: 'The SES tenant, as the operator created or adopted it.' }),
+    identity: z
+      .object({
+        name: z.string().meta({ description: 'The SES domain identity (spec.domainIdentity).' }),
+        arn: z.string().optional().meta({ description: "The identity ARN (SES does not return it: built from the tenant ARN's account and region)." }),
+        dkimStatus: z
+          .string()
+          .optional()
+          .meta({ description: "SES's DKIM status (PENDING, SUCCESS, FAILED, TEMPORARY_FAILURE, NOT_STARTED) at the operator's last read." }),
+        verificationStatus: z.string().optional().meta({ description: "SES's verification status of the identity, same values as dkimStatus." }),
+        verifiedForSending: z.boolean().optional().meta({ description: 'SES says the identity may send.' }),
+        dkimTokens: z.array(z.string()).max(8).optional().meta({ description: 'The Easy DKIM tokens SES issued: one DKIM CNAME record each.' }),
+        signingHostedZone: z
+          .string()
+          .optional()
+          .meta({ description: 'The zone the DKIM CNAMEs point into (<token>.<zone>); dkim.amazonses.com when SES names none.' }),
+        tenantAssociated: z.boolean().optional().meta({ description: 'True once the identity is associated with the tenant.' }),
+        adopted: z
+          .boolean()
+          .optional()
+          .meta({ description: adopted('identity') }),
+      })
+      .optional()
+      .meta({ description: 'The SES domain identity, as the operator created or adopted it.' }),
+    dnsRecords: z
+      .array(dnsRecordSchema)
+      .max(16)
+      .optional()
+      .meta({ description: 'Exactly the records to publish at your DNS host, ready to copy, each with the result of the last live check.' }),
+    dnsVerified: z.boolean().optional().meta({ description: 'True when every record in dnsRecords is verified (the DNS-VERIFIED column).' }),
+    dnsCheckedAt: z.string().optional().meta({
+      format: 'date-time',
+      description:
+        'Time of the last live DNS check that changed a result, was asked for, or ran while a record was unverified (a check of a verified setup that finds nothing new writes nothing).',
+    }),
+    lastHandledVerifyRequest: z
+      .string()
+      .optional()
+      .meta({ description: 'The value of the ses.channels.dev/verify-requested-at annotation whose check is in this status.' }),
+    usedBy: z
+      .array(z.string())
+      .max(20)
+      .optional()
+      .meta({ description: 'What references this SesSetup ("EmailUseCase namespace/name", or a configured referrer kind), at most 20, sorted.' }),
+    usedByCount: z.number().int().optional().meta({ description: 'The exact number of referrers (usedBy shows at most 20).' }),
+    conditions: conditionsSchema.optional().meta({
+      description:
+        'Ready, TenantReady, IdentityReady, DnsVerified, DeletionBlocked (only while a deletion waits), and Reconciling / Stalled (kstatus: present only while true).',
+    }),
+  })
+  .meta({ description: 'What the operator observed and did; written by the operator only.' });
 
 export type SesSetupSpec = z.infer<typeof sesSetupSpecSchema>;
 export type SesSetupStatus = z.infer<typeof sesSetupStatusSchema>;

@@ -12,7 +12,7 @@ export const VERIFY_USAGE = `Usage: ses-operator verify <sessetup-name> [--kubec
 Asks the operator for a live DNS check now (sets the ${VERIFY_ANNOTATION} annotation),
 waits until the fresh result is in status, and prints the records.`;
 
-/** `ses-operator verify <name>`: the seed's POST /verify, as an annotation the operator answers. */
+/** `ses-operator verify <name>`: the REST API's POST .../verify (docs/rest-api.md), as an annotation the operator answers. */
 export async function verifyCommand(argv: string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,

@@ -10,7 +10,7 @@ export interface LookupOptions {
   signal?: AbortSignal;
 }
 
-/** Live DNS lookups; answers come back normalized (lower case, no trailing dot; TXT strings joined). */
+/** Live DNS lookups; answers come back normalized (lower case, no trailing dot; MX as "<preference> <host>"; TXT strings joined). */
 export interface DnsLookup {
   lookup(type: 'CNAME' | 'MX' | 'TXT', name: string, options?: LookupOptions): Promise<LookupResult>;
 }

@@ -38,12 +38,49 @@ function judge(record: DesiredRecord, result: LookupResult): { ok: boolean; mess
     if (result.answers.includes(want)) return { ok: true, message: '' };
     return { ok: false, message: `wrong target: ${record.name} points to ${result.answers.join(', ')}, expected ${want}` };
   }
-  if (record.type === 'MX') {
-    const host = normalizeName(record.value.split(/\s+/)[1] ?? '');
-    if (result.answers.some((answer) => answer.split(' ')[1] === host)) return { ok: true, message: '' };
-    return { ok: false, message: `wrong MX: found ${result.answers.join(', ')}, expected ${record.value}` };
-  }
+  if (record.type === 'MX') return judgeMx(record, result.answers);
   return judgeDmarc(record, result.answers);
+}
+
+/**
+ * Mail goes to the MX with the lowest preference value first, and senders pick at random among
+ * hosts that share it (RFC 5321 5.1). So the expected host counts only when it alone holds the
+ * lowest value: a lower one elsewhere receives the mail, and a tie sends part of it elsewhere.
+ */
+function judgeMx(record: DesiredRecord, answers: string[]): { ok: boolean; message: string } {
+  const host = normalizeName(record.value.split(/\s+/)[1] ?? '');
+  const mx = answers.map(parseMx);
+  const ours = mx.filter((entry) => entry.host === host);
+  if (ours.length === 0) return { ok: false, message: `wrong MX: found ${answers.join(', ')}, expected ${record.value}` };
+  const ourPreference = Math.min(...ours.map((entry) => entry.preference));
+  const lowest = Math.min(...mx.map((entry) => entry.preference));
+  const rivals = [...new Set(mx.filter((entry) => entry.host !== host && entry.preference === lowest).map((entry) => entry.host))];
+  const named = `${rivals.join(', ')} ${rivals.length === 1 ? 'has' : 'have'}`;
+  const them = rivals.length === 1 ? 'it' : 'them';
+  if (lowest < ourPreference) {
+    return {
+      ok: false,
+      message:
+        `another MX receives the mail first: ${named} preference ${lowest}, lower than ${ourPreference} for ${host}; ` +
+        `remove ${them} or give ${host} the lowest preference value`,
+    };
+  }
+  if (rivals.length > 0) {
+    return {
+      ok: false,
+      message:
+        `MX preference tie: ${named} the same preference ${lowest} as ${host}, and senders pick at random among equal preferences, ` +
+        `so part of the mail would not reach SES; remove ${them} or give ${them} a higher value`,
+    };
+  }
+  return { ok: true, message: '' };
+}
+
+/** "10 host" as the lookup returns it; an unreadable preference sorts last. */
+function parseMx(answer: string): { preference: number; host: string } {
+  const [preference, host] = answer.split(/\s+/);
+  const value = preference ? Number(preference) : Number.NaN;
+  return { preference: Number.isFinite(value) ? value : Number.POSITIVE_INFINITY, host: normalizeName(host ?? '') };
 }
 
 function judgeDmarc(record: DesiredRecord, answers: string[]): { ok: boolean; message: string } {

@@ -59,6 +59,7 @@ const BASE_IDS = [
   'deployment.apps/ses-operator',
   'poddisruptionbudget.policy/ses-operator',
   'service/ses-operator-metrics',
+  'networkpolicy.networking.k8s.io/ses-operator',
 ];
 const REFERRERS = [
   { group: 'apps.example.com', version: 'v1', resource: 'mailers', fieldPath: 'spec.sesSetupName' },
@@ -144,6 +145,25 @@ function ruleMap(rules: PolicyRule[]): Record<string, string[]> {
     }
   }
   return map;
+}
+
+interface NetworkPolicyPort {
+  port: number;
+  protocol: string;
+}
+interface NetworkPolicySpec {
+  podSelector: { matchLabels: Record<string, string> };
+  policyTypes: string[];
+  ingress: { ports: NetworkPolicyPort[]; from?: unknown[] }[];
+  egress: { ports: NetworkPolicyPort[]; to?: unknown[] }[];
+}
+
+/** Each rule's ports as "port/protocol", sorted, for rules without a destination or source restriction. */
+function openPorts(rules: { ports: NetworkPolicyPort[]; to?: unknown[]; from?: unknown[] }[]): string[] {
+  return rules
+    .filter((rule) => !rule.to && !rule.from)
+    .flatMap((rule) => rule.ports.map((p) => `${p.port}/${p.protocol}`))
+    .sort();
 }
 
 /** A role's rules ([] for an aggregated role whose controller has not filled them). */
@@ -282,6 +302,54 @@ describe('deploy/: manifests against the real API server', () => {
     }
     const referrerArgs = flagsOf(podOf(findOne(withValues, 'Deployment')).container.args).get('referrer')!;
     expect(referrerArgs.map(parseReferrerKind)).toEqual(REFERRERS);
+  });
+
+  it('limits the operator pods to API server, SES and DNS egress and metrics/probe ingress (kustomize and helm alike)', () => {
+    for (const objects of [base, chart]) {
+      const policy = findOne(objects, 'NetworkPolicy').spec as NetworkPolicySpec;
+      const { container } = podOf(findOne(objects, 'Deployment'));
+      const podLabels = (findOne(objects, 'Deployment').spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels;
+      // It selects the operator's pods (and nothing that lacks their labels).
+      expect(podLabels).toMatchObject(policy.podSelector.matchLabels);
+      expect(policy.podSelector.matchLabels['app.kubernetes.io/component']).toBe('controller');
+      expect(policy.policyTypes.sort()).toEqual(['Egress', 'Ingress']);
+      // Ingress: exactly the container's ports (metrics and probes), from anywhere by default.
+      const containerPorts = (container.ports as { containerPort: number; protocol: string }[]).map((p) => `${p.containerPort}/${p.protocol}`).sort();
+      expect(openPorts(policy.ingress)).toEqual(containerPorts);
+      expect(containerPorts).toEqual(['8080/TCP', '8081/TCP']);
+      // Egress: DNS over UDP and TCP, HTTPS (SES, STS, API server on 443), the API server on 6443;
+      // and port 80 only to the EKS Pod Identity agent's link-local addresses.
+      expect(openPorts(policy.egress)).toEqual(['443/TCP', '53/TCP', '53/UDP', '6443/TCP']);
+      const restricted = policy.egress.filter((rule) => rule.to);
+      expect(restricted).toEqual([
+        { to: [{ ipBlock: { cidr: '169.254.170.23/32' } }, { ipBlock: { cidr: 'fd00:ec2::23/128' } }], ports: [{ port: 80, protocol: 'TCP' }] },
+      ]);
+    }
+    const [k, h] = [findOne(base, 'NetworkPolicy').spec as NetworkPolicySpec, findOne(chart, 'NetworkPolicy').spec as NetworkPolicySpec];
+    expect(h.ingress).toEqual(k.ingress);
+    expect(h.egress).toEqual(k.egress);
+  });
+
+  it('helm: networkPolicy.enabled=false leaves the NetworkPolicy out; metricsFrom and extra rules render and pass a dry-run', async () => {
+    const off = await helmTemplate({ networkPolicy: { enabled: false } });
+    expect(off.objects.filter((o) => o.kind === 'NetworkPolicy')).toEqual([]);
+    expect(off.objects.length).toBe(chart.length - 1);
+    await dryRun(off.text);
+    await helm(['lint', '--strict', CHART_DIR, '--set', 'networkPolicy.enabled=false']);
+
+    const monitoring = [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }];
+    const proxy = { to: [{ ipBlock: { cidr: '10.1.2.3/32' } }], ports: [{ port: 3128, protocol: 'TCP' }] };
+    const webhook = { from: [{ podSelector: {} }], ports: [{ port: 9443, protocol: 'TCP' }] };
+    const custom = await helmTemplate({
+      networkPolicy: { enabled: true, apiServerPorts: [443, 8443], metricsFrom: monitoring, extraEgress: [proxy], extraIngress: [webhook] },
+    });
+    const policy = findOne(custom.objects, 'NetworkPolicy').spec as NetworkPolicySpec;
+    expect(policy.ingress).toContainEqual({ ports: [{ port: 8080, protocol: 'TCP' }], from: monitoring });
+    expect(policy.ingress).toContainEqual(webhook);
+    expect(policy.egress).toContainEqual(proxy);
+    expect(openPorts(policy.egress)).toEqual(['443/TCP', '53/TCP', '53/UDP', '8443/TCP']);
+    const { stdout } = await dryRun(custom.text);
+    expect(stdout).toMatch(/^networkpolicy\.networking\.k8s\.io\/ses-operator (created|configured|unchanged) \(server dry run\)$/m);
   });
 
   it('helm: default values pass a server-side dry-run and helm lint --strict', async () => {

@@ -64,7 +64,7 @@ const uidOf = (tags: { Key: string; Value: string }[]) => tags.find((tag) => tag
 const condition = (setup: SesSetup, type: string) => setup.status?.conditions?.find((c) => c.type === type);
 
 /**
- * The invariants of the issue, checked against the simulator's state and call log and the API server:
+ * The fault suite's invariants, checked against the simulator's state and call log and the API server:
  * every live setup converged to what it asks for; SES holds exactly one tenant, identity and
  * association per live setup, none for setups deleted with Delete, all for those deleted with
  * Retain (anything else in SES is leaked); nothing created twice; nothing foreign deleted or changed.

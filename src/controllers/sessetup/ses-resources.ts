@@ -91,7 +91,7 @@ export interface Teardown {
 }
 
 /**
- * Deletion in the contract's order: disassociate, delete the identity, delete the tenant; each
+ * Deletion in the documented order (docs/operations.md): disassociate, delete the identity, delete the tenant; each
  * resource only after reading it back and finding our UID tag, so nothing foreign is ever deleted.
  */
 export async function tearDown(ses: SesGateway, region: string, tenantName: string, domain: string, ownerUid: string): Promise<Teardown> {

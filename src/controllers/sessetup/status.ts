@@ -78,7 +78,7 @@ function dnsSummary(records: DnsRecord[] | undefined): { status: 'True' | 'False
   };
 }
 
-/** The verified aggregate the seed calls dns_verified. */
+/** status.dnsVerified: every record verified (the REST API's dns_verified). */
 export function allVerified(records: DnsRecord[] | undefined): boolean {
   return !!records && records.length > 0 && records.every((record) => record.verified);
 }

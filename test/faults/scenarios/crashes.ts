@@ -13,7 +13,7 @@ const CREATES = new Set(['CreateTenant', 'CreateEmailIdentity', 'CreateTenantRes
  * 1. Crashes: setups are created and deleted while the operator is SIGKILLed at random moments
  * and restarted. Half the kills are aimed: the chaos loop watches the simulator's call log and
  * kills the operator the moment an SES create succeeds, then confirms from the API server that
- * the setup's status does not record it yet (the crash window of API.md's ownership rule).
+ * the setup's status does not record it yet (the crash window of the ownership rule in docs/operations.md).
  */
 export async function crashes(ctx: ScenarioContext): Promise<ScenarioResult> {
   const size = SIZES[ctx.size];

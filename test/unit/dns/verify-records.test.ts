@@ -55,11 +55,33 @@ describe('DNS record verification', () => {
     expect(dkimLive(desired, allGood)).toBe(true);
   });
 
-  it('judges MX by its host, whatever the preference', () => {
-    const results = [...allGood.slice(0, 3), ok('20 inbound-smtp.eu-west-1.amazonaws.com', '10 mx.other.example'), allGood[4]!];
-    expect(assessRecords(desired, results, 'SUCCESS')[3]!.verified).toBe(true);
-    const wrong = [...allGood.slice(0, 3), ok('10 mx.other.example'), allGood[4]!];
-    expect(assessRecords(desired, wrong, 'SUCCESS')[3]!.message).toBe('wrong MX: found 10 mx.other.example, expected 10 inbound-smtp.eu-west-1.amazonaws.com');
+  it('verifies MX only when the SES inbound host alone has the lowest preference value', () => {
+    const mx = (...answers: string[]) => assessRecords(desired, [...allGood.slice(0, 3), ok(...answers), allGood[4]!], 'SUCCESS')[3]!;
+    // A backup MX with a higher value is fine: SES receives first.
+    expect(mx('10 inbound-smtp.eu-west-1.amazonaws.com', '20 mx.backup.example')).toMatchObject({ verified: true, message: '' });
+    // Any preference value works while it is the lowest.
+    expect(mx('50 inbound-smtp.eu-west-1.amazonaws.com').verified).toBe(true);
+
+    const lower = mx('20 inbound-smtp.eu-west-1.amazonaws.com', '5 mx.other.example', '10 mx.third.example');
+    expect(lower.verified).toBe(false);
+    expect(lower.observed).toEqual(['20 inbound-smtp.eu-west-1.amazonaws.com', '5 mx.other.example', '10 mx.third.example']);
+    expect(lower.message).toBe(
+      'another MX receives the mail first: mx.other.example has preference 5, lower than 20 for inbound-smtp.eu-west-1.amazonaws.com; ' +
+        'remove it or give inbound-smtp.eu-west-1.amazonaws.com the lowest preference value',
+    );
+
+    const tie = mx('10 inbound-smtp.eu-west-1.amazonaws.com', '10 mx.other.example', '10 mx.third.example');
+    expect(tie.verified).toBe(false);
+    expect(tie.message).toBe(
+      'MX preference tie: mx.other.example, mx.third.example have the same preference 10 as inbound-smtp.eu-west-1.amazonaws.com, ' +
+        'and senders pick at random among equal preferences, so part of the mail would not reach SES; remove them or give them a higher value',
+    );
+    expect(mx('10 inbound-smtp.eu-west-1.amazonaws.com', '10 mx.other.example').message).toMatch(
+      /^MX preference tie: mx\.other\.example has the same preference 10 as /,
+    );
+
+    const wrong = mx('10 mx.other.example');
+    expect(wrong.message).toBe('wrong MX: found 10 mx.other.example, expected 10 inbound-smtp.eu-west-1.amazonaws.com');
   });
 
   it('compares DMARC by its tags, not its spelling, and refuses two DMARC records', () => {
