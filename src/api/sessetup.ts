@@ -84,6 +84,10 @@ export const dnsRecordSchema = z.object({
 
 export const sesSetupStatusSchema = z.object({
   observedGeneration: z.number().int().optional(),
+  region: z.string().optional().meta({
+    description:
+      "The AWS region the tenant and identity were created in, recorded at the first call to SES. Every later call and the teardown use it, whatever the operator's default region is now.",
+  }),
   tenant: z
     .object({
       name: z.string(),
