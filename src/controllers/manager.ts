@@ -115,7 +115,7 @@ export class Manager {
       name: 'sessetup',
       concurrency: o.concurrency,
       queue: new WorkQueue({ name: 'sessetup', metrics: o.queueMetrics }),
-      reconcile: (key) => setupReconciler.reconcile(key),
+      reconcile: (key, context) => setupReconciler.reconcile(key, context),
       logger: o.logger,
       metrics: o.controllerMetrics,
     });

@@ -77,7 +77,8 @@ export class SesSetupReconciler {
     this.#vanished.set(setup.metadata.name, setup);
   }
 
-  async reconcile(name: string): Promise<{ requeueAfterMs?: number } | void> {
+  /** `signal`: aborted when the controller gives up on this reconcile (shutdown); no further step starts. */
+  async reconcile(name: string, context: { signal?: AbortSignal } = {}): Promise<{ requeueAfterMs?: number } | void> {
     const vanished = this.#vanished.get(name);
     if (vanished) {
       await tearDownVanished(vanished, this.#finalizeDeps());
@@ -113,7 +114,7 @@ export class SesSetupReconciler {
       this.#d.wrote?.(setup);
     }
 
-    const run = await this.#runSteps(setup, parsed.data);
+    const run = await this.#runSteps(setup, parsed.data, context.signal);
     try {
       await this.#summarizeAndPatch(setup, run.outcome);
     } catch (error) {
@@ -126,7 +127,7 @@ export class SesSetupReconciler {
   }
 
   /** The steps in order, each seeing the facts learned so far, until one stops the chain or fails. */
-  async #runSteps(setup: SesSetup, spec: SesSetupSpec): Promise<StepsRun> {
+  async #runSteps(setup: SesSetup, spec: SesSetupSpec, signal: AbortSignal | undefined): Promise<StepsRun> {
     const log = this.#d.logger.child({ sessetup: setup.metadata.name });
     const region = pinnedRegion(setup, this.#d.defaultRegion);
     const deps: StepDeps = {
@@ -147,7 +148,14 @@ export class SesSetupReconciler {
     let requeueAfterMs: number | undefined;
     let error: unknown;
     for (const step of this.#steps) {
-      const result: StepResult = await step.run({ setup, spec, region, facts, identityCreatedNow, log }, deps).catch((thrown: unknown) => ({ error: thrown }));
+      if (signal?.aborted) {
+        // What earlier steps created is still written down, so the next run does not pay for it again.
+        error = signal.reason ?? new Error('reconcile aborted');
+        break;
+      }
+      const result: StepResult = await step
+        .run({ setup, spec, region, facts, identityCreatedNow, log, signal }, deps)
+        .catch((thrown: unknown) => ({ error: thrown }));
       facts = { ...facts, ...result.learned };
       Object.assign(verdicts, result.verdicts);
       happened.push(...(result.happened ?? []));

@@ -66,6 +66,8 @@ export interface StepInput {
   facts: Readonly<Facts>;
   identityCreatedNow: boolean;
   log: Logger;
+  /** Aborted when the controller gives up on the reconcile (shutdown): a step may pass it on to its calls. */
+  signal?: AbortSignal;
 }
 
 export interface StepDeps {

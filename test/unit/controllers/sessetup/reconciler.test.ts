@@ -247,3 +247,24 @@ describe('one status patch per reconcile', () => {
     expect(f.cluster.statusPatchCalls).toBe(before);
   });
 });
+
+describe('a reconcile the controller gives up on (shutdown)', () => {
+  it('starts no further step once its signal is aborted, and still records what was created', async () => {
+    const f = reconcilerFixture();
+    const abort = new AbortController();
+    // SES answers the tenant's creation while the controller aborts the reconcile.
+    const createTenant = f.ses.createTenant.bind(f.ses);
+    f.ses.createTenant = async (...args) => {
+      const tenant = await createTenant(...args);
+      abort.abort(new Error('shutting down'));
+      return tenant;
+    };
+    f.apply(newSetup('a'));
+    await expect(f.reconciler.reconcile('a', { signal: abort.signal })).rejects.toThrow('shutting down');
+    expect(f.ses.calls).toEqual(['CreateTenant']);
+    expect(f.cluster.objects.get('a')!.status?.tenant?.name).toBe('a_t');
+
+    await f.reconciler.reconcile('a');
+    expect(f.ses.calls).toEqual(['CreateTenant', 'CreateEmailIdentity', 'CreateTenantResourceAssociation']);
+  });
+});
