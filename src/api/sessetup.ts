@@ -100,6 +100,10 @@ const adopted = (what: string) => `True when the operator took over an existing 
 export const sesSetupStatusSchema = z
   .object({
     observedGeneration: z.number().int().optional().meta({ description: 'The metadata.generation this status was written for.' }),
+    region: z.string().optional().meta({
+      description:
+        "The AWS region the tenant and identity were created in, recorded at the first call to SES. Every later call and the teardown use it, whatever the operator's default region is now.",
+    }),
     tenant: z
       .object({
         name: z.string().meta({ description: 'The SES tenant name.' }),

@@ -1,4 +1,4 @@
-import { EMAIL_USE_CASE, GROUP, SES_SETUP, VERIFY_ANNOTATION, VERSION } from '../api/group.ts';
+import { EMAIL_USE_CASE, GROUP, SES_SETUP, VERSION } from '../api/group.ts';
 import type { EmailUseCase } from '../api/emailusecase.ts';
 import { objectKey, type KubeObject } from '../api/meta.ts';
 import type { SesSetup } from '../api/sessetup.ts';
@@ -13,10 +13,21 @@ import { ResourceClient } from '../runtime/resource-client.ts';
 import { WorkQueue, type WorkQueueMetricsProvider } from '../runtime/work-queue.ts';
 import type { SesGateway } from '../ses/gateway.ts';
 import { EmailUseCaseReconciler } from './emailusecase/reconciler.ts';
-import { ReferrerIndex, readField, type ReferrerKind } from './referrers.ts';
-import { ClaimIndex, claimKey } from './sessetup/claims.ts';
+import { ReferrerIndex, type ReferrerKind } from './referrers.ts';
+import { ClaimIndex } from './sessetup/claims.ts';
 import { RecheckSchedule, type RecheckSettings } from './sessetup/recheck-schedule.ts';
 import { SesSetupReconciler } from './sessetup/reconciler.ts';
+import {
+  referrerChanged,
+  referrerDeleted,
+  setupAdded,
+  setupDeleted,
+  setupUpdated,
+  useCaseAdded,
+  useCaseDeleted,
+  useCaseUpdated,
+  type Wake,
+} from './watches.ts';
 
 export interface ManagerOptions {
   kc: KubeAccess;
@@ -36,8 +47,6 @@ export interface ManagerOptions {
   /** Each SesSetup as the informer sees it (undefined once deleted): per-setup metrics. */
   observeSetup?: (name: string, setup: SesSetup | undefined) => void;
 }
-
-const USE_CASE_PREFIX = `${EMAIL_USE_CASE.plural}/`;
 
 /**
  * Wires the data flow one way: informers -> work queues -> reconcilers -> SES/DNS -> status.
@@ -106,7 +115,7 @@ export class Manager {
       name: 'sessetup',
       concurrency: o.concurrency,
       queue: new WorkQueue({ name: 'sessetup', metrics: o.queueMetrics }),
-      reconcile: (key) => setupReconciler.reconcile(key),
+      reconcile: (key, context) => setupReconciler.reconcile(key, context),
       logger: o.logger,
       metrics: o.controllerMetrics,
     });
@@ -182,98 +191,59 @@ export class Manager {
   }
 
   #wireSetups(): void {
-    const queue = this.setupController.queue;
+    const indexes = { claims: this.claims, referrers: this.referrers };
     const verified = (setup: SesSetup) => (setup.status?.dnsVerified === true ? 1 : 0);
-    const enqueueUseCases = (setupName: string) => {
-      for (const id of this.referrers.ids(setupName)) if (id.startsWith(USE_CASE_PREFIX)) this.useCaseController.queue.add(id.slice(USE_CASE_PREFIX.length));
-    };
     this.setupInformer.addEventHandler({
       onAdd: (setup) => {
         this.#verified += verified(setup);
         this.#setups.observed(setup);
         this.#observeSetup?.(setup.metadata.name, setup);
-        for (const other of this.claims.set(setup)) queue.add(other);
-        queue.add(setup.metadata.name);
-        enqueueUseCases(setup.metadata.name);
+        this.#wake(setupAdded(setup, indexes));
       },
       onUpdate: (setup, old) => {
         this.#verified += verified(setup) - verified(old);
         this.#setups.observed(setup);
         this.#observeSetup?.(setup.metadata.name, setup);
-        if (claimKey(setup) !== claimKey(old)) {
-          for (const other of this.claims.set(setup)) queue.add(other);
-        }
-        if (needsReconcile(setup, old)) queue.add(setup.metadata.name);
-        if (readyStatus(setup) !== readyStatus(old) || !!setup.metadata.deletionTimestamp !== !!old.metadata.deletionTimestamp) {
-          enqueueUseCases(setup.metadata.name);
-        }
+        this.#wake(setupUpdated(setup, old, indexes));
       },
       onDelete: (setup, { finalStateUnknown }) => {
         if (!finalStateUnknown) this.#setupReconciler.vanished(setup);
         this.#verified -= verified(setup);
         this.#setups.deleted(setup.metadata.name);
         this.#observeSetup?.(setup.metadata.name, undefined);
-        for (const other of this.claims.remove(setup.metadata.name)) queue.add(other);
-        queue.add(setup.metadata.name);
-        enqueueUseCases(setup.metadata.name);
+        this.#wake(setupDeleted(setup, indexes));
       },
     });
   }
 
   #wireUseCases(): void {
-    const setupQueue = this.setupController.queue;
-    const queue = this.useCaseController.queue;
-    const track = (useCase: EmailUseCase) => {
-      const key = objectKey(useCase);
-      const setup = typeof useCase.spec?.sesSetupRef?.name === 'string' ? useCase.spec.sesSetupRef.name : undefined;
-      for (const changed of this.referrers.set(`${USE_CASE_PREFIX}${key}`, `${EMAIL_USE_CASE.kind} ${key}`, setup)) setupQueue.add(changed);
-    };
     this.useCaseInformer.addEventHandler({
       onAdd: (useCase) => {
         this.#useCases.observed(useCase);
-        track(useCase);
-        queue.add(objectKey(useCase));
+        this.#wake(useCaseAdded(useCase, this.referrers));
       },
       onUpdate: (useCase, old) => {
         this.#useCases.observed(useCase);
-        track(useCase);
-        if (useCase.metadata.generation !== old.metadata.generation) queue.add(objectKey(useCase));
+        this.#wake(useCaseUpdated(useCase, old, this.referrers));
       },
       onDelete: (useCase) => {
-        const key = objectKey(useCase);
-        this.#useCases.deleted(key);
-        for (const changed of this.referrers.remove(`${USE_CASE_PREFIX}${key}`)) setupQueue.add(changed);
+        this.#useCases.deleted(objectKey(useCase));
+        this.#wake(useCaseDeleted(useCase, this.referrers));
       },
     });
   }
 
   #wireReferrers(kind: ReferrerKind, informer: Informer<KubeObject>): void {
-    const queue = this.setupController.queue;
-    const label = kind.resource;
-    const track = (object: KubeObject) => {
-      const key = objectKey(object);
-      const display = `${object.kind ?? kind.resource} ${key}`;
-      for (const changed of this.referrers.set(`${label}.${kind.group}/${key}`, display, readField(object, kind.fieldPath))) queue.add(changed);
-    };
+    const wakeSetups = (setups: string[]) => this.#wake({ setups, useCases: [] });
     informer.addEventHandler({
-      onAdd: track,
-      onUpdate: (object) => track(object),
-      onDelete: (object) => {
-        for (const changed of this.referrers.remove(`${label}.${kind.group}/${objectKey(object)}`)) queue.add(changed);
-      },
+      onAdd: (object) => wakeSetups(referrerChanged(kind, object, this.referrers)),
+      onUpdate: (object) => wakeSetups(referrerChanged(kind, object, this.referrers)),
+      onDelete: (object) => wakeSetups(referrerDeleted(kind, object, this.referrers)),
     });
   }
-}
 
-/** Status-only changes (our own writes) do not need a reconcile; spec, deletion and a verify request do. */
-function needsReconcile(setup: SesSetup, old: SesSetup): boolean {
-  return (
-    setup.metadata.generation !== old.metadata.generation ||
-    setup.metadata.deletionTimestamp !== old.metadata.deletionTimestamp ||
-    setup.metadata.annotations?.[VERIFY_ANNOTATION] !== old.metadata.annotations?.[VERIFY_ANNOTATION]
-  );
-}
-
-function readyStatus(setup: SesSetup): string | undefined {
-  return setup.status?.conditions?.find((condition) => condition.type === 'Ready')?.status;
+  #wake({ setups, useCases }: Wake): void {
+    for (const name of setups) this.setupController.queue.add(name);
+    for (const key of useCases) this.useCaseController.queue.add(key);
+  }
 }

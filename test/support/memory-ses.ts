@@ -6,11 +6,14 @@ export class MemorySes implements SesGateway {
   readonly identities = new Map<string, SesIdentity>();
   readonly associations = new Set<string>();
   readonly calls: string[] = [];
+  /** The region of each call in `calls`, in the same order. */
+  readonly callRegions: string[] = [];
   /** Operation name -> error to throw once. */
   readonly failNext = new Map<string, SesError>();
 
-  #call(operation: string): void {
+  #call(operation: string, region: string): void {
     this.calls.push(operation);
+    this.callRegions.push(region);
     const failure = this.failNext.get(operation);
     if (failure) {
       this.failNext.delete(operation);
@@ -18,24 +21,24 @@ export class MemorySes implements SesGateway {
     }
   }
 
-  async createTenant(_region: string, name: string, tags: Record<string, string>): Promise<SesTenant> {
-    this.#call('CreateTenant');
+  async createTenant(region: string, name: string, tags: Record<string, string>): Promise<SesTenant> {
+    this.#call('CreateTenant', region);
     if (this.tenants.has(name)) throw new SesError('AlreadyExists', 'CreateTenant', 'exists');
-    const tenant = { name, id: `tn-${name}`, arn: `arn:aws:ses:us-east-1:123456789012:tenant/${name}/tn-${name}`, sendingStatus: 'ENABLED', tags: { ...tags } };
+    const tenant = { name, id: `tn-${name}`, arn: `arn:aws:ses:${region}:123456789012:tenant/${name}/tn-${name}`, sendingStatus: 'ENABLED', tags: { ...tags } };
     this.tenants.set(name, tenant);
     return structuredClone(tenant);
   }
-  async getTenant(_region: string, name: string): Promise<SesTenant | undefined> {
-    this.#call('GetTenant');
+  async getTenant(region: string, name: string): Promise<SesTenant | undefined> {
+    this.#call('GetTenant', region);
     return structuredClone(this.tenants.get(name));
   }
-  async deleteTenant(_region: string, name: string): Promise<void> {
-    this.#call('DeleteTenant');
+  async deleteTenant(region: string, name: string): Promise<void> {
+    this.#call('DeleteTenant', region);
     this.tenants.delete(name);
     for (const key of this.associations) if (key.startsWith(`${name}|`)) this.associations.delete(key);
   }
-  async createEmailIdentity(_region: string, domain: string, tags: Record<string, string>): Promise<SesIdentity> {
-    this.#call('CreateEmailIdentity');
+  async createEmailIdentity(region: string, domain: string, tags: Record<string, string>): Promise<SesIdentity> {
+    this.#call('CreateEmailIdentity', region);
     if (this.identities.has(domain)) throw new SesError('AlreadyExists', 'CreateEmailIdentity', 'exists');
     const identity: SesIdentity = {
       name: domain,
@@ -49,24 +52,24 @@ export class MemorySes implements SesGateway {
     this.identities.set(domain, identity);
     return structuredClone(identity);
   }
-  async getEmailIdentity(_region: string, domain: string): Promise<SesIdentity | undefined> {
-    this.#call('GetEmailIdentity');
+  async getEmailIdentity(region: string, domain: string): Promise<SesIdentity | undefined> {
+    this.#call('GetEmailIdentity', region);
     return structuredClone(this.identities.get(domain));
   }
-  async deleteEmailIdentity(_region: string, domain: string): Promise<void> {
-    this.#call('DeleteEmailIdentity');
+  async deleteEmailIdentity(region: string, domain: string): Promise<void> {
+    this.#call('DeleteEmailIdentity', region);
     this.identities.delete(domain);
   }
-  async associate(_region: string, tenantName: string, resourceArn: string): Promise<void> {
-    this.#call('CreateTenantResourceAssociation');
+  async associate(region: string, tenantName: string, resourceArn: string): Promise<void> {
+    this.#call('CreateTenantResourceAssociation', region);
     this.associations.add(`${tenantName}|${resourceArn}`);
   }
-  async disassociate(_region: string, tenantName: string, resourceArn: string): Promise<void> {
-    this.#call('DeleteTenantResourceAssociation');
+  async disassociate(region: string, tenantName: string, resourceArn: string): Promise<void> {
+    this.#call('DeleteTenantResourceAssociation', region);
     this.associations.delete(`${tenantName}|${resourceArn}`);
   }
-  async tagResource(_region: string, resourceArn: string, tags: Record<string, string>): Promise<void> {
-    this.#call('TagResource');
+  async tagResource(region: string, resourceArn: string, tags: Record<string, string>): Promise<void> {
+    this.#call('TagResource', region);
     for (const tenant of this.tenants.values()) if (tenant.arn === resourceArn) Object.assign(tenant.tags, tags);
     for (const identity of this.identities.values()) if (resourceArn.endsWith(`:identity/${identity.name}`)) Object.assign(identity.tags, tags);
   }

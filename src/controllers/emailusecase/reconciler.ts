@@ -1,6 +1,7 @@
 import { emailUseCaseSpecSchema, type EmailUseCase, type EmailUseCaseStatus } from '../../api/emailusecase.ts';
 import type { SesSetup } from '../../api/sessetup.ts';
-import { findCondition, removeCondition, setCondition, type ConditionInput } from '../../runtime/conditions.ts';
+import { findCondition, setCondition, type ConditionInput } from '../../runtime/conditions.ts';
+import { markReconciling, markSettled, markStalled } from '../kstatus.ts';
 import type { ResourceClient } from '../../runtime/resource-client.ts';
 
 export interface EmailUseCaseReconcilerDeps {
@@ -27,16 +28,17 @@ export class EmailUseCaseReconciler {
     const g = { observedGeneration: useCase.metadata.generation };
     const status: EmailUseCaseStatus = structuredClone(useCase.status ?? {});
     status.observedGeneration = useCase.metadata.generation;
-    let conditions = setCondition(status.conditions, { type: 'Ready', ...verdict.ready, ...g }, now);
-    conditions = removeCondition(conditions, 'Reconciling');
-    conditions = removeCondition(conditions, 'Stalled');
-    if (verdict.progress) conditions = setCondition(conditions, { ...verdict.progress, ...g }, now);
-    status.conditions = conditions;
+    const conditions = setCondition(status.conditions, { type: 'Ready', ...verdict.ready, ...g }, now);
+    if (!verdict.progress) status.conditions = markSettled(conditions);
+    else {
+      const { type, ...progress } = verdict.progress;
+      status.conditions = (type === 'Stalled' ? markStalled : markReconciling)(conditions, { ...progress, ...g }, now);
+    }
     const stored = await this.#d.client.patchStatus(useCase, status);
     if (stored) this.#d.wrote?.(stored);
   }
 
-  #judge(useCase: EmailUseCase): { ready: Omit<ConditionInput, 'type'>; progress?: ConditionInput } {
+  #judge(useCase: EmailUseCase): { ready: Omit<ConditionInput, 'type'>; progress?: { type: 'Reconciling' | 'Stalled'; reason: string; message: string } } {
     const parsed = emailUseCaseSpecSchema.safeParse(useCase.spec);
     if (!parsed.success) {
       const message = `invalid spec: ${parsed.error.issues.map((issue) => `spec.${issue.path.join('.')}: ${issue.message}`).join('; ')}`;
@@ -64,8 +66,5 @@ export class EmailUseCaseReconciler {
 }
 
 function notReady(reason: string, message: string, progress: 'Reconciling' | 'Stalled') {
-  return {
-    ready: { status: 'False' as const, reason, message },
-    progress: { type: progress, status: 'True' as const, reason, message },
-  };
+  return { ready: { status: 'False' as const, reason, message }, progress: { type: progress, reason, message } };
 }

@@ -93,15 +93,22 @@ export interface Teardown {
 /**
  * Deletion in the documented order (docs/operations.md): disassociate, delete the identity, delete the tenant; each
  * resource only after reading it back and finding our UID tag, so nothing foreign is ever deleted.
+ * A name not known (never recorded, and not one SES could accept) is skipped.
  */
-export async function tearDown(ses: SesGateway, region: string, tenantName: string, domain: string, ownerUid: string): Promise<Teardown> {
+export async function tearDown(
+  ses: SesGateway,
+  region: string,
+  tenantName: string | undefined,
+  domain: string | undefined,
+  ownerUid: string,
+): Promise<Teardown> {
   const result: Teardown = { identity: 'absent', tenant: 'absent' };
-  const tenant = await ses.getTenant(region, tenantName);
+  const tenant = tenantName === undefined ? undefined : await ses.getTenant(region, tenantName);
   const tenantIsOurs = tenant?.tags[OWNER_UID_TAG] === ownerUid;
-  const identity = await ses.getEmailIdentity(region, domain);
-  if (identity) {
+  const identity = domain === undefined ? undefined : await ses.getEmailIdentity(region, domain);
+  if (identity && domain !== undefined) {
     if (identity.tags[OWNER_UID_TAG] === ownerUid) {
-      if (tenantIsOurs && tenant?.arn) await ses.disassociate(region, tenantName, identityArn(tenant.arn, domain));
+      if (tenantIsOurs && tenant?.arn) await ses.disassociate(region, tenantName!, identityArn(tenant.arn, domain));
       await ses.deleteEmailIdentity(region, domain);
       result.identity = 'deleted';
     } else {
@@ -110,7 +117,7 @@ export async function tearDown(ses: SesGateway, region: string, tenantName: stri
   }
   if (tenant) {
     if (tenantIsOurs) {
-      await ses.deleteTenant(region, tenantName);
+      await ses.deleteTenant(region, tenantName!);
       result.tenant = 'deleted';
     } else {
       result.tenant = 'not-owned';

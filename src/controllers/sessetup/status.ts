@@ -1,12 +1,14 @@
 import type { Condition } from '../../api/conditions.ts';
 import type { DnsRecord, SesSetupStatus } from '../../api/sessetup.ts';
 import { removeCondition, setCondition } from '../../runtime/conditions.ts';
+import { markReconciling, markSettled, markStalled } from '../kstatus.ts';
+import type { Judgement, Verdicts } from './step.ts';
 
+/** The steps' verdicts on tenant and identity (both judged), and what stalls the setup, if anything. */
 export interface Verdict {
-  tenant: { ok: boolean; reason: string; message: string };
-  identity: { ok: boolean; reason: string; message: string };
-  /** Set when the setup cannot progress without a change by a person (kstatus Stalled). */
-  stalled?: { reason: string; message: string };
+  tenant: Judgement;
+  identity: Judgement;
+  stalled?: Verdicts['stalled'];
 }
 
 /**
@@ -45,16 +47,8 @@ export function composeConditions(
       : { type: 'Ready', status: 'False', reason: blocker.reason, message: blocker.message, ...g },
     now,
   );
-  if (verdict.stalled) {
-    conditions = removeCondition(conditions, 'Reconciling');
-    conditions = setCondition(conditions, { type: 'Stalled', status: 'True', ...verdict.stalled, ...g }, now);
-  } else {
-    conditions = removeCondition(conditions, 'Stalled');
-    conditions = ready
-      ? removeCondition(conditions, 'Reconciling')
-      : setCondition(conditions, { type: 'Reconciling', status: 'True', reason: blocker.reason, message: blocker.message, ...g }, now);
-  }
-  return conditions;
+  if (verdict.stalled) return markStalled(conditions, { ...verdict.stalled, ...g }, now);
+  return ready ? markSettled(conditions) : markReconciling(conditions, { reason: blocker.reason, message: blocker.message, ...g }, now);
 }
 
 function dnsSummary(records: DnsRecord[] | undefined): { status: 'True' | 'False' | 'Unknown'; reason: string; message: string; ok: boolean } {

@@ -1,109 +1,25 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { FINALIZER, OWNER_UID_TAG, VERIFY_ANNOTATION } from '../../../../src/api/group.ts';
-import type { SesSetup } from '../../../../src/api/sessetup.ts';
-import { ReferrerIndex } from '../../../../src/controllers/referrers.ts';
-import { ClaimIndex } from '../../../../src/controllers/sessetup/claims.ts';
-import { DEFAULT_RECHECK, RecheckSchedule } from '../../../../src/controllers/sessetup/recheck-schedule.ts';
-import { SesSetupReconciler } from '../../../../src/controllers/sessetup/reconciler.ts';
-import type { DnsLookup, LookupResult } from '../../../../src/dns/lookup.ts';
-import { createMergePatch } from '../../../../src/runtime/merge-patch.ts';
+import type { ReferrerIndex } from '../../../../src/controllers/referrers.ts';
+import type { SesSetupReconciler } from '../../../../src/controllers/sessetup/reconciler.ts';
 import { SesError } from '../../../../src/ses/gateway.ts';
-import { MemorySes } from '../../../support/memory-ses.ts';
-
-const silent = { info() {}, warn() {}, error() {}, debug() {}, child: () => silent };
-
-class FakeDns implements DnsLookup {
-  readonly records = new Map<string, string[]>();
-  async lookup(type: string, name: string): Promise<LookupResult> {
-    const answers = this.records.get(`${type} ${name}`);
-    return answers ? { ok: true, answers } : { ok: false, failure: 'NXDOMAIN', detail: 'no such name' };
-  }
-  publishFor(setup: SesSetup): void {
-    for (const record of setup.status?.dnsRecords ?? []) this.records.set(`${record.type} ${record.name}`, [record.value]);
-  }
-}
-
-/** The API server as the reconciler sees it: objects by name, status merge patches, finalizer patches. */
-class FakeCluster {
-  readonly objects = new Map<string, SesSetup>();
-  writes = 0;
-  #rv = 1;
-  put(setup: SesSetup): void {
-    setup.metadata.resourceVersion = String(this.#rv++);
-    this.objects.set(setup.metadata.name, setup);
-  }
-  readonly client = {
-    patchStatus: async <T>(object: T & SesSetup, status: unknown) => {
-      if (createMergePatch(object.status ?? {}, status) === undefined) return undefined;
-      this.writes++;
-      const stored = structuredClone(this.objects.get(object.metadata.name)!);
-      stored.status = structuredClone(status) as SesSetup['status'];
-      this.put(stored);
-      return structuredClone(stored) as T;
-    },
-    addFinalizer: async <T>(object: T & SesSetup, finalizer: string) => {
-      this.writes++;
-      const stored = this.objects.get(object.metadata.name)!;
-      stored.metadata.finalizers = [...(stored.metadata.finalizers ?? []), finalizer];
-      this.put(stored);
-      return structuredClone(stored) as T;
-    },
-    removeFinalizer: async <T>(object: T & SesSetup, finalizer: string) => {
-      this.writes++;
-      const stored = this.objects.get(object.metadata.name)!;
-      stored.metadata.finalizers = stored.metadata.finalizers?.filter((f) => f !== finalizer);
-      if (stored.metadata.deletionTimestamp && !stored.metadata.finalizers?.length) this.objects.delete(object.metadata.name);
-      return structuredClone(stored) as T;
-    },
-  };
-}
-
-function newSetup(name: string, spec: Partial<SesSetup['spec']> = {}, created = '2026-11-28T10:00:00Z'): SesSetup {
-  return {
-    apiVersion: 'ses.channels.dev/v1alpha1',
-    kind: 'SesSetup',
-    metadata: { name, uid: `uid-${name}`, generation: 1, creationTimestamp: created },
-    spec: { tenantName: `${name}_t`, domainIdentity: `${name}.example.test`, deletionPolicy: 'Delete', adoptionPolicy: 'Never', ...spec },
-  };
-}
+import type { MemorySes } from '../../../support/memory-ses.ts';
+import type { SesSetup } from '../../../../src/api/sessetup.ts';
+import { newSetup, reconcilerFixture, type FakeCluster, type FakeDns } from './fixture.ts';
 
 describe('SesSetupReconciler (in-memory doubles)', () => {
   let ses: MemorySes;
   let dns: FakeDns;
   let cluster: FakeCluster;
-  let claims: ClaimIndex;
   let referrers: ReferrerIndex;
   let events: { reason: string; type: string; message: string }[];
-  let now: number;
+  let clock: { now: number };
   let reconciler: SesSetupReconciler;
+  let apply: (setup: SesSetup) => void;
 
   beforeEach(() => {
-    ses = new MemorySes();
-    dns = new FakeDns();
-    cluster = new FakeCluster();
-    claims = new ClaimIndex();
-    referrers = new ReferrerIndex();
-    events = [];
-    now = Date.parse('2026-11-28T12:00:00Z');
-    reconciler = new SesSetupReconciler({
-      setups: { get: (name) => structuredClone(cluster.objects.get(name)), size: () => cluster.objects.size },
-      claims,
-      referrers,
-      ses,
-      dns,
-      client: cluster.client,
-      events: { emit: (_o, type, reason, message) => events.push({ type, reason, message }) },
-      logger: silent,
-      defaultRegion: 'eu-west-1',
-      schedule: new RecheckSchedule(DEFAULT_RECHECK, () => 0.5),
-      now: () => now,
-    });
+    ({ ses, dns, cluster, referrers, events, clock, reconciler, apply } = reconcilerFixture());
   });
-
-  function apply(setup: SesSetup): void {
-    cluster.put(setup);
-    claims.set(setup);
-  }
 
   it('creates tenant, identity and association with exactly three SES calls and writes five records', async () => {
     apply(newSetup('a'));
@@ -138,7 +54,7 @@ describe('SesSetupReconciler (in-memory doubles)', () => {
     await reconciler.reconcile('a');
     dns.publishFor(cluster.objects.get('a')!);
     ses.identities.get('a.example.test')!.dkimStatus = 'SUCCESS';
-    now += 60_000;
+    clock.now += 60_000;
     await reconciler.reconcile('a');
     const status = cluster.objects.get('a')!.status!;
     expect(status.dnsRecords?.every((r) => r.verified)).toBe(true);
@@ -152,7 +68,7 @@ describe('SesSetupReconciler (in-memory doubles)', () => {
     apply(newSetup('a'));
     await reconciler.reconcile('a');
     const calls = ses.calls.length;
-    now += 60_000;
+    clock.now += 60_000;
     await reconciler.reconcile('a');
     expect(ses.calls.length).toBe(calls);
     const dkim = cluster.objects.get('a')!.status!.dnsRecords![0]!;
@@ -267,5 +183,88 @@ describe('SesSetupReconciler (in-memory doubles)', () => {
     expect(ses.identities.has('foreign.example.test')).toBe(true);
     expect(ses.tenants.has('foreign_t')).toBe(false);
     expect(events.some((e) => e.reason === 'NotOwned')).toBe(true);
+  });
+});
+
+describe('one status patch per reconcile', () => {
+  type Fixture = ReturnType<typeof reconcilerFixture>;
+  const created = async (f: Fixture, name = 'a') => {
+    f.apply(newSetup(name));
+    await f.reconciler.reconcile(name);
+  };
+  const annotate = (f: Fixture, name: string, value: string) => {
+    const stored = f.cluster.objects.get(name)!;
+    stored.metadata.annotations = { [VERIFY_ANNOTATION]: value };
+    f.cluster.put(stored);
+  };
+  // Each path: the state before the reconcile, then whether that reconcile fails.
+  const paths: [string, (f: Fixture) => Promise<void>, boolean][] = [
+    ['a new setup', async (f) => f.apply(newSetup('a')), false],
+    ['a no-op', async (f) => created(f), false],
+    ['a verify request', async (f) => (await created(f), annotate(f, 'a', 'v1')), false],
+    ['a claim conflict', async (f) => (await created(f, 'first'), f.apply(newSetup('a', { tenantName: 'first_t' }, '2026-11-28T11:00:00Z'))), false],
+    ['a tenant not owned', async (f) => (await f.ses.createTenant('eu-west-1', 'a_t', {}), f.apply(newSetup('a'))), false],
+    ['an invalid spec', async (f) => f.apply(newSetup('a', { tenantName: 'bad name' })), false],
+    [
+      'an SES error',
+      async (f) => (f.ses.failNext.set('CreateEmailIdentity', new SesError('Other', 'CreateEmailIdentity', 'boom')), f.apply(newSetup('a'))),
+      true,
+    ],
+    ['an identity gone from SES', async (f) => (await created(f), f.ses.identities.clear(), annotate(f, 'a', 'v1')), false],
+    [
+      'a region mismatch',
+      async (f) => {
+        await created(f);
+        f.cluster.objects.get('a')!.spec.region = 'us-east-1';
+      },
+      false,
+    ],
+    ['a blocked deletion', async (f) => (await created(f), f.referrers.set('x', 'EmailUseCase x/y', 'a'), f.cluster.markDeleted('a')), false],
+    [
+      'a failed teardown',
+      async (f) => (await created(f), f.ses.failNext.set('DeleteTenant', new SesError('Other', 'DeleteTenant', 'boom')), f.cluster.markDeleted('a')),
+      true,
+    ],
+  ];
+  it.each(paths)('ends in exactly one patchStatus call for %s', async (_name, arrange, fails) => {
+    const f = reconcilerFixture();
+    await arrange(f);
+    const before = f.cluster.statusPatchCalls;
+    const reconciled = f.reconciler.reconcile('a');
+    if (fails) await expect(reconciled).rejects.toThrow('boom');
+    else await reconciled;
+    expect(f.cluster.statusPatchCalls - before).toBe(1);
+  });
+
+  it('writes no status once the finalizer is released or the object is gone', async () => {
+    const f = reconcilerFixture();
+    await created(f);
+    f.cluster.markDeleted('a');
+    const before = f.cluster.statusPatchCalls;
+    await f.reconciler.reconcile('a');
+    expect(f.cluster.objects.has('a')).toBe(false);
+    await f.reconciler.reconcile('a');
+    expect(f.cluster.statusPatchCalls).toBe(before);
+  });
+});
+
+describe('a reconcile the controller gives up on (shutdown)', () => {
+  it('starts no further step once its signal is aborted, and still records what was created', async () => {
+    const f = reconcilerFixture();
+    const abort = new AbortController();
+    // SES answers the tenant's creation while the controller aborts the reconcile.
+    const createTenant = f.ses.createTenant.bind(f.ses);
+    f.ses.createTenant = async (...args) => {
+      const tenant = await createTenant(...args);
+      abort.abort(new Error('shutting down'));
+      return tenant;
+    };
+    f.apply(newSetup('a'));
+    await expect(f.reconciler.reconcile('a', { signal: abort.signal })).rejects.toThrow('shutting down');
+    expect(f.ses.calls).toEqual(['CreateTenant']);
+    expect(f.cluster.objects.get('a')!.status?.tenant?.name).toBe('a_t');
+
+    await f.reconciler.reconcile('a');
+    expect(f.ses.calls).toEqual(['CreateTenant', 'CreateEmailIdentity', 'CreateTenantResourceAssociation']);
   });
 });

@@ -1,0 +1,114 @@
+import { FINALIZER } from '../../api/group.ts';
+import { DOMAIN_PATTERN, TENANT_NAME_PATTERN, type SesSetup } from '../../api/sessetup.ts';
+import type { Logger } from '../../runtime/logger.ts';
+import type { ResourceClient } from '../../runtime/resource-client.ts';
+import type { SesGateway } from '../../ses/gateway.ts';
+import type { ReferrerIndex } from '../referrers.ts';
+import { pinnedRegion } from './region.ts';
+import { tearDown } from './ses-resources.ts';
+import type { Happening } from './step.ts';
+
+export interface FinalizeDeps {
+  ses: SesGateway;
+  referrers: Pick<ReferrerIndex, 'referrers'>;
+  client: Pick<ResourceClient, 'removeFinalizer'>;
+  logger: Logger;
+  defaultRegion: string;
+  wrote?: (object: SesSetup) => void;
+}
+
+/** How a deletion went; summarize turns it into conditions and Events. */
+export type DeletionOutcome =
+  /** Our finalizer is gone already (another controller's may still hold the object). */
+  | { kind: 'released-earlier' }
+  /** Referrers still use the setup: nothing is torn down. */
+  | { kind: 'blocked'; message: string }
+  /** Teardown or the finalizer's removal failed: retried with backoff. */
+  | { kind: 'failed'; error: unknown; message: string }
+  /** SES torn down (or retained) and the finalizer removed: the object is gone or going. */
+  | { kind: 'released'; happened: Happening[] };
+
+/** What a teardown needs, from what status recorded (spec only where status has nothing). */
+export interface TeardownTarget {
+  region: string;
+  tenantName?: string;
+  domain?: string;
+  retain: boolean;
+  ownerUid: string;
+}
+
+/**
+ * What to tear down, where. Needs no valid spec: a stored object that fails today's schema (an
+ * older CRD, a loosened rule) must still be deletable. Names come from status; a spec value is
+ * used only when status has none and it is a name SES could have accepted at all.
+ */
+export function teardownTarget(setup: SesSetup, defaultRegion: string): TeardownTarget {
+  const spec = (setup.spec ?? {}) as Partial<Record<string, unknown>>;
+  return {
+    region: pinnedRegion(setup, defaultRegion),
+    tenantName: setup.status?.tenant?.name ?? validName(spec.tenantName, TENANT_NAME_PATTERN, 64),
+    domain: setup.status?.identity?.name ?? validName(spec.domainIdentity, DOMAIN_PATTERN, 253),
+    retain: spec.deletionPolicy === 'Retain',
+    ownerUid: setup.metadata.uid ?? '',
+  };
+}
+
+function validName(value: unknown, pattern: string, maxLength: number): string | undefined {
+  return typeof value === 'string' && value.length <= maxLength && new RegExp(pattern).test(value) ? value : undefined;
+}
+
+/**
+ * A deleting SesSetup: blocked while referrers exist; else SES torn down in the contract's order
+ * (only what carries our UID tag), or kept with deletionPolicy Retain; then our finalizer removed.
+ */
+export async function finalize(setup: SesSetup, deps: FinalizeDeps): Promise<DeletionOutcome> {
+  if (!setup.metadata.finalizers?.includes(FINALIZER)) return { kind: 'released-earlier' };
+  const referrers = deps.referrers.referrers(setup.metadata.name);
+  if (referrers.length > 0) {
+    const shown = referrers.slice(0, 10).join(', ') + (referrers.length > 10 ? `, and ${referrers.length - 10} more` : '');
+    return { kind: 'blocked', message: `deletion waits for ${referrers.length} referrer(s) to be deleted: ${shown}` };
+  }
+  const target = teardownTarget(setup, deps.defaultRegion);
+  try {
+    const happened = target.retain ? retained(target) : await tearDownTarget(target, deps, deps.logger.child({ sessetup: setup.metadata.name }));
+    const released = await deps.client.removeFinalizer(setup, FINALIZER);
+    deps.wrote?.(released);
+    return { kind: 'released', happened };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return { kind: 'failed', error, message: `tearing down in ${target.region} failed, retrying: ${reason}` };
+  }
+}
+
+function retained(target: TeardownTarget): Happening[] {
+  const kept = [target.tenantName && `SES tenant ${target.tenantName}`, target.domain && `identity ${target.domain}`].filter(Boolean).join(' and ');
+  return [{ type: 'Normal', reason: 'Retained', message: `deletionPolicy Retain: ${kept || 'nothing'} ${kept.includes(' and ') ? 'are' : 'is'} kept in SES` }];
+}
+
+async function tearDownTarget(target: TeardownTarget, deps: FinalizeDeps, log: Logger): Promise<Happening[]> {
+  const result = await tearDown(deps.ses, target.region, target.tenantName, target.domain, target.ownerUid);
+  log.info({ region: target.region, ...result }, 'SES torn down');
+  const happened: Happening[] = [];
+  for (const [what, label] of [
+    ['identity', `identity ${target.domain}`],
+    ['tenant', `tenant ${target.tenantName}`],
+  ] as const) {
+    if (result[what] === 'deleted') happened.push({ type: 'Normal', reason: 'Deleted', message: `SES ${label} deleted` });
+    if (result[what] === 'not-owned')
+      happened.push({ type: 'Warning', reason: 'NotOwned', message: `SES ${label} was not created by this SesSetup and was left in place` });
+  }
+  return happened;
+}
+
+/**
+ * The teardown of a setup removed without its finalizer being honoured (kubernetes/kubernetes#77988):
+ * the same target as a normal deletion, from the last state the watch delivered.
+ */
+export async function tearDownVanished(setup: SesSetup, deps: Pick<FinalizeDeps, 'ses' | 'logger' | 'defaultRegion'>): Promise<void> {
+  const target = teardownTarget(setup, deps.defaultRegion);
+  if (target.retain) return;
+  const result = await tearDown(deps.ses, target.region, target.tenantName, target.domain, target.ownerUid);
+  deps.logger
+    .child({ sessetup: setup.metadata.name })
+    .warn({ uid: setup.metadata.uid, region: target.region, ...result }, 'SesSetup was deleted without its finalizer being honoured; SES torn down');
+}

@@ -1,0 +1,129 @@
+import { EMAIL_USE_CASE, VERIFY_ANNOTATION } from '../api/group.ts';
+import type { EmailUseCase } from '../api/emailusecase.ts';
+import { objectKey, type KubeObject } from '../api/meta.ts';
+import type { SesSetup } from '../api/sessetup.ts';
+import { readField, type ReferrerIndex, type ReferrerKind } from './referrers.ts';
+import { claimKey, type ClaimIndex } from './sessetup/claims.ts';
+
+/**
+ * Which watch event wakes which work-queue keys, as named functions the manager wires to the
+ * informers. Each keeps the claim and referrer indexes current for the object it is given and
+ * returns the keys to enqueue; none touches a queue or the API server.
+ */
+
+/** The keys an event wakes: SesSetup names and EmailUseCase "namespace/name" keys. */
+export interface Wake {
+  setups: string[];
+  useCases: string[];
+}
+
+export interface WatchIndexes {
+  claims: ClaimIndex;
+  referrers: ReferrerIndex;
+}
+
+const USE_CASE_PREFIX = `${EMAIL_USE_CASE.plural}/`;
+
+/** The referrer id of an EmailUseCase in the referrer index. */
+export function useCaseReferrerId(useCase: EmailUseCase): string {
+  return `${USE_CASE_PREFIX}${objectKey(useCase)}`;
+}
+
+/** The referrer id of an object of a configured referrer kind. */
+export function referrerId(kind: ReferrerKind, object: KubeObject): string {
+  return `${kind.resource}.${kind.group}/${objectKey(object)}`;
+}
+
+/** The EmailUseCases that reference a setup (they follow its Ready and its deletion). */
+export function useCasesOf(setup: string, referrers: Pick<ReferrerIndex, 'ids'>): string[] {
+  return referrers
+    .ids(setup)
+    .filter((id) => id.startsWith(USE_CASE_PREFIX))
+    .map((id) => id.slice(USE_CASE_PREFIX.length));
+}
+
+/**
+ * Whether an update needs a reconcile of the setup: spec (generation), deletion, or a verify
+ * request. The operator's own status writes change none of these, so they wake nothing.
+ */
+export function setupNeedsReconcile(setup: SesSetup, old: SesSetup): boolean {
+  return (
+    setup.metadata.generation !== old.metadata.generation ||
+    setup.metadata.deletionTimestamp !== old.metadata.deletionTimestamp ||
+    setup.metadata.annotations?.[VERIFY_ANNOTATION] !== old.metadata.annotations?.[VERIFY_ANNOTATION]
+  );
+}
+
+/** Whether the setup's use cases must look again: its Ready status or its deletion changed. */
+export function setupReadinessChanged(setup: SesSetup, old: SesSetup): boolean {
+  return readyStatus(setup) !== readyStatus(old) || !!setup.metadata.deletionTimestamp !== !!old.metadata.deletionTimestamp;
+}
+
+/** Whether the setup's claims (tenantName, domainIdentity) or their order changed: re-index them then. */
+export function claimsChanged(setup: SesSetup, old: SesSetup): boolean {
+  return claimKey(setup) !== claimKey(old);
+}
+
+/** A SesSetup appeared: itself, every setup sharing a claim with it, and its use cases. */
+export function setupAdded(setup: SesSetup, { claims, referrers }: WatchIndexes): Wake {
+  const name = setup.metadata.name;
+  return { setups: [...claims.set(setup), name], useCases: useCasesOf(name, referrers) };
+}
+
+/** A SesSetup changed: the setups sharing an old or new claim when its claims moved; itself unless only status changed; its use cases when its readiness changed. */
+export function setupUpdated(setup: SesSetup, old: SesSetup, { claims, referrers }: WatchIndexes): Wake {
+  const name = setup.metadata.name;
+  return {
+    setups: [...(claimsChanged(setup, old) ? claims.set(setup) : []), ...(setupNeedsReconcile(setup, old) ? [name] : [])],
+    useCases: setupReadinessChanged(setup, old) ? useCasesOf(name, referrers) : [],
+  };
+}
+
+/** A SesSetup went: the setups that waited on its claims, its own name (a vanished teardown may be due), and its use cases. */
+export function setupDeleted(setup: SesSetup, { claims, referrers }: WatchIndexes): Wake {
+  const name = setup.metadata.name;
+  return { setups: [...claims.remove(name), name], useCases: useCasesOf(name, referrers) };
+}
+
+/** The SesSetup an EmailUseCase names, when it names one. */
+export function useCaseSetup(useCase: EmailUseCase): string | undefined {
+  const name: unknown = useCase.spec?.sesSetupRef?.name;
+  return typeof name === 'string' ? name : undefined;
+}
+
+/** Re-indexes a use case's reference; returns the setups whose referrers changed (usedBy, a waiting deletion). */
+function trackUseCase(useCase: EmailUseCase, referrers: ReferrerIndex): string[] {
+  return referrers.set(useCaseReferrerId(useCase), `${EMAIL_USE_CASE.kind} ${objectKey(useCase)}`, useCaseSetup(useCase));
+}
+
+/** An EmailUseCase appeared: itself, and the setup it references. */
+export function useCaseAdded(useCase: EmailUseCase, referrers: ReferrerIndex): Wake {
+  return { setups: trackUseCase(useCase, referrers), useCases: [objectKey(useCase)] };
+}
+
+/** An EmailUseCase changed: the setups whose referrers changed; itself only when its spec did (not for its own status writes). */
+export function useCaseUpdated(useCase: EmailUseCase, old: EmailUseCase, referrers: ReferrerIndex): Wake {
+  return {
+    setups: trackUseCase(useCase, referrers),
+    useCases: useCase.metadata.generation !== old.metadata.generation ? [objectKey(useCase)] : [],
+  };
+}
+
+/** An EmailUseCase went: the setup it referenced (its deletion may be waiting on it). */
+export function useCaseDeleted(useCase: EmailUseCase, referrers: ReferrerIndex): Wake {
+  return { setups: referrers.remove(useCaseReferrerId(useCase)), useCases: [] };
+}
+
+/** An object of a configured referrer kind appeared or changed: the setups whose referrers changed. */
+export function referrerChanged(kind: ReferrerKind, object: KubeObject, referrers: ReferrerIndex): string[] {
+  return referrers.set(referrerId(kind, object), `${object.kind ?? kind.resource} ${objectKey(object)}`, readField(object, kind.fieldPath));
+}
+
+/** An object of a configured referrer kind went: the setup it referenced. */
+export function referrerDeleted(kind: ReferrerKind, object: KubeObject, referrers: ReferrerIndex): string[] {
+  return referrers.remove(referrerId(kind, object));
+}
+
+function readyStatus(setup: SesSetup): string | undefined {
+  return setup.status?.conditions?.find((condition) => condition.type === 'Ready')?.status;
+}
