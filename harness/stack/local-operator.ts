@@ -1,7 +1,8 @@
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from './go-binaries.ts';
-import { startProcess, waitUntil, type ManagedProcess } from './processes.ts';
+import { startProcess, type ManagedProcess } from './processes.ts';
+import { waitUntil } from './wait.ts';
 import type { StackEndpoints } from './stack.ts';
 
 /** `ses-operator run` as a real child process against the local stack, as tests, the demo and benchmarks run it. */

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../harness/stack/go-binaries.ts';
-import { cluster, eventually, uniqueSuffix } from '../support/cluster.ts';
+import { cluster, uniqueSuffix } from '../support/cluster.ts';
+import { waitUntil } from '../../harness/stack/wait.ts';
 import { startOperator, type OperatorProcess } from '../support/operator.ts';
 
 const run = promisify(execFile);
@@ -28,17 +29,16 @@ describe('the operator process', () => {
     await c.simFaults({ latencyMs: 1_500 });
     const mark = (await c.simCalls()).total;
     await c.createSetup(`crash-${id}`, { tenantName: tenant, domainIdentity: domain });
-    await eventually(
+    await waitUntil(
       'CreateTenant to complete in SES',
       async () => (await c.simCalls()).log.some((call) => call.seq > mark && call.operation === 'CreateTenant' && call.target === tenant),
-      10_000,
-      20,
+      { timeoutMs: 10_000, intervalMs: 20 },
     );
     await operator.kill();
     expect((await c.getSetup(`crash-${id}`))?.status?.tenant).toBeUndefined(); // created in SES, not in status
     await c.simFaults({});
     operator = await startOperator();
-    await eventually('records after the restart', async () => (await c.getSetup(`crash-${id}`))?.status?.identity?.tenantAssociated, 20_000);
+    await waitUntil('records after the restart', async () => (await c.getSetup(`crash-${id}`))?.status?.identity?.tenantAssociated, { timeoutMs: 20_000 });
     const state = await c.simState();
     expect(state.tenants.filter((t) => t.name === tenant)).toHaveLength(1);
     expect(state.identities.filter((i) => i.name === domain)).toHaveLength(1);
@@ -61,13 +61,13 @@ describe('the operator process', () => {
     expect(throttled.length).toBeGreaterThan(0);
     expect(throttled.length).toBeLessThanOrEqual(9);
     expect(throttled.every((call) => call.status === 429)).toBe(true);
-    const ready = await eventually('the SesError condition', async () => {
+    const ready = await waitUntil('the SesError condition', async () => {
       const found = (await c.getSetup(`thr-${id}`))?.status?.conditions?.find((cond) => cond.type === 'TenantReady');
       return found?.reason === 'SesError' ? found : undefined;
     });
     expect(ready.message).toContain('TooManyRequestsException');
     await c.simFaults({});
-    await eventually('records once SES answers again', async () => (await c.getSetup(`thr-${id}`))?.status?.dnsRecords?.length, 20_000);
+    await waitUntil('records once SES answers again', async () => (await c.getSetup(`thr-${id}`))?.status?.dnsRecords?.length, { timeoutMs: 20_000 });
   });
 
   it('spends no more than its --ses-rate-limit on SES', async () => {
@@ -77,13 +77,13 @@ describe('the operator process', () => {
     await Promise.all(
       Array.from({ length: 6 }, (_, i) => c.createSetup(`rate-${i}-${id}`, { tenantName: `rate_${i}_${id}`, domainIdentity: `mail.rate-${i}-${id}.test` })),
     );
-    await eventually(
+    await waitUntil(
       'all records',
       async () => {
         const setups = await Promise.all(Array.from({ length: 6 }, (_, i) => c.getSetup(`rate-${i}-${id}`)));
         return setups.every((s) => s?.status?.dnsRecords?.length);
       },
-      30_000,
+      { timeoutMs: 30_000 },
     );
     const calls = (await c.simCalls()).log
       .filter((call) => call.seq > mark)

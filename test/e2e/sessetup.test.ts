@@ -6,7 +6,8 @@ import { OWNER_UID_TAG, VERIFY_ANNOTATION } from '../../src/api/group.ts';
 import type { SesSetup } from '../../src/api/sessetup.ts';
 import { publishRecords } from '../../harness/stack/dns-records.ts';
 import { PROJECT_ROOT } from '../../harness/stack/go-binaries.ts';
-import { cluster, condition, eventually, uniqueSuffix } from '../support/cluster.ts';
+import { cluster, condition, uniqueSuffix } from '../support/cluster.ts';
+import { waitUntil } from '../../harness/stack/wait.ts';
 import { startOperator, type OperatorProcess } from '../support/operator.ts';
 
 const run = promisify(execFile);
@@ -23,7 +24,7 @@ async function publish(setup: SesSetup, override: Record<string, string> = {}): 
 }
 
 async function withRecords(name: string): Promise<SesSetup> {
-  return eventually(`records in status of ${name}`, async () => {
+  return waitUntil(`records in status of ${name}`, async () => {
     const setup = await c.getSetup(name);
     return setup?.status?.dnsRecords?.length === 5 ? setup : undefined;
   });
@@ -105,7 +106,7 @@ spec: {tenantName: rec_${id}, domainIdentity: mail.rec-${id}.test}
     const setup = await withRecords(`wrong-${id}`);
     const dkim = setup.status!.dnsRecords![0]!;
     await publish(setup, { [dkim.name]: `elsewhere.wrong-${id}.test` });
-    const reported = await eventually('the wrong target to be reported', async () => {
+    const reported = await waitUntil('the wrong target to be reported', async () => {
       const record = (await c.getSetup(`wrong-${id}`))?.status?.dnsRecords?.[0];
       return record?.observed.length ? record : undefined;
     });
@@ -122,14 +123,13 @@ spec: {tenantName: rec_${id}, domainIdentity: mail.rec-${id}.test}
     await new Promise((resolve) => setTimeout(resolve, 1_100)); // let dnsCheckedAt (ms resolution) age visibly
     const started = Date.now();
     await c.kubectl(['annotate', '--overwrite', `sessetup/ann-${id}`, `${VERIFY_ANNOTATION}=req-${id}`]);
-    const answered = await eventually(
+    const answered = await waitUntil(
       'the verify request to be echoed',
       async () => {
         const found = await c.getSetup(`ann-${id}`);
         return found?.status?.lastHandledVerifyRequest === `req-${id}` ? found : undefined;
       },
-      5_000,
-      20,
+      { timeoutMs: 5_000, intervalMs: 20 },
     );
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(Date.parse(answered.status!.dnsCheckedAt!)).toBeGreaterThan(Date.parse(setup.status!.dnsCheckedAt!));
@@ -163,11 +163,11 @@ spec: {tenantName: rec_${id}, domainIdentity: mail.rec-${id}.test}
     await c.createSetup(`del-${id}`, { tenantName: `del_${id}`, domainIdentity: `mail.del-${id}.test` });
     await withRecords(`del-${id}`);
     await c.createUseCase(`billing-${id}`, 'invoices', { sesSetupRef: { name: `del-${id}` }, fromAddress: `invoices@mail.del-${id}.test` });
-    await eventually('usedBy', async () => (await c.getSetup(`del-${id}`))?.status?.usedBy?.includes(`EmailUseCase billing-${id}/invoices`));
+    await waitUntil('usedBy', async () => (await c.getSetup(`del-${id}`))?.status?.usedBy?.includes(`EmailUseCase billing-${id}/invoices`));
     expect((await c.getSetup(`del-${id}`))!.status!.usedByCount).toBe(1);
 
     await c.deleteSetup(`del-${id}`);
-    const blocked = await eventually('DeletionBlocked', async () => {
+    const blocked = await waitUntil('DeletionBlocked', async () => {
       const found = condition(await c.getSetup(`del-${id}`), 'DeletionBlocked');
       return found?.status === 'True' ? found : undefined;
     });
@@ -187,7 +187,7 @@ spec: {tenantName: rec_${id}, domainIdentity: mail.rec-${id}.test}
 
     const useCaseGone = Date.now();
     await c.deleteUseCase(`billing-${id}`, 'invoices');
-    await eventually('the setup to be gone', async () => (await c.getSetup(`del-${id}`)) === undefined, 10_000, 50);
+    await waitUntil('the setup to be gone', async () => (await c.getSetup(`del-${id}`)) === undefined, { timeoutMs: 10_000, intervalMs: 50 });
     expect(Date.now() - useCaseGone).toBeLessThan(5_000);
     state = await c.simState();
     expect(state.tenants.some((t) => t.name === `del_${id}`)).toBe(false);
@@ -201,14 +201,14 @@ spec: {tenantName: rec_${id}, domainIdentity: mail.rec-${id}.test}
     const setup = await withRecords(`fin-${id}`);
     expect(setup.metadata.finalizers).toEqual(['example.com/other', 'ses.channels.dev/finalizer']);
     await c.deleteSetup(`fin-${id}`);
-    const released = await eventually('our finalizer to go', async () => {
+    const released = await waitUntil('our finalizer to go', async () => {
       const found = await c.getSetup(`fin-${id}`);
       return found?.metadata.finalizers?.length === 1 ? found : undefined;
     });
     expect(released.metadata.finalizers).toEqual(['example.com/other']);
     expect((await c.simState()).tenants.some((t) => t.name === `fin_${id}`)).toBe(false);
     await c.kubectl(['patch', 'sessetup', `fin-${id}`, '--type=json', '-p', '[{"op":"remove","path":"/metadata/finalizers/0"}]']);
-    await eventually('the setup to be gone', async () => (await c.getSetup(`fin-${id}`)) === undefined);
+    await waitUntil('the setup to be gone', async () => (await c.getSetup(`fin-${id}`)) === undefined);
   });
 
   it('keeps tenant and identity in SES with deletionPolicy Retain', async () => {
@@ -216,7 +216,7 @@ spec: {tenantName: rec_${id}, domainIdentity: mail.rec-${id}.test}
     await c.createSetup(`keep-${id}`, { tenantName: `keep_${id}`, domainIdentity: `mail.keep-${id}.test`, deletionPolicy: 'Retain' });
     await withRecords(`keep-${id}`);
     await c.deleteSetup(`keep-${id}`);
-    await eventually('the setup to be gone', async () => (await c.getSetup(`keep-${id}`)) === undefined);
+    await waitUntil('the setup to be gone', async () => (await c.getSetup(`keep-${id}`)) === undefined);
     const state = await c.simState();
     expect(state.tenants.some((t) => t.name === `keep_${id}`)).toBe(true);
     expect(state.identities.some((i) => i.name === `mail.keep-${id}.test`)).toBe(true);
@@ -230,7 +230,7 @@ spec: {tenantName: rec_${id}, domainIdentity: mail.rec-${id}.test}
     sdk.destroy();
 
     await c.createSetup(`adopt-${id}`, { tenantName: `theirs_${id}`, domainIdentity: `mail.adopt-${id}.test` });
-    const stalled = await eventually('TenantNotOwned', async () => {
+    const stalled = await waitUntil('TenantNotOwned', async () => {
       const found = condition(await c.getSetup(`adopt-${id}`), 'TenantReady');
       return found?.reason === 'TenantNotOwned' ? found : undefined;
     });
@@ -243,7 +243,7 @@ spec: {tenantName: rec_${id}, domainIdentity: mail.rec-${id}.test}
     // Deleting it must leave the foreign tenant alone.
     await c.createSetup(`adopt2-${id}`, { tenantName: `theirs_${id}`, domainIdentity: `mail.adopt2-${id}.test`, adoptionPolicy: 'Adopt' });
     await c.deleteSetup(`adopt-${id}`);
-    await eventually('the non-adopting setup to be gone', async () => (await c.getSetup(`adopt-${id}`)) === undefined);
+    await waitUntil('the non-adopting setup to be gone', async () => (await c.getSetup(`adopt-${id}`)) === undefined);
     const adopted = await withRecords(`adopt2-${id}`);
     expect(adopted.status!.tenant!.adopted).toBe(true);
     state = await c.simState();
@@ -256,7 +256,7 @@ spec: {tenantName: rec_${id}, domainIdentity: mail.rec-${id}.test}
     await withRecords(`first-${id}`);
     await new Promise((resolve) => setTimeout(resolve, 1_100)); // creationTimestamp has 1 s resolution
     await c.createSetup(`second-${id}`, { tenantName: `same_${id}`, domainIdentity: `mail.second-${id}.test` });
-    const ready = await eventually('the conflict', async () => {
+    const ready = await waitUntil('the conflict', async () => {
       const found = condition(await c.getSetup(`second-${id}`), 'Ready');
       return found?.reason === 'TenantNameConflict' ? found : undefined;
     });

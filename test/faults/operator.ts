@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { localOperatorArgs, TEST_TUNING_FLAGS } from '../../harness/stack/local-operator.ts';
-import { startProcess, waitUntil, type ManagedProcess } from '../../harness/stack/processes.ts';
+import { startProcess, type ManagedProcess } from '../../harness/stack/processes.ts';
+import { waitUntil } from '../../harness/stack/wait.ts';
 import type { FaultEnv } from './env.ts';
 
 /**

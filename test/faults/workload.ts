@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SesSetup } from '../../src/api/sessetup.ts';
 import type { CallRecord } from '../../harness/simulator/call-log.ts';
+import { waitUntil } from '../../harness/stack/wait.ts';
 import { publishRecords, removeRecords, type PublishedRecord } from '../../harness/stack/dns-records.ts';
 import type { FaultEnv } from './env.ts';
 import { checkInvariants, type Expectation, type ForeignResource, type TrackedSetup, type Verdict } from './invariants.ts';
@@ -258,13 +259,12 @@ export class Workload {
         if (tracked) tracked.deleted = true;
         await this.env.kube.deleteSetup(setup.metadata.name);
       }
-      const deadline = Date.now() + (options.timeoutMs ?? 60_000);
       let remaining = left.length;
-      while (Date.now() < deadline) {
-        remaining = (await this.env.kube.listSetups()).filter((s) => this.ownsSetup(s.metadata.name)).length;
-        if (remaining === 0) break;
-        await sleep(250);
-      }
+      await waitUntil(
+        'the deleted setups to be gone',
+        async () => (remaining = (await this.env.kube.listSetups()).filter((s) => this.ownsSetup(s.metadata.name)).length) === 0,
+        { timeoutMs: options.timeoutMs ?? 60_000, intervalMs: 250 },
+      ).catch(() => undefined);
       if (remaining > 0) this.violations.push(`cleanup: ${remaining} setups still present after deletion`);
       const verdict = await this.check();
       extraLeaks = verdict.leaked;
