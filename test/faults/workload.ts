@@ -6,7 +6,8 @@ import { publishRecords, removeRecords, type PublishedRecord } from '../../harne
 import type { FaultEnv } from './env.ts';
 import { checkInvariants, type Expectation, type ForeignResource, type TrackedSetup, type Verdict } from './invariants.ts';
 import { SetupObserver } from './observer.ts';
-import { FAULT_AWS_ENV, startOperator, type FaultOperator, type OperatorSpec } from './operator.ts';
+import { FAKE_AWS_ENV } from '../../harness/stack/local-operator.ts';
+import { startOperator, type FaultOperator, type OperatorSpec } from './operator.ts';
 
 export type Size = 'small' | 'full';
 
@@ -90,7 +91,7 @@ export class Workload {
       (setup) => this.#maybePublish(setup),
     );
     // Every status version the watch delivers is searched for the credentials and the bearer token.
-    this.observer.needles = [...Object.values(FAULT_AWS_ENV), ...(ctx.env.bearerToken ? [ctx.env.bearerToken] : [])];
+    this.observer.needles = [...Object.values(FAKE_AWS_ENV), ...(ctx.env.bearerToken ? [ctx.env.bearerToken] : [])];
   }
 
   log(line: string): void {
