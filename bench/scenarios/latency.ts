@@ -2,12 +2,12 @@ import type { Context } from '../context.ts';
 import { publishDomains } from '../dns.ts';
 import type { CallRecord } from '../../harness/simulator/call-log.ts';
 import { measureFloor, type FloorSample } from '../floor.ts';
-import { setupBatch } from '../kube.ts';
+import { setupBatch, type Item } from '../batch.ts';
 import { delta } from '../metrics.ts';
 import { forEachLimit } from '../pool.ts';
 import { waitUntil } from '../../harness/stack/wait.ts';
 import { percentile, percentiles, sum } from '../stats.ts';
-import { applyAll, callsPerSetup, countBy, deleteAll, type Item } from './common.ts';
+import { applyAll, callsPerSetup, countBy, deleteAll } from './common.ts';
 
 /**
  * 1 + 2. N setups applied at once with their DNS records already published: apply -> records in
@@ -143,8 +143,8 @@ async function latencyRound(ctx: Context, tag: string, n: number, flags: Record<
   try {
     const floor = await measureFloor(ctx.stack, ctx.kube, ctx.tracker, ctx.sim, floorItems, floorWarmups);
     await forEachLimit([...floorItems, ...floorWarmups], ctx.config.apiConcurrency, async ({ name }) => {
-      await ctx.kube.clearFinalizers(name);
-      await ctx.kube.delete(name);
+      await ctx.kube.clearSetupFinalizers(name);
+      await ctx.kube.deleteSetup(name);
     });
     const operator = await ctx.operator(`latency-${tag}`, Object.entries(flags).flat());
     try {

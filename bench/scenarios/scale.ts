@@ -1,12 +1,12 @@
 import { DEFAULT_RECHECK } from '../../src/controllers/sessetup/recheck-schedule.ts';
 import type { Context } from '../context.ts';
 import { publishDomains } from '../dns.ts';
-import { setupBatch } from '../kube.ts';
+import { setupBatch, type Item } from '../batch.ts';
 import { delta, type Scrape } from '../metrics.ts';
 import type { BenchOperator } from '../operator.ts';
 import { sleep } from '../pool.ts';
 import { waitUntil } from '../../harness/stack/wait.ts';
-import { applyAll, countBy, type Item } from './common.ts';
+import { applyAll, countBy } from './common.ts';
 import { cpuSeconds } from '../proc.ts';
 
 /** The operator's defaults, which the steady state is measured at. */

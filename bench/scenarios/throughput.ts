@@ -1,8 +1,8 @@
 import type { Context } from '../context.ts';
-import { setupBatch } from '../kube.ts';
+import { setupBatch } from '../batch.ts';
 import { delta } from '../metrics.ts';
 import { waitUntil } from '../../harness/stack/wait.ts';
-import { throttled } from '../sim.ts';
+import { throttled } from '../calls.ts';
 import { sum } from '../stats.ts';
 import { applyAll, callsPerSetup, countBy, deleteAll } from './common.ts';
 

@@ -119,7 +119,7 @@ describe("deploy/: the operator runs with exactly the chart's RBAC", () => {
 
     await c.createSetup(setupName, { tenantName: `rbac_${id}`, domainIdentity: `mail.rbac-${id}.test` });
     await c.createUseCase(ns, 'invoices', { sesSetupRef: { name: setupName }, fromAddress: `invoices@mail.rbac-${id}.test` });
-    await c.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'mailer' }, data: { sesSetup: setupName } } });
+    await c.createConfigMap(ns, 'mailer', { sesSetup: setupName });
     const setup = await waitUntil('finalizer and status', async () => {
       const s = await c.getSetup(setupName);
       return s?.metadata.finalizers?.includes(FINALIZER) && condition(s, 'TenantReady')?.status === 'True' && s.status?.usedByCount === 2 ? s : undefined;
@@ -137,7 +137,7 @@ describe("deploy/: the operator runs with exactly the chart's RBAC", () => {
     expect(blocked.message).toMatch(/mailer/);
     await waitUntil('a DeletionBlocked event', async () => (await events()).includes('DeletionBlocked'));
     await c.deleteUseCase(ns, 'invoices');
-    await c.core.deleteNamespacedConfigMap({ namespace: ns, name: 'mailer' });
+    await c.deleteConfigMap(ns, 'mailer');
     await waitUntil('the SesSetup to be gone', async () => (await c.getSetup(setupName)) === undefined, { timeoutMs: 30_000 });
 
     const log = await readFile(operator!.logFile, 'utf8');

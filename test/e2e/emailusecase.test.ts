@@ -64,7 +64,7 @@ describe('EmailUseCase and referrers end to end', () => {
   it('counts a configured referrer kind: deletion waits for a ConfigMap naming the setup', async () => {
     await c.createSetup(`cm-${id}`, { tenantName: `cm_${id}`, domainIdentity: `mail.cm-${id}.test` });
     await waitUntil('records', async () => (await c.getSetup(`cm-${id}`))?.status?.dnsRecords?.length);
-    await c.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'mailer' }, data: { sesSetup: `cm-${id}` } } });
+    await c.createConfigMap(ns, 'mailer', { sesSetup: `cm-${id}` });
     await c.deleteSetup(`cm-${id}`);
     const blocked = await waitUntil('DeletionBlocked', async () => {
       const found = condition(await c.getSetup(`cm-${id}`), 'DeletionBlocked');
@@ -72,7 +72,7 @@ describe('EmailUseCase and referrers end to end', () => {
     });
     expect(blocked.message).toContain(`ConfigMap ${ns}/mailer`);
     // Pointing the ConfigMap elsewhere releases the setup, watch-driven.
-    await c.core.patchNamespacedConfigMap({ namespace: ns, name: 'mailer', body: [{ op: 'replace', path: '/data/sesSetup', value: 'another' }] });
+    await c.updateConfigMapData(ns, 'mailer', { sesSetup: 'another' });
     await waitUntil('the setup to be gone', async () => (await c.getSetup(`cm-${id}`)) === undefined, { timeoutMs: 10_000 });
   });
 

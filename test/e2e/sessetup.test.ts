@@ -43,7 +43,7 @@ describe('SesSetup end to end (real API server, BIND, SES simulator through the 
 
   it('shows the five DNS records in status within seconds of apply, with exactly three SES calls', async () => {
     const id = uniqueSuffix();
-    const before = await c.simCalls();
+    const before = await c.sim.calls();
     const started = Date.now();
     await c.kubectl(
       ['apply', '-f', '-'],
@@ -69,10 +69,10 @@ spec: {tenantName: rec_${id}, domainIdentity: mail.rec-${id}.test}
     expect(records[3]).toMatchObject({ name: `mail.rec-${id}.test`, value: `10 inbound-smtp.${c.stack.region}.amazonaws.com`, verified: false });
     expect(records[4]).toMatchObject({ name: `_dmarc.mail.rec-${id}.test`, value: 'v=DMARC1; p=none;', verified: false });
     expect(records[4]!.message).toContain('NXDOMAIN');
-    const after = await c.simCalls();
+    const after = await c.sim.calls();
     const mine = after.log.filter((call) => call.seq > before.total && (call.target === `rec_${id}` || call.target === `mail.rec-${id}.test`));
     expect(mine.map((call) => call.operation).sort()).toEqual(['CreateEmailIdentity', 'CreateTenant', 'CreateTenantResourceAssociation']);
-    const state = await c.simState();
+    const state = await c.sim.state();
     expect(tagsOf(state.tenants.find((t) => t.name === `rec_${id}`)!.tags)[OWNER_UID_TAG]).toBe(setup.metadata.uid);
     expect(state.associations.some((a) => a.tenantName === `rec_${id}` && a.resourceArn.endsWith(`identity/mail.rec-${id}.test`))).toBe(true);
   });
@@ -182,14 +182,14 @@ spec: {tenantName: rec_${id}, domainIdentity: mail.rec-${id}.test}
       'jsonpath={.items[*].type}',
     ]);
     expect(events).toContain('Warning');
-    let state = await c.simState();
+    let state = await c.sim.state();
     expect(state.tenants.some((t) => t.name === `del_${id}`)).toBe(true);
 
     const useCaseGone = Date.now();
     await c.deleteUseCase(`billing-${id}`, 'invoices');
     await waitUntil('the setup to be gone', async () => (await c.getSetup(`del-${id}`)) === undefined, { timeoutMs: 10_000, intervalMs: 50 });
     expect(Date.now() - useCaseGone).toBeLessThan(5_000);
-    state = await c.simState();
+    state = await c.sim.state();
     expect(state.tenants.some((t) => t.name === `del_${id}`)).toBe(false);
     expect(state.identities.some((i) => i.name === `mail.del-${id}.test`)).toBe(false);
     expect(state.associations.some((a) => a.tenantName === `del_${id}`)).toBe(false);
@@ -206,7 +206,7 @@ spec: {tenantName: rec_${id}, domainIdentity: mail.rec-${id}.test}
       return found?.metadata.finalizers?.length === 1 ? found : undefined;
     });
     expect(released.metadata.finalizers).toEqual(['example.com/other']);
-    expect((await c.simState()).tenants.some((t) => t.name === `fin_${id}`)).toBe(false);
+    expect((await c.sim.state()).tenants.some((t) => t.name === `fin_${id}`)).toBe(false);
     await c.kubectl(['patch', 'sessetup', `fin-${id}`, '--type=json', '-p', '[{"op":"remove","path":"/metadata/finalizers/0"}]']);
     await waitUntil('the setup to be gone', async () => (await c.getSetup(`fin-${id}`)) === undefined);
   });
@@ -217,7 +217,7 @@ spec: {tenantName: rec_${id}, domainIdentity: mail.rec-${id}.test}
     await withRecords(`keep-${id}`);
     await c.deleteSetup(`keep-${id}`);
     await waitUntil('the setup to be gone', async () => (await c.getSetup(`keep-${id}`)) === undefined);
-    const state = await c.simState();
+    const state = await c.sim.state();
     expect(state.tenants.some((t) => t.name === `keep_${id}`)).toBe(true);
     expect(state.identities.some((i) => i.name === `mail.keep-${id}.test`)).toBe(true);
   });
@@ -236,7 +236,7 @@ spec: {tenantName: rec_${id}, domainIdentity: mail.rec-${id}.test}
     });
     expect(stalled.message).toContain('was not created by this SesSetup');
     expect(condition(await c.getSetup(`adopt-${id}`), 'Stalled')?.status).toBe('True');
-    let state = await c.simState();
+    let state = await c.sim.state();
     expect(tagsOf(state.tenants.find((t) => t.name === `theirs_${id}`)!.tags)).toEqual({ team: 'other' });
     expect(state.identities.some((i) => i.name === `mail.adopt-${id}.test`)).toBe(false);
 
@@ -246,7 +246,7 @@ spec: {tenantName: rec_${id}, domainIdentity: mail.rec-${id}.test}
     await waitUntil('the non-adopting setup to be gone', async () => (await c.getSetup(`adopt-${id}`)) === undefined);
     const adopted = await withRecords(`adopt2-${id}`);
     expect(adopted.status!.tenant!.adopted).toBe(true);
-    state = await c.simState();
+    state = await c.sim.state();
     expect(tagsOf(state.tenants.find((t) => t.name === `theirs_${id}`)!.tags)[OWNER_UID_TAG]).toBe(adopted.metadata.uid);
   });
 
@@ -261,7 +261,7 @@ spec: {tenantName: rec_${id}, domainIdentity: mail.rec-${id}.test}
       return found?.reason === 'TenantNameConflict' ? found : undefined;
     });
     expect(ready.message).toContain(`already claimed by SesSetup first-${id}`);
-    const state = await c.simState();
+    const state = await c.sim.state();
     expect(state.identities.some((i) => i.name === `mail.second-${id}.test`)).toBe(false);
     expect(state.tenants.filter((t) => t.name === `same_${id}`)).toHaveLength(1);
   });
@@ -288,13 +288,15 @@ spec: {tenantName: rec_${id}, domainIdentity: mail.rec-${id}.test}
     await c.kubectl(['wait', '--for=condition=Ready', `sessetup/noop-${id}`, '--timeout=60s']);
     await new Promise((resolve) => setTimeout(resolve, 500));
     const before = (await c.getSetup(`noop-${id}`))!;
-    const calls = await c.simCalls();
+    const calls = await c.sim.calls();
     await operator.stop();
     operator = await startOperator(['--recheck-slow', '1h']);
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     const after = (await c.getSetup(`noop-${id}`))!;
     expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
-    const since = (await c.simCalls()).log.filter((call) => call.seq > calls.total && (call.target === `noop_${id}` || call.target === `mail.noop-${id}.test`));
+    const since = (await c.sim.calls()).log.filter(
+      (call) => call.seq > calls.total && (call.target === `noop_${id}` || call.target === `mail.noop-${id}.test`),
+    );
     expect(since).toEqual([]);
   });
 });

@@ -30,12 +30,10 @@ export async function scanForSecrets(env: FaultEnv, logFiles: string[]): Promise
   look('Events', events);
   const setups = await env.kube.listSetups();
   look('SesSetups', JSON.stringify(setups));
-  const useCases = (await env.kube.retry('list EmailUseCases', () =>
-    env.kube.custom.listCustomObjectForAllNamespaces({ group: 'ses.channels.dev', version: 'v1alpha1', resourcePlural: 'emailusecases' }),
-  )) as { items: unknown[] };
+  const useCases = await env.kube.listUseCases();
   look('EmailUseCases', JSON.stringify(useCases));
   return {
     findings,
-    summary: `secrets: looked for ${secrets.length} values (${secrets.map(([what]) => what).join(', ')}) in ${logFiles.length} operator logs (${lines} lines), ${eventCount} Events, ${setups.length} SesSetups, ${useCases.items.length} EmailUseCases: ${findings.length === 0 ? 'none found' : `${findings.length} FOUND`}`,
+    summary: `secrets: looked for ${secrets.length} values (${secrets.map(([what]) => what).join(', ')}) in ${logFiles.length} operator logs (${lines} lines), ${eventCount} Events, ${setups.length} SesSetups, ${useCases.length} EmailUseCases: ${findings.length === 0 ? 'none found' : `${findings.length} FOUND`}`,
   };
 }

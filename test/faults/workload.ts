@@ -275,7 +275,7 @@ export class Workload {
     } finally {
       await cleaner?.stop();
       for (const setup of (await this.env.kube.listSetups().catch(() => [])).filter((s) => this.ownsSetup(s.metadata.name))) {
-        await this.env.kube.stripSetupFinalizers(setup.metadata.name).catch(() => undefined);
+        await this.env.kube.clearSetupFinalizers(setup.metadata.name).catch(() => undefined);
         await this.env.kube.deleteSetup(setup.metadata.name).catch(() => undefined);
       }
       for (const namespace of this.namespaces) await this.env.kube.deleteNamespace(namespace).catch(() => undefined);
