@@ -9,5 +9,3 @@ export async function forEachLimit<T>(items: readonly T[], limit: number, work: 
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -4,7 +4,7 @@ import { publishDomains } from '../dns.ts';
 import { setupBatch, type Item } from '../batch.ts';
 import { delta, type Scrape } from '../metrics.ts';
 import type { BenchOperator } from '../operator.ts';
-import { sleep } from '../pool.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { waitUntil } from '../../harness/stack/wait.ts';
 import { applyAll, countBy } from './common.ts';
 import { cpuSeconds } from '../proc.ts';

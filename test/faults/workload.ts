@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { SesSetup } from '../../src/api/sessetup.ts';
 import type { CallRecord } from '../../harness/simulator/call-log.ts';
 import { waitUntil } from '../../harness/stack/wait.ts';
@@ -40,8 +41,6 @@ export interface ScenarioResult {
 export function passed(result: ScenarioResult): boolean {
   return result.converged === result.objects && result.leaked === 0 && result.duplicated === 0 && result.violations.length === 0;
 }
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A short lower-case prefix unique to one scenario run, valid in object names, tenant names and DNS labels. */
 export function runPrefix(letter: string): string {

@@ -2,7 +2,8 @@ import { CreateEmailIdentityCommand, CreateTenantCommand, SESv2Client } from '@a
 import type { SesSetup } from '../../../src/api/sessetup.ts';
 import type { TrackedSetup } from '../invariants.ts';
 import { FAKE_AWS_ENV } from '../../../harness/stack/local-operator.ts';
-import { runScenario, sleep, Workload, type ScenarioContext, type ScenarioResult } from '../workload.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runScenario, Workload, type ScenarioContext, type ScenarioResult } from '../workload.ts';
 
 const SIZES = {
   full: { racePairs: 5, inFlightRounds: 3, storm: 150, timeLimitMs: 5 * 60_000 },
