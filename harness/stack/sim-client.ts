@@ -1,9 +1,9 @@
-import { simulatorControl } from '../harness/simulator/control-client.ts';
-import type { CallRecord, CallsReport } from '../harness/simulator/call-log.ts';
-import type { Faults } from '../harness/simulator/faults.ts';
-import type { StateSnapshot } from '../harness/simulator/state.ts';
+import { simulatorControl } from '../simulator/control-client.ts';
+import type { CallsReport } from '../simulator/call-log.ts';
+import type { Faults } from '../simulator/faults.ts';
+import type { StateSnapshot } from '../simulator/state.ts';
 
-/** The SES simulator's control interface (/_simulator/...), as any client outside its process would use it. */
+/** The SES simulator's control interface (/_simulator/..., see CONTROL.md), for tests, the fault suite and benchmarks. */
 export class SimClient {
   readonly #endpoint: string;
 
@@ -15,6 +15,7 @@ export class SimClient {
     return simulatorControl<T>(this.#endpoint, path, { method, body });
   }
 
+  /** The calls after sequence number `sinceSeq` (all of them by default), with counts since start. */
   calls(sinceSeq = 0): Promise<CallsReport> {
     return this.#call(`calls?since=${sinceSeq}`);
   }
@@ -25,6 +26,7 @@ export class SimClient {
     return report.total;
   }
 
+  /** Replaces every fault (fields left out are off). */
   setFaults(faults: Partial<Faults>): Promise<Faults> {
     return this.#call('faults', 'PUT', faults);
   }
@@ -33,14 +35,15 @@ export class SimClient {
     return this.#call('state');
   }
 
+  /** Runs one DKIM pass now instead of waiting for the simulator's interval. */
   dkimCheck(): Promise<{ dkimStatuses: Record<string, number> }> {
     return this.#call('dkim-check', 'POST');
   }
 
   /**
    * Runs DKIM passes back to back with `intervalMs` between them, as SES re-checks pending domains
-   * on its own schedule; the stack's own interval is kept long so the throughput scenario's pending
-   * domains cost no DNS traffic.
+   * on its own schedule; a benchmark keeps the stack's own interval long so pending domains cost no
+   * DNS traffic while it measures.
    */
   driveDkim(intervalMs: number): { stop(): Promise<void> } {
     let running = true;
@@ -57,26 +60,4 @@ export class SimClient {
       },
     };
   }
-}
-
-/** Calls naming one of `targets` (tenant names and domains), counted per target. */
-export function callsByTarget(log: CallRecord[], targets: Set<string>): Map<string, CallRecord[]> {
-  const out = new Map<string, CallRecord[]>();
-  for (const call of log) {
-    const target = call.target ?? arnTarget(call.resourceArn);
-    if (!target || !targets.has(target)) continue;
-    let list = out.get(target);
-    if (!list) out.set(target, (list = []));
-    list.push(call);
-  }
-  return out;
-}
-
-/** An association names the tenant in `target` and the identity in its ARN. */
-function arnTarget(arn: string | undefined): string | undefined {
-  return arn?.split(':identity/')[1];
-}
-
-export function throttled(log: CallRecord[]): number {
-  return log.filter((call) => call.error === 'TooManyRequestsException').length;
 }
