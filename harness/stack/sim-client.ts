@@ -1,43 +1,14 @@
-import { simulatorControl } from '../simulator/control-client.ts';
-import type { CallsReport } from '../simulator/call-log.ts';
-import type { Faults } from '../simulator/faults.ts';
-import type { StateSnapshot } from '../simulator/state.ts';
+import { SimulatorControlClient } from '../simulator/control-client.ts';
 
-/** The SES simulator's control interface (/_simulator/..., see CONTROL.md), for tests, the fault suite and benchmarks. */
-export class SimClient {
-  readonly #endpoint: string;
-
-  constructor(sesEndpoint: string) {
-    this.#endpoint = sesEndpoint;
-  }
-
-  #call<T>(path: string, method = 'GET', body?: unknown): Promise<T> {
-    return simulatorControl<T>(this.#endpoint, path, { method, body });
-  }
-
-  /** The calls after sequence number `sinceSeq` (all of them by default), with counts since start. */
-  calls(sinceSeq = 0): Promise<CallsReport> {
-    return this.#call(`calls?since=${sinceSeq}`);
-  }
-
+/**
+ * The SES simulator's control interface (/_simulator/..., see CONTROL.md) for tests, the fault
+ * suite and benchmarks: the simulator's own client plus what those callers add on top.
+ */
+export class SimClient extends SimulatorControlClient {
   /** The sequence number of the newest call so far: later reads with `since` see only what follows. */
   async mark(): Promise<number> {
     const report = await this.calls(Number.MAX_SAFE_INTEGER);
     return report.total;
-  }
-
-  /** Replaces every fault (fields left out are off). */
-  setFaults(faults: Partial<Faults>): Promise<Faults> {
-    return this.#call('faults', 'PUT', faults);
-  }
-
-  state(): Promise<StateSnapshot> {
-    return this.#call('state');
-  }
-
-  /** Runs one DKIM pass now instead of waiting for the simulator's interval. */
-  dkimCheck(): Promise<{ dkimStatuses: Record<string, number> }> {
-    return this.#call('dkim-check', 'POST');
   }
 
   /**
