@@ -13,6 +13,7 @@ import type { ReferrerIndex } from '../referrers.ts';
 import type { ClaimIndex } from './claims.ts';
 import type { RecheckSchedule } from './recheck-schedule.ts';
 import { ensureIdentity, ensureTenant, tearDown, type Owner } from './ses-resources.ts';
+import { markRetained, retainTarget } from '../orphans/retained.ts';
 import { allVerified, composeConditions, type Verdict } from './status.ts';
 
 export interface SesSetupReconcilerDeps {
@@ -286,8 +287,14 @@ export class SesSetupReconciler {
 
   async #tearDownVanished(setup: SesSetup): Promise<void> {
     const parsed = sesSetupSpecSchema.safeParse(setup.spec);
-    if (!parsed.success || parsed.data.deletionPolicy === 'Retain') return;
+    if (!parsed.success) return;
     const spec = parsed.data;
+    // h8-orphans: a vanished Retain setup's resources are tagged as retained, or the orphan sweep would delete them.
+    if (spec.deletionPolicy === 'Retain') {
+      const region = spec.region ?? this.#d.defaultRegion;
+      await markRetained(this.#d.ses, retainTarget(setup, region));
+      return;
+    }
     const result = await tearDown(this.#d.ses, spec.region ?? this.#d.defaultRegion, spec.tenantName, spec.domainIdentity, setup.metadata.uid ?? '');
     this.#d.logger
       .child({ sessetup: setup.metadata.name })
@@ -311,6 +318,8 @@ export class SesSetupReconciler {
       return;
     }
     if (spec.deletionPolicy === 'Retain') {
+      // h8-orphans: tag what Retain keeps so the orphan sweep never deletes it (move into the finalize module).
+      await markRetained(this.#d.ses, retainTarget(setup, region));
       this.#d.events.emit(
         setup,
         'Normal',
