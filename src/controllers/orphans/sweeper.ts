@@ -80,11 +80,14 @@ export class OrphanSweeper {
     return this.#o.intervalMs > 0;
   }
 
-  /** Sweeps now, then every interval (sooner while an orphan waits out its grace). No-op when turned off. */
+  /**
+   * Sweeps one interval after the start, then every interval (sooner while an orphan waits out its
+   * grace). Not at once: start-up is when reconciles need the SES rate most. No-op when turned off.
+   */
   start(): void {
     if (!this.enabled || this.#abort) return;
     this.#abort = new AbortController();
-    this.#schedule(0);
+    this.#schedule(this.#o.intervalMs);
   }
 
   /** Stops the timer and cuts a running sweep's SES calls short. */

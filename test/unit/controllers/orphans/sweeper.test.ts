@@ -200,7 +200,7 @@ describe('OrphanSweeper', () => {
     expect(regions.sort()).toEqual(['ap-south-1', 'eu-west-1', 'us-west-2']);
   });
 
-  it('runs on its schedule once started, sooner while an orphan waits out its grace, and not at all with interval 0', async () => {
+  it('runs one interval after the start and then every interval, sooner while an orphan waits out its grace, and not at all with interval 0', async () => {
     vi.useFakeTimers();
     const off = harness({ intervalMs: 0 });
     await created(off.ses, 'gone', 'uid-gone');
@@ -213,7 +213,9 @@ describe('OrphanSweeper', () => {
     const on = harness({ intervalMs: 3_600_000, graceMs: 60_000 });
     await created(on.ses, 'gone', 'uid-gone');
     on.sweeper.start();
-    await vi.advanceTimersByTimeAsync(0);
+    await vi.advanceTimersByTimeAsync(3_600_000 - 1);
+    expect(on.ses.calls.filter((call) => call === 'ListTenants')).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
     expect(on.ses.calls.filter((call) => call === 'ListTenants')).toHaveLength(1);
     on.state.now += 60_000;
     await vi.advanceTimersByTimeAsync(60_000);
