@@ -2,7 +2,7 @@ import { OWNER_NAME_TAG, OWNER_UID_TAG } from '../../api/group.ts';
 import type { SesSetup } from '../../api/sessetup.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import { identityArn, type SesCallOptions, type SesGateway, type SesPage } from '../../ses/gateway.ts';
-import { isRetained } from './retained.ts';
+import { isRetained, markRetained, retainTarget } from './retained.ts';
 
 export type OrphanKind = 'tenant' | 'identity';
 
@@ -39,9 +39,14 @@ export interface SweepReport {
   /** Orphans seen in this sweep, deleted or not. */
   orphans: Orphan[];
   deleted: Orphan[];
+  /** Live Retain setups whose resources this sweep tagged as retained (or found tagged). */
+  markedRetained: number;
   /** SES calls this sweep made. */
   calls: number;
 }
+
+/** Live Retain setups marked per sweep at most: a first sweep over many of them stays short. */
+const RETAIN_MARKS_PER_SWEEP = 50;
 
 /**
  * Deletes SES tenants and identities tagged as the operator's own whose SesSetup no longer exists:
@@ -67,6 +72,8 @@ export class OrphanSweeper {
   readonly #settled = new Set<string>();
   /** Every region a live setup used since this process started: a region whose last setup went still gets swept. */
   readonly #regions = new Set<string>();
+  /** UIDs of live Retain setups whose resources carry the retained tag (checked once per process). */
+  readonly #markedRetained = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
   #abort: AbortController | undefined;
   #running: Promise<unknown> | undefined;
@@ -121,13 +128,14 @@ export class OrphanSweeper {
 
   /** One sweep over every region in use. Exposed for tests; start() runs it on its schedule. */
   async sweep(signal?: AbortSignal): Promise<SweepReport> {
-    const report: SweepReport = { regions: [], orphans: [], deleted: [], calls: 0 };
+    const report: SweepReport = { regions: [], orphans: [], deleted: [], markedRetained: 0, calls: 0 };
     if (!this.#o.synced()) {
       this.#o.logger.info('orphan sweep skipped: caches not synced');
       return { ...report, skipped: 'not-synced' };
     }
     const live = liveView(this.#o.setups(), this.#o.defaultRegion);
     for (const region of live.regions) this.#regions.add(region);
+    for (const uid of this.#markedRetained) if (!live.uids.has(uid)) this.#markedRetained.delete(uid);
     this.#regions.add(this.#o.defaultRegion);
     report.regions = [...this.#regions].sort();
     const options = { signal };
@@ -166,11 +174,35 @@ export class OrphanSweeper {
         this.#firstSeen.delete(orphanKey(orphan));
       }
     }
+    await this.#markLiveRetained(ses, live.retain, report, options);
     this.#o.logger.info(
-      { regions: report.regions, orphans: report.orphans.length, deleted: report.deleted.length, sesCalls: report.calls },
+      {
+        regions: report.regions,
+        orphans: report.orphans.length,
+        deleted: report.deleted.length,
+        markedRetained: report.markedRetained,
+        sesCalls: report.calls,
+      },
       'orphan sweep done',
     );
     return report;
+  }
+
+  /**
+   * Tags the resources of live Retain setups as retained ahead of their deletion, so a Retain setup
+   * whose finalizer never runs (stripped while no operator runs) is not swept: the finalizer's own
+   * marking covers only deletions it sees. After the orphan deletions, so these never delay them.
+   */
+  async #markLiveRetained(ses: SesGateway, retain: { setup: SesSetup; region: string }[], report: SweepReport, options: SesCallOptions): Promise<void> {
+    for (const { setup, region } of retain) {
+      if (report.markedRetained >= RETAIN_MARKS_PER_SWEEP) return;
+      const uid = setup.metadata.uid;
+      if (!uid || this.#markedRetained.has(uid)) continue;
+      options.signal?.throwIfAborted();
+      await markRetained(ses, retainTarget(setup, region), options);
+      this.#markedRetained.add(uid);
+      report.markedRetained++;
+    }
   }
 
   #classify(report: SweepReport, liveUids: Set<string>, resource: Omit<Orphan, 'ownerUid'>, tags: Record<string, string>): void {
@@ -221,6 +253,7 @@ function liveView(setups: Iterable<SesSetup>, defaultRegion: string) {
   const uids = new Set<string>();
   const regions = new Set<string>();
   const recorded = new Set<string>();
+  const retain: { setup: SesSetup; region: string }[] = [];
   for (const setup of setups) {
     if (setup.metadata.uid) uids.add(setup.metadata.uid);
     // status.region (pinned at first contact with SES) wins over spec.region where the operator records it.
@@ -229,8 +262,9 @@ function liveView(setups: Iterable<SesSetup>, defaultRegion: string) {
     regions.add(region);
     if (setup.status?.tenant?.arn && setup.status.tenant.name) recorded.add(key('tenant', region, setup.status.tenant.name));
     if (setup.status?.identity?.name) recorded.add(key('identity', region, setup.status.identity.name));
+    if (setup.spec?.deletionPolicy === 'Retain' && setup.status?.tenant?.arn) retain.push({ setup, region });
   }
-  return { uids, regions, records: (kind: OrphanKind, region: string, name: string) => recorded.has(key(kind, region, name)) };
+  return { uids, regions, retain, records: (kind: OrphanKind, region: string, name: string) => recorded.has(key(kind, region, name)) };
 }
 
 /** Identity names compare case-insensitively in SES; tenant names do not. */

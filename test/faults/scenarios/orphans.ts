@@ -5,8 +5,8 @@ import type { FaultOperator } from '../operator.ts';
 import { runScenario, sleep, Workload, type ScenarioContext, type ScenarioResult } from '../workload.ts';
 
 const SIZES = {
-  full: { setups: 30, stripped: 12, deletedWhileDown: 4, retained: 6, timeLimitMs: 4 * 60_000 },
-  small: { setups: 8, stripped: 3, deletedWhileDown: 1, retained: 2, timeLimitMs: 90_000 },
+  full: { setups: 30, stripped: 12, deletedWhileDown: 4, retained: 6, retainedStripped: 3, timeLimitMs: 4 * 60_000 },
+  small: { setups: 9, stripped: 3, deletedWhileDown: 1, retained: 2, retainedStripped: 1, timeLimitMs: 90_000 },
 };
 
 /** A sweep every 2 s, an orphan deleted at the first sweep at least 1 s after it was first seen. */
@@ -17,9 +17,10 @@ const QUIET_SWEEPS = 3;
 /**
  * Orphans: setups are deleted while no operator runs, some with their finalizer stripped first (a
  * person, or kubernetes#77988), so no teardown ever runs for them. After the restart the orphan
- * sweep must delete exactly their tenants, identities and associations (the invariants count
- * anything left as leaked), while setups deleted with Retain (the normal way, before) and an
- * untagged tenant and identity someone else made stay untouched through several more sweeps.
+ * sweep must delete exactly the Delete setups' tenants, identities and associations (the
+ * invariants count anything left as leaked), while Retain setups (deleted the normal way before,
+ * or stripped like the others after a sweep tagged them) and an untagged tenant and identity
+ * someone else made stay untouched through several more sweeps.
  */
 export async function orphans(ctx: ScenarioContext): Promise<ScenarioResult> {
   const size = SIZES[ctx.size];
@@ -32,7 +33,8 @@ export async function orphans(ctx: ScenarioContext): Promise<ScenarioResult> {
     {
       timeLimitMs: size.timeLimitMs,
       faults: () =>
-        `${size.stripped} finalizers stripped + ${size.stripped + size.deletedWhileDown} deletes while the operator is down; ${size.retained} Retain deletions; foreign tenant + identity`,
+        `${size.stripped + size.retainedStripped} finalizers stripped (${size.retainedStripped} Retain) + ${size.deletedWhileDown} other deletions while the operator is down; ` +
+        `${size.retained} Retain deletions; foreign tenant + identity`,
     },
     async (deadline) => {
       let operator: FaultOperator = await w.startOperator({ args: SWEEP_FLAGS });
@@ -40,7 +42,7 @@ export async function orphans(ctx: ScenarioContext): Promise<ScenarioResult> {
 
       const planned: TrackedSetup[] = [];
       for (let i = 0; i < size.setups; i++) {
-        const tracked = w.plan(`s${i}`, { deletionPolicy: i < size.retained ? 'Retain' : 'Delete' });
+        const tracked = w.plan(`s${i}`, { deletionPolicy: i < size.retained + size.retainedStripped ? 'Retain' : 'Delete' });
         await w.create(tracked);
         planned.push(tracked);
       }
@@ -48,19 +50,30 @@ export async function orphans(ctx: ScenarioContext): Promise<ScenarioResult> {
       if (ready.converged !== ready.objects) return ready;
 
       // Retain, deleted the normal way while the operator runs: its finalizer tags what it keeps.
-      const retained = planned.filter((t) => t.deletionPolicy === 'Retain');
+      const retained = planned.filter((t) => t.deletionPolicy === 'Retain').slice(0, size.retained);
+      const retainedStripped = planned.filter((t) => t.deletionPolicy === 'Retain').slice(size.retained);
       for (const tracked of retained) await w.delete(tracked);
       const kept = await w.waitConverged(deadline, 'Retain deletions');
       if (kept.converged !== kept.objects) return kept;
+      const tagged = (resource: { tags: { Key: string }[] } | undefined) => resource?.tags.some((tag) => tag.Key === RETAINED_TAG) === true;
       const state = await w.env.sim.state();
-      const unmarked = retained.filter((t) => !state.tenants.find((x) => x.name === t.tenantName)?.tags.some((tag) => tag.Key === RETAINED_TAG));
+      const unmarked = retained.filter((t) => !tagged(state.tenants.find((x) => x.name === t.tenantName)));
       if (unmarked.length) w.violations.push(`Retain deletions without the retained tag: ${unmarked.map((t) => t.name).join(', ')}`);
+      // A live Retain setup is tagged by a sweep ahead of any deletion: wait for that before stripping its finalizer.
+      while (Date.now() < deadline) {
+        const now = await w.env.sim.state();
+        const done = retainedStripped.every(
+          (t) => tagged(now.tenants.find((x) => x.name === t.tenantName)) && tagged(now.identities.find((x) => x.name === t.domain)),
+        );
+        if (done) break;
+        await sleep(250);
+      }
 
       // The operator goes down; setups are deleted meanwhile, most with their finalizer stripped.
       await operator.kill();
       const deletable = planned.filter((t) => t.deletionPolicy === 'Delete');
       const stripped = deletable.slice(0, size.stripped);
-      for (const tracked of stripped) {
+      for (const tracked of [...stripped, ...retainedStripped]) {
         await w.env.kube.stripSetupFinalizers(tracked.name);
         await w.delete(tracked);
       }
@@ -87,8 +100,9 @@ export async function orphans(ctx: ScenarioContext): Promise<ScenarioResult> {
       sweptLines = ours.length;
       if (sweptLines !== 2 * orphaned) w.violations.push(`${sweptLines} "orphan swept" log lines for this scenario, want ${2 * orphaned}`);
       w.notes.push(
-        `${orphaned} setups orphaned (finalizer stripped while down), their ${sweptLines} resources swept ${(sweptAfterMs / 1000).toFixed(1)} s after the restart; ` +
-          `${retained.length} Retain deletions and a foreign tenant + identity kept through ${QUIET_SWEEPS} more sweeps`,
+        `${orphaned} Delete setups orphaned (finalizer stripped while down), their ${sweptLines} resources swept ${(sweptAfterMs / 1000).toFixed(1)} s after the restart; ` +
+          `${retained.length} Retain deletions, ${retainedStripped.length} Retain setups removed with their finalizer stripped, and a foreign tenant + identity ` +
+          `kept through ${QUIET_SWEEPS} more sweeps`,
       );
       return w.check();
     },

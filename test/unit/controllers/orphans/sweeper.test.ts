@@ -109,6 +109,30 @@ describe('OrphanSweeper', () => {
     expect(h.ses.identities.size).toBe(1);
   });
 
+  it('tags a live Retain setup ahead of its deletion, so stripping its finalizer does not get it swept', async () => {
+    const h = harness();
+    await created(h.ses, 'keep', 'uid-keep');
+    const live = {
+      ...setup('keep', 'uid-keep', { tenant: { name: 'keep_t', arn: h.ses.tenants.get('keep_t')!.arn }, identity: { name: 'keep.example.test' } }),
+    };
+    live.spec.deletionPolicy = 'Retain';
+    h.state.setups = [live];
+    expect((await h.sweeper.sweep()).markedRetained).toBe(1);
+    expect(h.ses.tenants.get('keep_t')!.tags[RETAINED_TAG]).toBe('true');
+    expect(h.ses.identities.get('keep.example.test')!.tags[RETAINED_TAG]).toBe('true');
+    // Once per process: the next sweep costs no call for it.
+    const calls = h.ses.calls.length;
+    expect((await h.sweeper.sweep()).markedRetained).toBe(0);
+    expect(h.ses.calls.slice(calls)).toEqual(['ListTenants', 'ListEmailIdentities']);
+
+    h.state.setups = []; // finalizer stripped, setup gone, no teardown
+    await h.sweeper.sweep();
+    h.state.now += GRACE;
+    expect((await h.sweeper.sweep()).deleted).toEqual([]);
+    expect(h.ses.tenants.size).toBe(1);
+    expect(h.ses.identities.size).toBe(1);
+  });
+
   it('never touches foreign resources: untagged, or tagged by a live setup', async () => {
     const h = harness();
     await h.ses.createTenant('eu-west-1', 'foreign_t', {});
