@@ -74,6 +74,8 @@ export class OrphanSweeper {
   readonly #regions = new Set<string>();
   /** UIDs of live Retain setups whose resources carry the retained tag (checked once per process). */
   readonly #markedRetained = new Set<string>();
+  /** The live UIDs re-read for the deletes, and when: at most once a second (each read walks the whole cache). */
+  #liveUids: { at: number; uids: Set<string> } | undefined;
   #timer: NodeJS.Timeout | undefined;
   #abort: AbortController | undefined;
   #running: Promise<unknown> | undefined;
@@ -159,6 +161,7 @@ export class OrphanSweeper {
 
     const current = new Set(report.orphans.map(orphanKey));
     for (const seen of this.#firstSeen.keys()) if (!current.has(seen)) this.#firstSeen.delete(seen);
+    this.#liveUids = undefined;
     const due: Orphan[] = [];
     for (const orphan of report.orphans) {
       const firstSeen = this.#firstSeen.get(orphanKey(orphan));
@@ -205,6 +208,12 @@ export class OrphanSweeper {
     }
   }
 
+  #freshLiveUids(): Set<string> {
+    const at = performance.now();
+    if (!this.#liveUids || at - this.#liveUids.at > 1_000) this.#liveUids = { at, uids: liveView(this.#o.setups(), this.#o.defaultRegion).uids };
+    return this.#liveUids.uids;
+  }
+
   #classify(report: SweepReport, liveUids: Set<string>, resource: Omit<Orphan, 'ownerUid'>, tags: Record<string, string>): void {
     const ownerUid = tags[OWNER_UID_TAG];
     if (!ownerUid || isRetained(tags)) {
@@ -221,7 +230,7 @@ export class OrphanSweeper {
    */
   async #delete(ses: SesGateway, orphan: Orphan, orphans: Orphan[], options: SesCallOptions): Promise<boolean> {
     if (!this.#o.synced()) return false;
-    if (liveView(this.#o.setups(), this.#o.defaultRegion).uids.has(orphan.ownerUid)) return false;
+    if (this.#freshLiveUids().has(orphan.ownerUid)) return false;
     const { region, name, ownerUid } = orphan;
     const stillOrphan = (tags: Record<string, string> | undefined) => tags !== undefined && tags[OWNER_UID_TAG] === ownerUid && !isRetained(tags);
     if (orphan.kind === 'identity') {
