@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseReferrerKind, type ReferrerKind } from '../controllers/referrers.ts';
 import { REGION_PATTERN } from '../api/sessetup.ts';
+import { isLoopbackBindAddress } from '../rest-api/loopback.ts';
 import { parseDuration } from './duration.ts';
 
 /** Every setting of `ses-operator run`: flag name, environment variable, default, and help. */
@@ -44,6 +45,19 @@ export const SETTINGS = {
   'renew-deadline': { env: 'SES_OPERATOR_RENEW_DEADLINE', default: '10s', help: 'how long the leader keeps trying to renew before it stops working' },
   'retry-period': { env: 'SES_OPERATOR_RETRY_PERIOD', default: '2s', help: 'how often candidates try to take, and the leader to renew, the lease' },
   'shutdown-grace': { env: 'SES_OPERATOR_SHUTDOWN_GRACE', default: '10s', help: 'on SIGTERM, how long in-flight reconciles may take to finish' },
+  // REST API (src/rest-api): off unless --api-bind-address is set.
+  'api-bind-address': {
+    env: 'SES_OPERATOR_API_BIND_ADDRESS',
+    default: '0',
+    help: 'where the Channels REST API is served, e.g. :8443 (0 turns it off); plain HTTP only on a loopback address',
+  },
+  'api-tls-cert-file': { env: 'SES_OPERATOR_API_TLS_CERT_FILE', help: "PEM certificate (chain) of the REST API's TLS" },
+  'api-tls-key-file': { env: 'SES_OPERATOR_API_TLS_KEY_FILE', help: "PEM private key of the REST API's TLS" },
+  'api-refresh-timeout': {
+    env: 'SES_OPERATOR_API_REFRESH_TIMEOUT',
+    default: '5s',
+    help: 'how long a REST API GET or verify waits for its live check, and a create for the DNS records',
+  },
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -134,6 +148,11 @@ const settingsSchema = z
     renewDeadlineMs: duration('--renew-deadline'),
     retryPeriodMs: duration('--retry-period'),
     shutdownGraceMs: duration('--shutdown-grace', { allowZero: true }),
+    // REST API
+    apiBindAddress: bindAddress('--api-bind-address'),
+    apiTlsCertFile: z.string().optional(),
+    apiTlsKeyFile: z.string().optional(),
+    apiRefreshTimeoutMs: duration('--api-refresh-timeout'),
   })
   .superRefine((s, ctx) => {
     if (s.leaderElect && !s.leaderElectionNamespace) {
@@ -141,6 +160,14 @@ const settingsSchema = z
     }
     if (!(s.renewDeadlineMs < s.leaseDurationMs)) ctx.addIssue({ code: 'custom', message: '--renew-deadline must be shorter than --lease-duration' });
     if (!(s.retryPeriodMs < s.renewDeadlineMs)) ctx.addIssue({ code: 'custom', message: '--retry-period must be shorter than --renew-deadline' });
+    // REST API
+    if (!s.apiTlsCertFile !== !s.apiTlsKeyFile) ctx.addIssue({ code: 'custom', message: '--api-tls-cert-file and --api-tls-key-file go together' });
+    if (s.apiBindAddress !== '0' && !s.apiTlsCertFile && !isLoopbackBindAddress(s.apiBindAddress)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `--api-bind-address ${s.apiBindAddress} is not a loopback address: plain HTTP would carry bearer tokens; set --api-tls-cert-file and --api-tls-key-file`,
+      });
+    }
   });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -185,6 +212,11 @@ export function resolveSettings(flags: Partial<Record<SettingName, string | stri
     renewDeadlineMs: pick('renew-deadline'),
     retryPeriodMs: pick('retry-period'),
     shutdownGraceMs: pick('shutdown-grace'),
+    // REST API
+    apiBindAddress: pick('api-bind-address'),
+    apiTlsCertFile: pick('api-tls-cert-file') || undefined,
+    apiTlsKeyFile: pick('api-tls-key-file') || undefined,
+    apiRefreshTimeoutMs: pick('api-refresh-timeout'),
   };
   const parsed = settingsSchema.safeParse(raw);
   if (!parsed.success) {
