@@ -15,6 +15,10 @@ export const emailUseCaseSpecSchema = z
       })
       .strict(),
     fromAddress: z.string().min(3).max(320).regex(new RegExp(EMAIL_PATTERN)).meta({ description: "The sender address; must lie inside the setup's domain." }),
+    configMapName: z.string().min(1).max(253).regex(new RegExp(OBJECT_NAME_PATTERN)).optional().meta({
+      description:
+        'Name of the ConfigMap in this namespace that the operator keeps with what an app needs to send (region, tenant, identity ARN, from address, ready). Default: <use case name>-ses.',
+    }),
   })
   .strict();
 

@@ -12,6 +12,7 @@ import { ReadYourWrites } from '../runtime/read-your-writes.ts';
 import { ResourceClient } from '../runtime/resource-client.ts';
 import { WorkQueue, type WorkQueueMetricsProvider } from '../runtime/work-queue.ts';
 import type { SesGateway } from '../ses/gateway.ts';
+import { kubeConfigMaps } from './emailusecase/configmap.ts';
 import { EmailUseCaseReconciler } from './emailusecase/reconciler.ts';
 import { ReferrerIndex, readField, type ReferrerKind } from './referrers.ts';
 import { ClaimIndex, claimKey } from './sessetup/claims.ts';
@@ -101,6 +102,8 @@ export class Manager {
       setups: { get: (name) => this.#setups.get(name) },
       client: useCaseClient,
       wrote: (object) => this.#useCases.wrote(object),
+      configMaps: kubeConfigMaps(o.kc, (verb) => o.onApiWrite?.('configmaps', verb)),
+      defaultRegion: o.defaultRegion,
     });
     this.setupController = new Controller({
       name: 'sessetup',
@@ -204,7 +207,11 @@ export class Manager {
           for (const other of this.claims.set(setup)) queue.add(other);
         }
         if (needsReconcile(setup, old)) queue.add(setup.metadata.name);
-        if (readyStatus(setup) !== readyStatus(old) || !!setup.metadata.deletionTimestamp !== !!old.metadata.deletionTimestamp) {
+        if (
+          readyStatus(setup) !== readyStatus(old) ||
+          !!setup.metadata.deletionTimestamp !== !!old.metadata.deletionTimestamp ||
+          setup.status?.identity?.arn !== old.status?.identity?.arn // the use cases' ConfigMaps carry it
+        ) {
           enqueueUseCases(setup.metadata.name);
         }
       },

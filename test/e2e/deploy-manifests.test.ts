@@ -45,6 +45,8 @@ const OPERATOR_RULES = {
   'ses.channels.dev/emailusecases': ['get', 'list', 'watch'],
   'ses.channels.dev/emailusecases/status': ['get', 'patch'],
   '/events': ['create', 'patch'],
+  // Each EmailUseCase's ConfigMap.
+  '/configmaps': ['create', 'get', 'update'],
   // The REST API's authentication and authorization of its callers.
   'authentication.k8s.io/tokenreviews': ['create'],
   'authorization.k8s.io/subjectaccessreviews': ['create'],
@@ -355,7 +357,11 @@ describe('deploy/: manifests against the real API server', () => {
   it('helm: referrers become --referrer flags and get/list/watch rules, and pass a dry-run', async () => {
     const { text, objects } = await helmTemplate({ referrers: REFERRERS });
     const rules = ruleMap(rulesOf(findOne(objects, 'ClusterRole', 'ses-operator')));
-    expect(rules).toEqual({ ...OPERATOR_RULES, 'apps.example.com/mailers': ['get', 'list', 'watch'], '/configmaps': ['get', 'list', 'watch'] });
+    expect(rules).toEqual({
+      ...OPERATOR_RULES,
+      'apps.example.com/mailers': ['get', 'list', 'watch'],
+      '/configmaps': [...OPERATOR_RULES['/configmaps'], 'get', 'list', 'watch'].sort(),
+    });
     await dryRun(text);
     await helm(['lint', '--strict', CHART_DIR, '--set-json', `referrers=${JSON.stringify(REFERRERS)}`]);
   });

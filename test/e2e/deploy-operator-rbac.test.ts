@@ -174,6 +174,7 @@ describe("deploy/: the operator runs with exactly the chart's RBAC", () => {
       'delete sessetups (REST API)': await canI('delete', 'sessetups.ses.channels.dev'),
       'create tokenreviews': await canI('create', 'tokenreviews.authentication.k8s.io'),
       'create subjectaccessreviews': await canI('create', 'subjectaccessreviews.authorization.k8s.io'),
+      "create and update use cases' ConfigMaps": (await canI('create', 'configmaps', ...other)) && (await canI('update', 'configmaps', ...other)),
     };
     expect(Object.entries(granted).filter(([, yes]) => !yes)).toEqual([]);
     const refused = {
@@ -181,6 +182,7 @@ describe("deploy/: the operator runs with exactly the chart's RBAC", () => {
       'patch emailusecases': await canI('patch', 'emailusecases.ses.channels.dev', ...other),
       'delete events': await canI('delete', 'events', ...other),
       'patch configmaps': await canI('patch', 'configmaps', ...other),
+      'delete configmaps': await canI('delete', 'configmaps', ...other),
       'get secrets': await canI('get', 'secrets', ...other),
       'impersonate users': await canI('impersonate', 'users'),
       'create localsubjectaccessreviews': await canI('create', 'localsubjectaccessreviews.authorization.k8s.io', ...other),
