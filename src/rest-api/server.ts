@@ -33,8 +33,13 @@ export interface RestApiOptions {
 export interface RestApiServer {
   server: http.Server;
   url: string;
+  /** Reads the certificate and key again; true when they changed (and new connections now get them). */
+  reloadTls(): Promise<boolean>;
   close(): Promise<void>;
 }
+
+/** How often the TLS files are read again: cert-manager renews into the mounted Secret without a restart. */
+export const TLS_RELOAD_INTERVAL_MS = 60_000;
 
 /** Starts the REST API on bindAddress (":8443", "127.0.0.1:0"), over TLS when cert and key are given. */
 export async function startRestApi(o: RestApiOptions): Promise<RestApiServer> {
@@ -45,9 +50,25 @@ export async function startRestApi(o: RestApiOptions): Promise<RestApiServer> {
     );
   const openapi = JSON.stringify(openApiDocument(o.version));
   const handler = (request: http.IncomingMessage, response: http.ServerResponse) => void handle(o, openapi, request, response);
-  const server = o.tls
-    ? https.createServer({ cert: await readFile(o.tls.certFile), key: await readFile(o.tls.keyFile), minVersion: 'TLSv1.2' }, handler)
-    : http.createServer(handler);
+  const readTls = async (files: { certFile: string; keyFile: string }) => ({ cert: await readFile(files.certFile), key: await readFile(files.keyFile) });
+  let tls = o.tls ? await readTls(o.tls) : undefined;
+  const server = tls ? https.createServer({ ...tls, minVersion: 'TLSv1.2' }, handler) : http.createServer(handler);
+  const reloadTls = async () => {
+    if (!o.tls || !tls) return false;
+    const fresh = await readTls(o.tls);
+    if (fresh.cert.equals(tls.cert) && fresh.key.equals(tls.key)) return false;
+    (server as https.Server).setSecureContext({ ...fresh, minVersion: 'TLSv1.2' });
+    tls = fresh;
+    o.logger.info('REST API TLS certificate reloaded');
+    return true;
+  };
+  const reloader = o.tls
+    ? setInterval(
+        () => reloadTls().catch((error: unknown) => o.logger.warn({ err: error }, 'REST API TLS files unreadable; keeping the current ones')),
+        TLS_RELOAD_INTERVAL_MS,
+      )
+    : undefined;
+  reloader?.unref();
   // Slow clients must not hold connections for ever.
   server.requestTimeout = 60_000;
   server.headersTimeout = 20_000;
@@ -61,8 +82,10 @@ export async function startRestApi(o: RestApiOptions): Promise<RestApiServer> {
   return {
     server,
     url,
+    reloadTls,
     close: () =>
       new Promise<void>((resolve) => {
+        clearInterval(reloader);
         server.close(() => resolve());
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 5_000).unref();
