@@ -87,6 +87,30 @@ describe('REST API: the original Channels endpoints', () => {
     expect(await c.getSetup(setupNameFor(`Other_${id}`))).toBeUndefined();
   });
 
+  it('authorizes every endpoint for exactly the accounts bound to its permission (none, view, create, delete)', async () => {
+    const unknown = `${base}/0b4e7a0e-5b2a-4c1e-9f44-0f7d3c2a9b11`;
+    // Allowed requests that change nothing: an unknown setup (404), an invalid body (422).
+    const endpoints = [
+      { call: ['GET', base] as const, permission: 'view', allowed: 200 },
+      { call: ['GET', unknown] as const, permission: 'view', allowed: 404 },
+      { call: ['POST', `${unknown}/verify`] as const, permission: 'view', allowed: 404 },
+      { call: ['POST', base] as const, permission: 'create', allowed: 422, body: { tenant_name: '' } },
+      { call: ['DELETE', unknown] as const, permission: 'delete', allowed: 404 },
+    ];
+    const seen: string[] = [];
+    for (const { call, permission, allowed, body } of endpoints) {
+      for (const as of ['none', 'view', 'create', 'delete'] as const) {
+        const response = await api.call(call[0], call[1], { as, body });
+        seen.push(`${call[0]} ${call[1].replace(base, '')} as ${as}: ${response.status}`);
+        if (response.status === 403) expect(response.body.error.message).toContain(`lacks Channel.${permission}`);
+      }
+    }
+    const expected = endpoints.flatMap(({ call, permission, allowed }) =>
+      (['none', 'view', 'create', 'delete'] as const).map((as) => `${call[0]} ${call[1].replace(base, '')} as ${as}: ${as === permission ? allowed : 403}`),
+    );
+    expect(seen).toEqual(expected);
+  });
+
   it('GET list: with Channel.view, the setup with its cached dns_verified; 403 without', async () => {
     const response = await api.call('GET', `${base}?limit=20`, { as: 'view' });
     expect(response.status).toBe(200);
