@@ -145,3 +145,15 @@ export function apiClient(url: string, ca: Buffer) {
     });
   };
 }
+
+/** Every item of the list, page by page (the shared cluster may hold other files' setups). */
+export async function listAll(api: RestApiFixture): Promise<{ id: string; name: string; dns_verified: boolean; [field: string]: unknown }[]> {
+  const items = [];
+  for (let token: number | null = 0; token !== null;) {
+    const response = await api.call('GET', `/v1/${WORKSPACE}/channels/ses-setup?limit=20&continuation_token=${token}`);
+    if (response.status !== 200) throw new Error(`list answered ${response.status}: ${response.text}`);
+    items.push(...response.body.items);
+    token = response.body.continuation_token;
+  }
+  return items;
+}
