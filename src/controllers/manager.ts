@@ -12,6 +12,7 @@ import { ReadYourWrites } from '../runtime/read-your-writes.ts';
 import { ResourceClient } from '../runtime/resource-client.ts';
 import { WorkQueue, type WorkQueueMetricsProvider } from '../runtime/work-queue.ts';
 import type { SesGateway } from '../ses/gateway.ts';
+import { kubeConfigMaps } from './emailusecase/configmap.ts';
 import { EmailUseCaseReconciler } from './emailusecase/reconciler.ts';
 import { OrphanSweeper, type OrphanSweepOptions } from './orphans/sweeper.ts';
 import { ReferrerIndex, type ReferrerKind } from './referrers.ts';
@@ -114,6 +115,8 @@ export class Manager {
       setups: { get: (name) => this.#setups.get(name) },
       client: useCaseClient,
       wrote: (object) => this.#useCases.wrote(object),
+      configMaps: kubeConfigMaps(o.kc, (verb) => o.onApiWrite?.('configmaps', verb)),
+      defaultRegion: o.defaultRegion,
     });
     this.setupController = new Controller({
       name: 'sessetup',
