@@ -3,16 +3,19 @@ import type { SesSetup } from '../../api/sessetup.ts';
 import { findCondition, setCondition, type ConditionInput } from '../../runtime/conditions.ts';
 import { markReconciling, markSettled, markStalled } from '../kstatus.ts';
 import type { ResourceClient } from '../../runtime/resource-client.ts';
+import { namespaceAdmission, UNSEEN_NAMESPACES, type NamespaceLabels } from '../tenancy.ts';
 
 export interface EmailUseCaseReconcilerDeps {
   useCases: { get(key: string): EmailUseCase | undefined };
   setups: { get(name: string): SesSetup | undefined };
+  /** Namespace labels, for the setup's spec.allowedNamespaces. */
+  namespaces?: NamespaceLabels;
   client: Pick<ResourceClient, 'patchStatus'>;
   wrote?: (object: EmailUseCase) => void;
   now?: () => number;
 }
 
-/** Ready when the referenced SesSetup exists, is Ready, and fromAddress lies inside its domain. */
+/** Ready when the referenced SesSetup exists, allows the use case's namespace, is Ready, and fromAddress lies inside its domain. */
 export class EmailUseCaseReconciler {
   readonly #d: EmailUseCaseReconcilerDeps;
 
@@ -47,6 +50,8 @@ export class EmailUseCaseReconciler {
     const { sesSetupRef, fromAddress } = parsed.data;
     const setup = this.#d.setups.get(sesSetupRef.name);
     if (!setup) return notReady('SetupNotFound', `SesSetup ${sesSetupRef.name} does not exist`, 'Reconciling');
+    const admission = namespaceAdmission(setup, useCase.metadata.namespace, this.#d.namespaces ?? UNSEEN_NAMESPACES);
+    if (!admission.allowed) return notReady('NamespaceNotAllowed', admission.message, 'Stalled');
     const domain = setup.spec.domainIdentity.toLowerCase();
     const fromDomain = fromAddress.slice(fromAddress.lastIndexOf('@') + 1).toLowerCase();
     if (fromDomain !== domain && !fromDomain.endsWith(`.${domain}`)) {
