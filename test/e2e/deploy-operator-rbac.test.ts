@@ -152,6 +152,7 @@ describe("deploy/: the operator runs with exactly the chart's RBAC", () => {
       'watch emailusecases': await canI('watch', 'emailusecases.ses.channels.dev', ...other),
       'create events anywhere': await canI('create', 'events', ...other),
       'watch configmaps (referrer)': await canI('watch', 'configmaps', ...other),
+      'watch namespaces (allowedNamespaces)': await canI('watch', 'namespaces'),
       'update its Lease': await canI('update', 'leases.coordination.k8s.io/ses-operator', '-n', OPERATOR_NAMESPACE),
     };
     expect(Object.entries(granted).filter(([, yes]) => !yes)).toEqual([]);
@@ -163,6 +164,8 @@ describe("deploy/: the operator runs with exactly the chart's RBAC", () => {
       'delete events': await canI('delete', 'events', ...other),
       'patch configmaps': await canI('patch', 'configmaps', ...other),
       'get secrets': await canI('get', 'secrets', ...other),
+      'patch namespaces': await canI('patch', 'namespaces'),
+      'delete namespaces': await canI('delete', 'namespaces'),
       'update another Lease': await canI('update', 'leases.coordination.k8s.io/other', '-n', OPERATOR_NAMESPACE),
       'create a Lease elsewhere': await canI('create', 'leases.coordination.k8s.io', ...other),
       'delete its Lease': await canI('delete', 'leases.coordination.k8s.io/ses-operator', '-n', OPERATOR_NAMESPACE),
