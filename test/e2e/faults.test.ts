@@ -10,6 +10,7 @@ import { dnsFaults } from '../faults/scenarios/dns-faults.ts';
 import { hostileInputs } from '../faults/scenarios/hostile-inputs.ts';
 import { leaderFailover } from '../faults/scenarios/leader-failover.ts';
 import { sesFaults } from '../faults/scenarios/ses-faults.ts';
+import { tenancy } from '../faults/scenarios/tenancy.ts';
 import { scanForSecrets } from '../faults/security.ts';
 import type { ScenarioContext, ScenarioResult } from '../faults/workload.ts';
 import { FAKE_AWS_ENV } from '../support/operator.ts';
@@ -80,6 +81,10 @@ describe('fault suite, small size (test/faults)', () => {
 
   it('6. conflicting and hostile inputs: foreign resources, races, dangling references, deletes mid-creation', async () => {
     expectClean(await run(hostileInputs(ctx(shared))));
+  }, 180_000);
+
+  it('8. tenancy: namespaces relabelled and selectors changed live (once with the operator down); refused use cases never counted nor holding a deletion', async () => {
+    expectClean(await run(tenancy(ctx(shared))));
   }, 180_000);
 
   it('3. SES faults: throttling, 500s and latency converge within 2x the calls, at the rate limit', async () => {

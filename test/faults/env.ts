@@ -225,6 +225,20 @@ export class Kube {
     });
   }
 
+  /** Merge-patches a namespace's labels (null removes one). */
+  labelNamespace(name: string, labels: Record<string, string | null>): Promise<void> {
+    return this.retry(`label namespace ${name}`, async () => {
+      await this.core.patchNamespace({ name, body: { metadata: { labels } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    });
+  }
+
+  /** Merge-patches a SesSetup's spec (null removes a field). */
+  patchSetupSpec(name: string, spec: Record<string, unknown>): Promise<void> {
+    return this.retry(`patch SesSetup ${name}`, async () => {
+      await this.custom.patchClusterCustomObject({ ...setupRef, name, body: { spec } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    });
+  }
+
   deleteNamespace(name: string): Promise<void> {
     return this.retry(`delete namespace ${name}`, async () => {
       await this.core.deleteNamespace({ name }).catch((error: unknown) => {

@@ -5,6 +5,7 @@ import { dnsFaults } from './dns-faults.ts';
 import { hostileInputs } from './hostile-inputs.ts';
 import { leaderFailover } from './leader-failover.ts';
 import { sesFaults } from './ses-faults.ts';
+import { tenancy } from './tenancy.ts';
 
 export interface Scenario {
   name: string;
@@ -24,4 +25,5 @@ export const SCENARIOS: Scenario[] = [
   { name: 'dns-faults', run: dnsFaults },
   { name: 'leader-failover', run: leaderFailover },
   { name: 'hostile-inputs', run: hostileInputs },
+  { name: 'tenancy', run: tenancy },
 ];
