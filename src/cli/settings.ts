@@ -105,7 +105,7 @@ export const SETTINGS = {
     field: 'region',
     env: 'AWS_REGION',
     aliasEnv: 'AWS_DEFAULT_REGION',
-    help: 'default AWS region for SesSetups without spec.region',
+    help: 'AWS region for new SesSetups without spec.region; an existing setup keeps the region in its status.region',
     schema: (flag) =>
       z
         .string({ error: `${flag} (or AWS_REGION) is required: the region of SesSetups that do not name one` })
@@ -184,6 +184,20 @@ export const SETTINGS = {
         .number({ error: `${flag} must be a number` })
         .gt(0, `${flag} must be > 0`)
         .max(1, `${flag} must be at most 1`),
+  }),
+  'orphan-sweep-interval': setting({
+    field: 'orphanSweepIntervalMs',
+    env: 'SES_OPERATOR_ORPHAN_SWEEP_INTERVAL',
+    default: '1h',
+    help: 'how often the leader deletes SES resources tagged as its own whose SesSetup is gone (0 turns it off)',
+    schema: (flag) => duration(flag, { allowZero: true }),
+  }),
+  'orphan-sweep-grace': setting({
+    field: 'orphanSweepGraceMs',
+    env: 'SES_OPERATOR_ORPHAN_SWEEP_GRACE',
+    default: '10m',
+    help: 'how long a resource must have been seen orphaned, at two sweeps at least, before it is deleted',
+    schema: (flag) => duration(flag, { allowZero: true }),
   }),
   'log-level': setting({
     field: 'logLevel',

@@ -13,6 +13,7 @@ import { ResourceClient } from '../runtime/resource-client.ts';
 import { WorkQueue, type WorkQueueMetricsProvider } from '../runtime/work-queue.ts';
 import type { SesGateway } from '../ses/gateway.ts';
 import { EmailUseCaseReconciler } from './emailusecase/reconciler.ts';
+import { OrphanSweeper, type OrphanSweepOptions } from './orphans/sweeper.ts';
 import { ReferrerIndex, type ReferrerKind } from './referrers.ts';
 import { ClaimIndex } from './sessetup/claims.ts';
 import { RecheckSchedule, type RecheckSettings } from './sessetup/recheck-schedule.ts';
@@ -50,6 +51,8 @@ export interface ManagerOptions {
   onVerified?: (setup: SesSetup) => void;
   /** Each SesSetup as the informer sees it (undefined once deleted): per-setup metrics. */
   observeSetup?: (name: string, setup: SesSetup | undefined) => void;
+  /** The orphan sweep's schedule (leader only; absent or intervalMs 0: off). */
+  orphanSweep?: Pick<OrphanSweepOptions, 'intervalMs' | 'graceMs' | 'onSwept'>;
 }
 
 /**
@@ -66,6 +69,7 @@ export class Manager {
   readonly useCaseController: Controller;
   readonly referrers = new ReferrerIndex();
   readonly claims = new ClaimIndex();
+  readonly orphanSweeper: OrphanSweeper | undefined;
   readonly #setups: ReadYourWrites<SesSetup>;
   readonly #useCases: ReadYourWrites<EmailUseCase>;
   readonly #logger: Logger;
@@ -78,7 +82,7 @@ export class Manager {
     this.#logger = o.logger;
     this.#observeSetup = o.observeSetup;
     const path = (plural: string) => `/apis/${GROUP}/${VERSION}/${plural}`;
-    // Packed: at 10,000 SesSetups the parsed objects alone would take 44 MB of a 256 MiB pod.
+    // Packed: at scale the parsed objects alone would take a large share of the pod's memory limit (bench/RESULTS.md).
     this.setupInformer = new Informer<SesSetup>({ kc: o.kc, path: path(SES_SETUP.plural), logger: o.logger, packed: true });
     this.useCaseInformer = new Informer<EmailUseCase>({ kc: o.kc, path: path(EMAIL_USE_CASE.plural), logger: o.logger });
     this.referrerInformers = (o.referrerKinds ?? []).map((kind) => ({
@@ -137,6 +141,16 @@ export class Manager {
       logger: o.logger,
       metrics: o.controllerMetrics,
     });
+    if (o.orphanSweep) {
+      this.orphanSweeper = new OrphanSweeper({
+        ...o.orphanSweep,
+        ses: o.ses,
+        setups: () => this.setupInformer.list(),
+        synced: () => this.health().synced,
+        defaultRegion: o.defaultRegion,
+        logger: o.logger.child({ component: 'orphan-sweep' }),
+      });
+    }
     this.#wireSetups();
     this.#wireUseCases();
     for (const { kind, informer } of this.referrerInformers) this.#wireReferrers(kind, informer);
@@ -155,11 +169,12 @@ export class Manager {
   startControllers(): void {
     this.setupController.start();
     this.useCaseController.start();
+    this.orphanSweeper?.start();
   }
 
   /** Stops taking work and lets in-flight reconciles finish within graceMs (0: abort them now). */
   async stopControllers(graceMs: number): Promise<void> {
-    await Promise.all([this.setupController.stop(graceMs), this.useCaseController.stop(graceMs)]);
+    await Promise.all([this.setupController.stop(graceMs), this.useCaseController.stop(graceMs), this.orphanSweeper?.stop()]);
   }
 
   async stopInformers(): Promise<void> {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SesSetup } from '../../src/api/sessetup.ts';
 import { publishRecords } from '../../harness/stack/dns-records.ts';
-import { cluster, condition, eventually, uniqueSuffix } from '../support/cluster.ts';
+import { cluster, condition, uniqueSuffix } from '../support/cluster.ts';
+import { waitUntil } from '../../harness/stack/wait.ts';
 import { deleteNamespaceNow } from '../support/deploy.ts';
 import { startOperator, type OperatorProcess } from '../support/operator.ts';
 
@@ -21,22 +22,13 @@ let operator: OperatorProcess;
 const useCaseReady = async (namespace: string, name: string) => condition(await c.getUseCase(namespace, name), 'Ready');
 const usedBy = async () => (await c.getSetup(setupName))?.status;
 
-async function labelNamespace(name: string, labels: Record<string, string>): Promise<void> {
-  await c.core.patchNamespace({ name, body: [{ op: 'add', path: '/metadata/labels', value: { ...(await currentLabels(name)), ...labels } }] });
-}
-
-async function currentLabels(name: string): Promise<Record<string, string>> {
-  return (await c.core.readNamespace({ name })).metadata?.labels ?? {};
-}
-
-async function patchSetupSpec(spec: Record<string, unknown>): Promise<void> {
-  await c.kubectl(['patch', 'sessetup', setupName, '--type=merge', '-p', JSON.stringify({ spec })]);
-}
+const patchSetupSpec = (spec: Record<string, unknown>) => c.patchSetupSpec(setupName, spec);
 
 describe('SesSetup spec.allowedNamespaces', () => {
   beforeAll(async () => {
     await c.installCrds();
-    await c.core.createNamespace({ body: { metadata: { name: billing, labels: { team: 'billing' } } } });
+    await c.ensureNamespace(billing);
+    await c.labelNamespace(billing, { team: 'billing' });
     await c.ensureNamespace(shop);
     // ConfigMaps naming a setup count as referrers too: the fence applies to them the same way.
     operator = await startOperator(['--referrer', '/v1/configmaps:data.sesSetup']);
@@ -46,7 +38,7 @@ describe('SesSetup spec.allowedNamespaces', () => {
     await operator?.stop();
     for (const namespace of [billing, shop])
       await c.kubectl(['delete', 'emailusecases,configmaps', '--all', '-n', namespace, '--ignore-not-found']).catch(() => {});
-    await c.kubectl(['patch', 'sessetup', setupName, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']).catch(() => {});
+    await c.clearSetupFinalizers(setupName).catch(() => {});
     await c.deleteSetup(setupName);
     for (const namespace of [billing, shop]) await deleteNamespaceNow(namespace);
   });
@@ -96,9 +88,9 @@ describe('SesSetup spec.allowedNamespaces', () => {
     });
     await c.createUseCase(billing, 'invoices', { sesSetupRef: { name: setupName }, fromAddress: `invoices@${domain}` });
     await c.createUseCase(shop, 'orders', { sesSetupRef: { name: setupName }, fromAddress: `orders@${domain}` });
-    await c.core.createNamespacedConfigMap({ namespace: shop, body: { metadata: { name: 'mailer' }, data: { sesSetup: setupName } } });
+    await c.createConfigMap(shop, 'mailer', { sesSetup: setupName });
 
-    const refused = await eventually('NamespaceNotAllowed', async () => {
+    const refused = await waitUntil('NamespaceNotAllowed', async () => {
       const ready = await useCaseReady(shop, 'orders');
       return ready?.reason === 'NamespaceNotAllowed' ? ready : undefined;
     });
@@ -108,7 +100,7 @@ describe('SesSetup spec.allowedNamespaces', () => {
     );
     expect(condition(await c.getUseCase(shop, 'orders'), 'Stalled')).toMatchObject({ status: 'True', reason: 'NamespaceNotAllowed' });
 
-    const setup = await eventually('records', async () => {
+    const setup = await waitUntil('records', async () => {
       const found = await c.getSetup(setupName);
       return found?.status?.dnsRecords?.length ? found : undefined;
     });
@@ -117,7 +109,7 @@ describe('SesSetup spec.allowedNamespaces', () => {
       (setup as SesSetup).status!.dnsRecords!.map((r) => ({ name: r.name, type: r.type, value: r.value })),
     );
     await c.kubectl(['wait', '--for=condition=Ready', 'emailusecase/invoices', '-n', billing, '--timeout=60s']);
-    const status = await eventually('usedBy of the allowed use case only', async () => {
+    const status = await waitUntil('usedBy of the allowed use case only', async () => {
       const found = await usedBy();
       return found?.usedByCount === 1 ? found : undefined;
     });
@@ -127,19 +119,19 @@ describe('SesSetup spec.allowedNamespaces', () => {
   });
 
   it('relabelling the namespace admits its use case and ConfigMap at once, without a restart', async () => {
-    await labelNamespace(shop, { team: 'billing' });
-    await eventually('orders to be Ready', async () => (await useCaseReady(shop, 'orders'))?.status === 'True');
+    await c.labelNamespace(shop, { team: 'billing' });
+    await waitUntil('orders to be Ready', async () => (await useCaseReady(shop, 'orders'))?.status === 'True');
     expect(condition(await c.getUseCase(shop, 'orders'), 'Stalled')).toBeUndefined();
-    const status = await eventually('3 referrers counted', async () => {
+    const status = await waitUntil('3 referrers counted', async () => {
       const found = await usedBy();
       return found?.usedByCount === 3 ? found : undefined;
     });
     expect(status.usedBy).toEqual([`ConfigMap ${shop}/mailer`, `EmailUseCase ${billing}/invoices`, `EmailUseCase ${shop}/orders`]);
 
     // And back: the label removed refuses them again.
-    await c.core.patchNamespace({ name: shop, body: [{ op: 'remove', path: '/metadata/labels/team' }] });
-    await eventually('orders refused again', async () => (await useCaseReady(shop, 'orders'))?.reason === 'NamespaceNotAllowed');
-    await eventually('1 referrer counted', async () => (await usedBy())?.usedByCount === 1);
+    await c.labelNamespace(shop, { team: null });
+    await waitUntil('orders refused again', async () => (await useCaseReady(shop, 'orders'))?.reason === 'NamespaceNotAllowed');
+    await waitUntil('1 referrer counted', async () => (await usedBy())?.usedByCount === 1);
   });
 
   it('changing the selector takes effect for the use cases that exist', async () => {
@@ -150,13 +142,13 @@ describe('SesSetup spec.allowedNamespaces', () => {
         selector: { matchLabels: null, matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: [shop] }] },
       },
     });
-    await eventually('orders to be Ready', async () => (await useCaseReady(shop, 'orders'))?.status === 'True');
-    const refused = await eventually('invoices refused', async () => {
+    await waitUntil('orders to be Ready', async () => (await useCaseReady(shop, 'orders'))?.status === 'True');
+    const refused = await waitUntil('invoices refused', async () => {
       const ready = await useCaseReady(billing, 'invoices');
       return ready?.reason === 'NamespaceNotAllowed' ? ready : undefined;
     });
     expect(refused.message).toContain(`"kubernetes.io/metadata.name in (${shop})"`);
-    const status = await eventually('shop referrers counted', async () => {
+    const status = await waitUntil('shop referrers counted', async () => {
       const found = await usedBy();
       return found?.usedByCount === 2 ? found : undefined;
     });
@@ -164,26 +156,26 @@ describe('SesSetup spec.allowedNamespaces', () => {
 
     // from: All is the open door again.
     await patchSetupSpec({ allowedNamespaces: { from: 'All', selector: null } });
-    await eventually('invoices Ready again', async () => (await useCaseReady(billing, 'invoices'))?.status === 'True');
-    await eventually('every referrer counted', async () => (await usedBy())?.usedByCount === 3);
+    await waitUntil('invoices Ready again', async () => (await useCaseReady(billing, 'invoices'))?.status === 'True');
+    await waitUntil('every referrer counted', async () => (await usedBy())?.usedByCount === 3);
   });
 
   it('a use case from a namespace not allowed does not hold the deletion', async () => {
     await patchSetupSpec({ allowedNamespaces: { from: 'Selector', selector: { matchLabels: { team: 'billing' } } } });
-    await eventually('orders refused', async () => (await useCaseReady(shop, 'orders'))?.reason === 'NamespaceNotAllowed');
+    await waitUntil('orders refused', async () => (await useCaseReady(shop, 'orders'))?.reason === 'NamespaceNotAllowed');
     await c.deleteSetup(setupName);
-    const blocked = await eventually('DeletionBlocked', async () => condition(await c.getSetup(setupName), 'DeletionBlocked'));
+    const blocked = await waitUntil('DeletionBlocked', async () => condition(await c.getSetup(setupName), 'DeletionBlocked'));
     expect(blocked.message).toBe(`deletion waits for 1 referrer(s) to be deleted: EmailUseCase ${billing}/invoices`);
     await c.deleteUseCase(billing, 'invoices');
     // orders and the ConfigMap still name the setup, from a namespace it does not allow.
-    await eventually('the setup to be gone', async () => (await c.getSetup(setupName)) === undefined, 30_000);
+    await waitUntil('the setup to be gone', async () => (await c.getSetup(setupName)) === undefined, { timeoutMs: 30_000 });
     expect(await c.getUseCase(shop, 'orders')).toBeDefined();
-    const after = await eventually('SetupNotFound', async () => {
+    const after = await waitUntil('SetupNotFound', async () => {
       const ready = await useCaseReady(shop, 'orders');
       return ready?.reason === 'SetupNotFound' ? ready : undefined;
     });
     expect(after.status).toBe('False');
-    expect(JSON.stringify(await c.simState())).not.toContain(`fenced_${id}`);
+    expect(JSON.stringify(await c.sim.state())).not.toContain(`fenced_${id}`);
   });
 
   it('ran as one operator process throughout', async () => {

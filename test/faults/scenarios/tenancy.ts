@@ -1,7 +1,8 @@
 import type { EmailUseCase } from '../../../src/api/emailusecase.ts';
 import type { SesSetup } from '../../../src/api/sessetup.ts';
 import type { TrackedSetup } from '../invariants.ts';
-import { runScenario, sleep, Workload, type ScenarioContext, type ScenarioResult } from '../workload.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runScenario, Workload, type ScenarioContext, type ScenarioResult } from '../workload.ts';
 
 const SIZES = {
   full: { setups: 12, relabels: 8, timeLimitMs: 6 * 60_000 },
