@@ -104,6 +104,11 @@ export class KubeClient {
     return this.#mergePatch(`annotate SesSetup ${name}`, SETUPS, undefined, name, { metadata: { annotations } });
   }
 
+  /** Merge-patches the SesSetup's spec (a null value removes a field). */
+  patchSetupSpec(name: string, spec: Record<string, unknown>): Promise<void> {
+    return this.#mergePatch(`patch SesSetup ${name}`, SETUPS, undefined, name, { spec });
+  }
+
   /** Last resort of a cleanup: drops every finalizer, so an object no operator will finalize cannot outlive its test. */
   async clearSetupFinalizers(name: string): Promise<void> {
     const body = { metadata: { finalizers: null } };
@@ -135,6 +140,11 @@ export class KubeClient {
     await this.retry(`create namespace ${name}`, () =>
       requestJson(this.kc, 'POST', objectPath(NAMESPACES), { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } }).catch(ignore(409)),
     );
+  }
+
+  /** Sets (or, with null, removes) these labels of the namespace, leaving the others. */
+  labelNamespace(name: string, labels: Record<string, string | null>): Promise<void> {
+    return this.#mergePatch(`label namespace ${name}`, NAMESPACES, undefined, name, { metadata: { labels } });
   }
 
   deleteNamespace(name: string): Promise<void> {

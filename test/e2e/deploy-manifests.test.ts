@@ -45,6 +45,7 @@ const OPERATOR_RULES = {
   'ses.channels.dev/emailusecases': ['get', 'list', 'watch'],
   'ses.channels.dev/emailusecases/status': ['get', 'patch'],
   '/events': ['create', 'patch'],
+  '/namespaces': ['get', 'list', 'watch'],
   // Each EmailUseCase's ConfigMap.
   '/configmaps': ['create', 'get', 'update'],
   // The REST API's authentication and authorization of its callers.

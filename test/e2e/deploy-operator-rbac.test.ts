@@ -169,6 +169,7 @@ describe("deploy/: the operator runs with exactly the chart's RBAC", () => {
       'watch emailusecases': await canI('watch', 'emailusecases.ses.channels.dev', ...other),
       'create events anywhere': await canI('create', 'events', ...other),
       'watch configmaps (referrer)': await canI('watch', 'configmaps', ...other),
+      'watch namespaces (allowedNamespaces)': await canI('watch', 'namespaces'),
       'update its Lease': await canI('update', 'leases.coordination.k8s.io/ses-operator', '-n', OPERATOR_NAMESPACE),
       // The REST API: create and delete on behalf of authorized callers, and the reviews that authorize them.
       'create sessetups (REST API)': await canI('create', 'sessetups.ses.channels.dev'),
@@ -187,6 +188,8 @@ describe("deploy/: the operator runs with exactly the chart's RBAC", () => {
       'get secrets': await canI('get', 'secrets', ...other),
       'impersonate users': await canI('impersonate', 'users'),
       'create localsubjectaccessreviews': await canI('create', 'localsubjectaccessreviews.authorization.k8s.io', ...other),
+      'patch namespaces': await canI('patch', 'namespaces'),
+      'delete namespaces': await canI('delete', 'namespaces'),
       'update another Lease': await canI('update', 'leases.coordination.k8s.io/other', '-n', OPERATOR_NAMESPACE),
       'create a Lease elsewhere': await canI('create', 'leases.coordination.k8s.io', ...other),
       'delete its Lease': await canI('delete', 'leases.coordination.k8s.io/ses-operator', '-n', OPERATOR_NAMESPACE),

@@ -4,10 +4,13 @@ import { findCondition, setCondition, type ConditionInput } from '../../runtime/
 import { markReconciling, markSettled, markStalled } from '../kstatus.ts';
 import type { ResourceClient } from '../../runtime/resource-client.ts';
 import { ensureConfigMap, sendingConfig, type ConfigMapStore } from './configmap.ts';
+import { namespaceAdmission, UNSEEN_NAMESPACES, type NamespaceLabels } from '../tenancy.ts';
 
 export interface EmailUseCaseReconcilerDeps {
   useCases: { get(key: string): EmailUseCase | undefined };
   setups: { get(name: string): SesSetup | undefined };
+  /** Namespace labels, for the setup's spec.allowedNamespaces. */
+  namespaces?: NamespaceLabels;
   client: Pick<ResourceClient, 'patchStatus'>;
   wrote?: (object: EmailUseCase) => void;
   now?: () => number;
@@ -17,8 +20,9 @@ export interface EmailUseCaseReconcilerDeps {
 }
 
 /**
- * Ready when the referenced SesSetup exists, is Ready, and fromAddress lies inside its domain; keeps
- * the use case's ConfigMap (ConfigMapReady) with what an app needs to send.
+ * Ready when the referenced SesSetup exists, allows the use case's namespace, is Ready, and
+ * fromAddress lies inside its domain; keeps the use case's ConfigMap (ConfigMapReady) with what an
+ * app needs to send.
  */
 export class EmailUseCaseReconciler {
   readonly #d: EmailUseCaseReconcilerDeps;
@@ -42,7 +46,8 @@ export class EmailUseCaseReconciler {
       conditions = (type === 'Stalled' ? markStalled : markReconciling)(conditions, { ...progress, ...g }, now);
     }
     if (this.#d.configMaps && !verdict.invalid) {
-      const setup = this.#d.setups.get(useCase.spec.sesSetupRef.name);
+      // A namespace the setup does not admit learns nothing of it (tenant, identity ARN, region).
+      const setup = verdict.ready.reason === 'NamespaceNotAllowed' ? undefined : this.#d.setups.get(useCase.spec.sesSetupRef.name);
       const data = sendingConfig(useCase, setup, verdict.ready.status === 'True', this.#d.defaultRegion ?? '');
       conditions = setCondition(conditions, { ...(await ensureConfigMap(this.#d.configMaps, useCase, data)), ...g }, now);
     }
@@ -64,6 +69,8 @@ export class EmailUseCaseReconciler {
     const { sesSetupRef, fromAddress } = parsed.data;
     const setup = this.#d.setups.get(sesSetupRef.name);
     if (!setup) return notReady('SetupNotFound', `SesSetup ${sesSetupRef.name} does not exist`, 'Reconciling');
+    const admission = namespaceAdmission(setup, useCase.metadata.namespace, this.#d.namespaces ?? UNSEEN_NAMESPACES);
+    if (!admission.allowed) return notReady('NamespaceNotAllowed', admission.message, 'Stalled');
     const domain = setup.spec.domainIdentity.toLowerCase();
     const fromDomain = fromAddress.slice(fromAddress.lastIndexOf('@') + 1).toLowerCase();
     if (fromDomain !== domain && !fromDomain.endsWith(`.${domain}`)) {
