@@ -10,6 +10,15 @@ export interface SesTenant {
   tags: Record<string, string>;
 }
 
+/** What SES does while it cannot confirm the MAIL FROM domain's MX record (the CRD's spelling of BehaviorOnMxFailure). */
+export type MailFromBehavior = 'UseDefaultValue' | 'RejectMessage';
+
+/** A custom MAIL FROM domain as the operator sets it. */
+export interface MailFromSetting {
+  domain: string;
+  behaviorOnMxFailure: MailFromBehavior;
+}
+
 export interface SesIdentity {
   name: string;
   dkimStatus?: string;
@@ -18,6 +27,8 @@ export interface SesIdentity {
   verificationStatus?: string;
   verifiedForSending: boolean;
   tags: Record<string, string>;
+  /** GetEmailIdentity's MailFromAttributes: domain and status only while a custom MAIL FROM domain is set. */
+  mailFrom?: { domain?: string; status?: string; behaviorOnMxFailure?: MailFromBehavior };
 }
 
 /** Per call: `signal` ends the call (its rate-limiter wait, its HTTP request, its retries) when aborted. */
@@ -40,6 +51,8 @@ export interface SesGateway {
   /** Idempotent: a missing association counts as success. */
   disassociate(region: string, tenantName: string, resourceArn: string, options?: SesCallOptions): Promise<void>;
   tagResource(region: string, resourceArn: string, tags: Record<string, string>, options?: SesCallOptions): Promise<void>;
+  /** Sets the identity's custom MAIL FROM domain; undefined removes it (SES then uses its default MAIL FROM). */
+  putMailFromAttributes(region: string, domain: string, mailFrom: MailFromSetting | undefined, options?: SesCallOptions): Promise<void>;
 }
 
 /** What went wrong, in the terms the reconciler decides on. */

@@ -1,4 +1,4 @@
-import { SesError, type SesGateway, type SesIdentity, type SesTenant } from '../../../src/ses/gateway.ts';
+import { SesError, type MailFromSetting, type SesGateway, type SesIdentity, type SesTenant } from '../../../src/ses/gateway.ts';
 
 /** A small in-memory double of the operator's SesGateway, with a call log, for unit tests. */
 export class MemorySes implements SesGateway {
@@ -54,7 +54,10 @@ export class MemorySes implements SesGateway {
   }
   async getEmailIdentity(region: string, domain: string): Promise<SesIdentity | undefined> {
     this.#call('GetEmailIdentity', region);
-    return structuredClone(this.identities.get(domain));
+    const identity = structuredClone(this.identities.get(domain));
+    // As SES answers: the behaviour always, the domain and its status only while one is set.
+    if (identity) identity.mailFrom = { behaviorOnMxFailure: 'UseDefaultValue', ...identity.mailFrom };
+    return identity;
   }
   async deleteEmailIdentity(region: string, domain: string): Promise<void> {
     this.#call('DeleteEmailIdentity', region);
@@ -72,5 +75,17 @@ export class MemorySes implements SesGateway {
     this.#call('TagResource', region);
     for (const tenant of this.tenants.values()) if (tenant.arn === resourceArn) Object.assign(tenant.tags, tags);
     for (const identity of this.identities.values()) if (resourceArn.endsWith(`:identity/${identity.name}`)) Object.assign(identity.tags, tags);
+  }
+  /** As SES: a new domain starts PENDING, the same domain keeps its status, none removes it. */
+  async putMailFromAttributes(region: string, domain: string, setting: MailFromSetting | undefined): Promise<void> {
+    this.#call('PutEmailIdentityMailFromAttributes', region);
+    const identity = this.identities.get(domain);
+    if (!identity) throw new SesError('NotFound', 'PutEmailIdentityMailFromAttributes', `identity ${domain} does not exist`);
+    if (!setting) {
+      delete identity.mailFrom;
+      return;
+    }
+    const status = identity.mailFrom?.domain === setting.domain ? identity.mailFrom.status : 'PENDING';
+    identity.mailFrom = { domain: setting.domain, status, behaviorOnMxFailure: setting.behaviorOnMxFailure };
   }
 }
