@@ -16,10 +16,9 @@ export function sameMailFrom(want: WantedMailFrom, have: AppliedMailFrom | undef
 
 /**
  * What a GetEmailIdentity says about the MAIL FROM domain status records as set: its
- * MailFromDomainStatus, and an Event when that changed. A different domain in SES, once SES had
- * confirmed ours, means someone changed it there: the fact is dropped so the mailFrom step sets
- * spec.mailFrom again. Before that first read a different domain may be SES not showing our
- * write yet, so it is only read again.
+ * MailFromDomainStatus, and an Event when that changed. A different domain in SES (changed in
+ * the console, or a write SES does not show yet) drops the fact, so the mailFrom step sets
+ * spec.mailFrom again on the next pass: either way SES ends up with what spec asks for.
  */
 export function readMailFrom(
   have: AppliedMailFrom | undefined,
@@ -27,8 +26,7 @@ export function readMailFrom(
 ): { mailFrom: AppliedMailFrom | undefined; happened: Happening[]; changedInSes: boolean } {
   if (!have) return { mailFrom: undefined, happened: [], changedInSes: false };
   const seen = fresh.mailFrom;
-  if (seen?.domain?.toLowerCase() !== have.domain) {
-    if (have.status === undefined) return { mailFrom: have, happened: [], changedInSes: false };
+  if (seen?.domain?.toLowerCase().replace(/\.$/, '') !== have.domain) {
     const message = `SES identity ${fresh.name} has MAIL FROM domain ${seen?.domain ?? '(none)'}, not ${have.domain} as the operator set it; setting spec.mailFrom again`;
     return { mailFrom: undefined, happened: [{ type: 'Warning', reason: 'MailFromChanged', message }], changedInSes: true };
   }

@@ -216,6 +216,13 @@ describe('custom MAIL FROM (spec.mailFrom)', () => {
     await reconciler.reconcile('a');
     expect(puts()).toBe(2);
     expect(sesMailFrom()?.domain).toBe(BOUNCE);
+    // Turned off in SES before the operator's first read of it: set again all the same.
+    delete ses.identities.get(DOMAIN)!.mailFrom;
+    await later();
+    expect(events.filter((e) => e.reason === 'MailFromChanged').at(-1)?.message).toContain(`has MAIL FROM domain (none), not ${BOUNCE}`);
+    await reconciler.reconcile('a');
+    expect(puts()).toBe(3);
+    expect(sesMailFrom()).toMatchObject({ domain: BOUNCE, status: 'PENDING' });
   });
 
   it('treats an identity gone from SES at the MAIL FROM call as IdentityMissing, and creates it again', async () => {
