@@ -4,6 +4,7 @@ import type { Logger } from '../../runtime/logger.ts';
 import type { ResourceClient } from '../../runtime/resource-client.ts';
 import type { SesGateway } from '../../ses/gateway.ts';
 import type { ReferrerIndex } from '../referrers.ts';
+import { markRetained } from '../orphans/retained.ts';
 import { pinnedRegion } from './region.ts';
 import { tearDown } from './ses-resources.ts';
 import type { Happening } from './step.ts';
@@ -70,7 +71,9 @@ export async function finalize(setup: SesSetup, deps: FinalizeDeps): Promise<Del
   }
   const target = teardownTarget(setup, deps.defaultRegion);
   try {
-    const happened = target.retain ? retained(target) : await tearDownTarget(target, deps, deps.logger.child({ sessetup: setup.metadata.name }));
+    const happened = target.retain
+      ? await retain(setup, target, deps)
+      : await tearDownTarget(target, deps, deps.logger.child({ sessetup: setup.metadata.name }));
     const released = await deps.client.removeFinalizer(setup, FINALIZER);
     deps.wrote?.(released);
     return { kind: 'released', happened };
@@ -78,6 +81,12 @@ export async function finalize(setup: SesSetup, deps: FinalizeDeps): Promise<Del
     const reason = error instanceof Error ? error.message : String(error);
     return { kind: 'failed', error, message: `tearing down in ${target.region} failed, retrying: ${reason}` };
   }
+}
+
+/** Tags what Retain keeps, so the orphan sweep never deletes it once the setup is gone. */
+async function retain(setup: SesSetup, target: TeardownTarget, deps: Pick<FinalizeDeps, 'ses'>): Promise<Happening[]> {
+  await markRetained(deps.ses, { ...target, identityArn: setup.status?.identity?.arn });
+  return retained(target);
 }
 
 function retained(target: TeardownTarget): Happening[] {
@@ -106,7 +115,10 @@ async function tearDownTarget(target: TeardownTarget, deps: FinalizeDeps, log: L
  */
 export async function tearDownVanished(setup: SesSetup, deps: Pick<FinalizeDeps, 'ses' | 'logger' | 'defaultRegion'>): Promise<void> {
   const target = teardownTarget(setup, deps.defaultRegion);
-  if (target.retain) return;
+  if (target.retain) {
+    await retain(setup, target, deps);
+    return;
+  }
   const result = await tearDown(deps.ses, target.region, target.tenantName, target.domain, target.ownerUid);
   deps.logger
     .child({ sessetup: setup.metadata.name })
