@@ -88,4 +88,32 @@ describe('custom MAIL FROM end to end (real API server, BIND, SES simulator thro
     expect(identity?.behaviorOnMxFailure).toBe('USE_DEFAULT_VALUE');
     await c.deleteSetup(name);
   });
+
+  it('refuses a MAIL FROM domain outside domainIdentity, on create and on change, naming the field and the rule', async () => {
+    const id = uniqueSuffix();
+    const domain = `mail.out-${id}.test`;
+    const manifest = (mailFrom: string) =>
+      JSON.stringify({
+        apiVersion: 'ses.channels.dev/v1alpha1',
+        kind: 'SesSetup',
+        metadata: { name: `out-${id}` },
+        spec: { tenantName: `out_${id}`, domainIdentity: domain, mailFrom: { domain: mailFrom } },
+      });
+    const refused = await c.kubectl(['create', '-f', '-'], manifest(`bounce.out-${id}.test`)).then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    expect(refused?.message).toContain('spec.mailFrom.domain');
+    expect(refused?.message).toContain('mailFrom.domain must be a subdomain of domainIdentity');
+    await c.kubectl(['create', '-f', '-'], manifest(`bounce.${domain}`));
+    const changed = await c
+      .kubectl(['patch', 'sessetup', `out-${id}`, '--type=merge', '-p', JSON.stringify({ spec: { mailFrom: { domain: `bounce.elsewhere-${id}.test` } } })])
+      .then(
+        () => undefined,
+        (error: Error) => error,
+      );
+    expect(changed?.message).toContain('mailFrom.domain must be a subdomain of domainIdentity');
+    expect((await c.getSetup(`out-${id}`))?.spec.mailFrom?.domain).toBe(`bounce.${domain}`);
+    await c.deleteSetup(`out-${id}`);
+  });
 });
