@@ -9,15 +9,19 @@ import {
   GetTenantCommand,
   ListEmailIdentitiesCommand,
   ListTenantsCommand,
+  PutEmailIdentityMailFromAttributesCommand,
   SESv2Client,
   TagResourceCommand,
   type DkimAttributes,
+  type MailFromAttributes,
   type Tag,
 } from '@aws-sdk/client-sesv2';
 import type { AwsCredentialIdentity, FinalizeHandler, FinalizeHandlerArguments, HandlerExecutionContext } from '@smithy/types';
 import type { ServiceInputTypes, ServiceOutputTypes } from '@aws-sdk/client-sesv2';
 import {
   SesError,
+  type MailFromBehavior,
+  type MailFromSetting,
   type SesCallOptions,
   type SesErrorKind,
   type SesGateway,
@@ -99,6 +103,7 @@ export class AwsSesGateway implements SesGateway {
       verificationStatus: out.VerificationStatus,
       verifiedForSending: out.VerifiedForSendingStatus ?? false,
       tags: fromTags(out.Tags) ?? {},
+      ...mailFrom(out.MailFromAttributes),
     };
   }
 
@@ -127,6 +132,14 @@ export class AwsSesGateway implements SesGateway {
   async tagResource(region: string, resourceArn: string, tags: Record<string, string>, options?: SesCallOptions): Promise<void> {
     await this.#send(region, 'TagResource', options, (client, http) =>
       client.send(new TagResourceCommand({ ResourceArn: resourceArn, Tags: toTags(tags) }), http),
+    );
+  }
+
+  async putMailFromAttributes(region: string, domain: string, setting: MailFromSetting | undefined, options?: SesCallOptions): Promise<void> {
+    // No MailFromDomain removes the custom domain; the behaviour then goes back to SES's default too.
+    const input = setting ? { MailFromDomain: setting.domain, BehaviorOnMxFailure: TO_SES_BEHAVIOR[setting.behaviorOnMxFailure] } : {};
+    await this.#send(region, 'PutEmailIdentityMailFromAttributes', options, (client, http) =>
+      client.send(new PutEmailIdentityMailFromAttributesCommand({ EmailIdentity: domain, ...input }), http),
     );
   }
 
@@ -243,6 +256,21 @@ function dkim(attributes: DkimAttributes | undefined): Pick<SesIdentity, 'dkimSt
     dkimStatus: attributes?.Status,
     dkimTokens: attributes?.Tokens ?? [],
     signingHostedZone: attributes?.SigningHostedZone,
+  };
+}
+
+const TO_SES_BEHAVIOR = { UseDefaultValue: 'USE_DEFAULT_VALUE', RejectMessage: 'REJECT_MESSAGE' } as const;
+const FROM_SES_BEHAVIOR: Record<string, MailFromBehavior> = { USE_DEFAULT_VALUE: 'UseDefaultValue', REJECT_MESSAGE: 'RejectMessage' };
+
+function mailFrom(attributes: MailFromAttributes | undefined): Pick<SesIdentity, 'mailFrom'> {
+  if (!attributes) return {};
+  const behavior = attributes.BehaviorOnMxFailure && FROM_SES_BEHAVIOR[attributes.BehaviorOnMxFailure];
+  return {
+    mailFrom: {
+      ...(attributes.MailFromDomain ? { domain: attributes.MailFromDomain } : {}),
+      ...(attributes.MailFromDomainStatus ? { status: attributes.MailFromDomainStatus } : {}),
+      ...(behavior ? { behaviorOnMxFailure: behavior } : {}),
+    },
   };
 }
 

@@ -7,13 +7,17 @@ import type { ClaimIndex } from './claims.ts';
 import type { RecheckSchedule } from './recheck-schedule.ts';
 
 /** What status records about the setup's SES resources and DNS records: the facts steps learn. */
-export type Facts = Pick<SesSetupStatus, 'region' | 'tenant' | 'identity' | 'dnsRecords' | 'dnsVerified' | 'dnsCheckedAt' | 'lastHandledVerifyRequest'>;
+export type Facts = Pick<
+  SesSetupStatus,
+  'region' | 'tenant' | 'identity' | 'mailFrom' | 'dnsRecords' | 'dnsVerified' | 'dnsCheckedAt' | 'lastHandledVerifyRequest'
+>;
 
 /** The status fields that are facts (everything else in status is summarized from verdicts). */
 export const FACT_KEYS = [
   'region',
   'tenant',
   'identity',
+  'mailFrom',
   'dnsRecords',
   'dnsVerified',
   'dnsCheckedAt',

@@ -2,6 +2,7 @@ import type { SesSetup, SesSetupStatus } from '../../api/sessetup.ts';
 import { setCondition } from '../../runtime/conditions.ts';
 import { markReconciling } from '../kstatus.ts';
 import type { DeletionOutcome } from './finalize.ts';
+import { judgeMailFrom } from './mail-from.ts';
 import { composeConditions } from './status.ts';
 import { FACT_KEYS, NOT_YET, type Facts, type Happening, type Verdicts } from './step.ts';
 
@@ -25,7 +26,7 @@ export interface SummarizeContext {
 
 /**
  * The one place that turns what a reconcile found into status and Events: TenantReady,
- * IdentityReady, DnsVerified, Ready, Reconciling/Stalled, DeletionBlocked, usedBy, and
+ * IdentityReady, DnsVerified, MailFromReady, Ready, Reconciling/Stalled, DeletionBlocked, usedBy, and
  * observedGeneration with every write.
  */
 export function summarize(setup: SesSetup, outcome: Outcome, context: SummarizeContext): Summary {
@@ -50,9 +51,10 @@ export function summarize(setup: SesSetup, outcome: Outcome, context: SummarizeC
       }
       const failing = outcome.error === undefined ? NOT_YET : { ok: false, reason: 'SesError', message: messageOf(outcome.error) };
       const { verdicts } = outcome;
+      const mailFrom = judgeMailFrom(setup.spec.mailFrom, status.mailFrom, status.dnsRecords);
       status.conditions = composeConditions(
         status.conditions,
-        { tenant: verdicts.tenant ?? failing, identity: verdicts.identity ?? failing, stalled: verdicts.stalled },
+        { tenant: verdicts.tenant ?? failing, identity: verdicts.identity ?? failing, mailFrom, stalled: verdicts.stalled },
         status.dnsRecords,
         generation,
         context.now,

@@ -1,5 +1,6 @@
 import {
   SesError,
+  type MailFromSetting,
   type SesGateway,
   type SesIdentity,
   type SesIdentitySummary,
@@ -64,7 +65,10 @@ export class MemorySes implements SesGateway {
   }
   async getEmailIdentity(region: string, domain: string): Promise<SesIdentity | undefined> {
     this.#call('GetEmailIdentity', region);
-    return structuredClone(this.identities.get(domain));
+    const identity = structuredClone(this.identities.get(domain));
+    // As SES answers: the behaviour always, the domain and its status only while one is set.
+    if (identity) identity.mailFrom = { behaviorOnMxFailure: 'UseDefaultValue', ...identity.mailFrom };
+    return identity;
   }
   async deleteEmailIdentity(region: string, domain: string): Promise<void> {
     this.#call('DeleteEmailIdentity', region);
@@ -82,6 +86,18 @@ export class MemorySes implements SesGateway {
     this.#call('TagResource', region);
     for (const tenant of this.tenants.values()) if (tenant.arn === resourceArn) Object.assign(tenant.tags, tags);
     for (const identity of this.identities.values()) if (resourceArn.endsWith(`:identity/${identity.name}`)) Object.assign(identity.tags, tags);
+  }
+  /** As SES: a new domain starts PENDING, the same domain keeps its status, none removes it. */
+  async putMailFromAttributes(region: string, domain: string, setting: MailFromSetting | undefined): Promise<void> {
+    this.#call('PutEmailIdentityMailFromAttributes', region);
+    const identity = this.identities.get(domain);
+    if (!identity) throw new SesError('NotFound', 'PutEmailIdentityMailFromAttributes', `identity ${domain} does not exist`);
+    if (!setting) {
+      delete identity.mailFrom;
+      return;
+    }
+    const status = identity.mailFrom?.domain === setting.domain ? identity.mailFrom.status : 'PENDING';
+    identity.mailFrom = { domain: setting.domain, status, behaviorOnMxFailure: setting.behaviorOnMxFailure };
   }
   async listTenants(region: string, nextToken?: string): Promise<SesPage<SesTenantSummary>> {
     this.#call('ListTenants', region);
