@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { Resolver } from 'node:dns/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, onTestFailed } from 'vitest';
+import { quotedStrings } from '../../src/cli/records-format.ts';
 import { publishRecords, splitHostPort } from '../../harness/stack/dns-records.ts';
 import { DNS_ENDPOINT_API_VERSION, installDnsEndpointCrd, startExternalDns, type ExternalDns } from '../../harness/stack/external-dns.ts';
 import { kubectl } from '../../harness/stack/kubectl.ts';
@@ -26,8 +27,9 @@ function dnsEndpoint(dmarc: string) {
       endpoints: [
         { dnsName: `tok1._domainkey.${domain}`, recordType: 'CNAME', recordTTL: 60, targets: ['tok1.dkim.amazonses.com'] },
         { dnsName: domain, recordType: 'MX', recordTTL: 60, targets: ['10 inbound-smtp.us-east-1.amazonaws.com'] },
-        // Unquoted, external-dns's zone-file parser ends the text at its first ";".
-        { dnsName: `_dmarc.${domain}`, recordType: 'TXT', recordTTL: 60, targets: [`"${dmarc}"`] },
+        // Quoted as in a zone file (unquoted, external-dns's zone-file parser ends the text at its
+        // first ";"), and split into strings of at most 255 bytes.
+        { dnsName: `_dmarc.${domain}`, recordType: 'TXT', recordTTL: 60, targets: [quotedStrings(dmarc)] },
       ],
     },
   };
@@ -90,9 +92,10 @@ describe('external-dns (real, CRD source -> RFC 2136 into the local BIND)', () =
     await expect.poll(lastSync, POLL).toContain('All records are already up to date');
   });
 
-  it('replaces the TXT record when the DNSEndpoint changes, leaving the others in place', async () => {
-    await apply(dnsEndpoint('v=DMARC1; p=reject; rua=mailto:dmarc@example.test;'));
-    await expect.poll(txt, POLL).toEqual(['v=DMARC1; p=reject; rua=mailto:dmarc@example.test;']);
+  it('replaces the TXT record when the DNSEndpoint changes (to text longer than one 255-byte string), leaving the others in place', async () => {
+    const long = `v=DMARC1; p=reject; rua=mailto:${'d'.repeat(260)}@example.test;`;
+    await apply(dnsEndpoint(long));
+    await expect.poll(txt, POLL).toEqual([long]);
     await expect.poll(observedGeneration, POLL).toEqual({ generation: 2, observedGeneration: 2 });
     expect(await cname()).toEqual(['tok1.dkim.amazonses.com']);
     expect(await mx()).toEqual(['10 inbound-smtp.us-east-1.amazonaws.com']);
