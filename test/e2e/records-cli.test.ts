@@ -110,7 +110,8 @@ describe('records for any DNS host, and the kubectl plugin', () => {
     const update = await exec(nsupdate, ['-v'], process.env, [`server ${host} ${port}`, ...lines.map((line) => `update add ${line}`), 'send', ''].join('\n'));
     expect(update.code, update.stderr).toBe(0);
 
-    // A check that raced the update (an NXDOMAIN answered just before it) says "not verified yet"; a person runs it again.
+    // DKIM counts once SES itself has seen the CNAMEs, on its own schedule (the simulator's: every
+    // 2 s); until then verify says "not verified yet", and a person runs it again.
     let verify = await kubectlAsUser(['ses', 'verify', `rec-${id}`]);
     for (let attempt = 1; verify.code === 1 && attempt < 5; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 2_000));
