@@ -9,7 +9,7 @@ import { requireCommand } from '../../harness/stack/commands.ts';
 import { splitHostPort } from '../../harness/stack/dns-records.ts';
 import { PROJECT_ROOT } from '../../harness/stack/go-binaries.ts';
 import { findKubectl } from '../../harness/stack/kubectl.ts';
-import { cluster, eventually, uniqueSuffix } from '../support/cluster.ts';
+import { cluster, uniqueSuffix } from '../support/cluster.ts';
 import { startOperator, type OperatorProcess } from '../support/operator.ts';
 
 const run = promisify(execFile);
@@ -43,10 +43,8 @@ async function kubectlAsUser(args: string[]): Promise<{ code: number; stdout: st
 }
 
 async function withRecords(name: string): Promise<SesSetup> {
-  return eventually(`records in status of ${name}`, async () => {
-    const setup = await c.getSetup(name);
-    return setup?.status?.dnsRecords?.length === 5 ? setup : undefined;
-  });
+  await expect.poll(async () => (await c.getSetup(name))?.status?.dnsRecords?.length, { timeout: 20_000, interval: 100 }).toBe(5);
+  return (await c.getSetup(name))!;
 }
 
 /** The records of a zone-file fragment, without comments: what a person pastes into their zone. */
