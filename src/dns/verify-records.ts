@@ -23,7 +23,11 @@ export function assessRecords(desired: DesiredRecord[], results: LookupResult[],
     const live = judge(record, result);
     let verified = live.ok;
     let message = live.message;
-    if (record.purpose === 'DKIM' && live.ok && sesDkimStatus !== 'SUCCESS') {
+    if (record.purpose === 'DKIM' && isLapse(sesDkimStatus)) {
+      // SES saw this domain verified once and no longer can: say so, whatever the live lookup finds.
+      verified = false;
+      message = lapseMessage(sesDkimStatus!, live);
+    } else if (record.purpose === 'DKIM' && live.ok && sesDkimStatus !== 'SUCCESS') {
       verified = false;
       message = sesDkimMessage(sesDkimStatus);
     }
@@ -131,8 +135,25 @@ function failureMessage(record: DesiredRecord, failure: string, detail: string):
   }
 }
 
+function isLapse(status: string | undefined): boolean {
+  return status === 'TEMPORARY_FAILURE' || status === 'FAILED';
+}
+
+function lapseMessage(status: string, live: { ok: boolean; message: string }): string {
+  const fix = live.ok ? 'it is published correctly now' : `fix it: ${live.message}`;
+  if (status === 'FAILED') {
+    return (
+      `SES reports DKIM FAILED: it could not read the DKIM records and stopped checking, so the domain is not verified for sending; ${fix}, ` +
+      'then retry its DKIM verification in the SES console (or delete the identity in SES: this SesSetup creates it again, with new DKIM tokens)'
+    );
+  }
+  return (
+    `SES reports DKIM TEMPORARY_FAILURE: it can no longer read the DKIM records, and the domain is not verified for sending until it can; ${fix} ` +
+    '(SES keeps retrying for a while, then gives up with FAILED)'
+  );
+}
+
+/** A published record SES has not verified yet (the lapses have their own message). */
 function sesDkimMessage(status: string | undefined): string {
-  if (status === 'FAILED') return 'published, but SES reports DKIM FAILED: it stopped checking; request a verify after fixing the records';
-  if (status === 'TEMPORARY_FAILURE') return 'published; SES reports a TEMPORARY_FAILURE reading it and will retry';
   return `published; SES still ${status ?? 'has not reported'} DKIM verification (it re-checks on its own schedule)`;
 }

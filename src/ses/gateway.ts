@@ -40,10 +40,21 @@ export interface SesGateway {
   /** Idempotent: a missing association counts as success. */
   disassociate(region: string, tenantName: string, resourceArn: string, options?: SesCallOptions): Promise<void>;
   tagResource(region: string, resourceArn: string, tags: Record<string, string>, options?: SesCallOptions): Promise<void>;
+  /** The names of the tenants a resource is associated with (every page); empty when the resource does not exist. */
+  listResourceTenants(region: string, resourceArn: string, options?: SesCallOptions): Promise<string[]>;
 }
 
 /** What went wrong, in the terms the reconciler decides on. */
-export type SesErrorKind = 'AlreadyExists' | 'NotFound' | 'Throttled' | 'BadRequest' | 'LimitExceeded' | 'AccessDenied' | 'Other';
+export type SesErrorKind =
+  | 'AlreadyExists'
+  | 'NotFound'
+  | 'Throttled'
+  | 'BadRequest'
+  | 'LimitExceeded'
+  | 'AccessDenied'
+  /** Another request was changing the same resource: retried shortly. */
+  | 'ConcurrentModification'
+  | 'Other';
 
 export class SesError extends Error {
   readonly kind: SesErrorKind;

@@ -15,6 +15,8 @@ export interface FinalizeDeps {
   logger: Logger;
   defaultRegion: string;
   wrote?: (object: SesSetup) => void;
+  /** Aborted when the controller gives up on the reconcile: ends the teardown's pending SES call. */
+  signal?: AbortSignal;
 }
 
 /** How a deletion went; summarize turns it into conditions and Events. */
@@ -86,7 +88,7 @@ function retained(target: TeardownTarget): Happening[] {
 }
 
 async function tearDownTarget(target: TeardownTarget, deps: FinalizeDeps, log: Logger): Promise<Happening[]> {
-  const result = await tearDown(deps.ses, target.region, target.tenantName, target.domain, target.ownerUid);
+  const result = await tearDown(deps.ses, target.region, target.tenantName, target.domain, target.ownerUid, { signal: deps.signal });
   log.info({ region: target.region, ...result }, 'SES torn down');
   const happened: Happening[] = [];
   for (const [what, label] of [
@@ -104,10 +106,10 @@ async function tearDownTarget(target: TeardownTarget, deps: FinalizeDeps, log: L
  * The teardown of a setup removed without its finalizer being honoured (kubernetes/kubernetes#77988):
  * the same target as a normal deletion, from the last state the watch delivered.
  */
-export async function tearDownVanished(setup: SesSetup, deps: Pick<FinalizeDeps, 'ses' | 'logger' | 'defaultRegion'>): Promise<void> {
+export async function tearDownVanished(setup: SesSetup, deps: Pick<FinalizeDeps, 'ses' | 'logger' | 'defaultRegion' | 'signal'>): Promise<void> {
   const target = teardownTarget(setup, deps.defaultRegion);
   if (target.retain) return;
-  const result = await tearDown(deps.ses, target.region, target.tenantName, target.domain, target.ownerUid);
+  const result = await tearDown(deps.ses, target.region, target.tenantName, target.domain, target.ownerUid, { signal: deps.signal });
   deps.logger
     .child({ sessetup: setup.metadata.name })
     .warn({ uid: setup.metadata.uid, region: target.region, ...result }, 'SesSetup was deleted without its finalizer being honoured; SES torn down');

@@ -4,13 +4,13 @@ import type { DnsLookup } from '../../dns/lookup.ts';
 import type { EventSink } from '../../runtime/events.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { ResourceClient } from '../../runtime/resource-client.ts';
-import type { SesGateway } from '../../ses/gateway.ts';
+import { SesError, type SesGateway } from '../../ses/gateway.ts';
 import type { ReferrerIndex } from '../referrers.ts';
 import type { ClaimIndex } from './claims.ts';
 import { finalize, tearDownVanished, type FinalizeDeps } from './finalize.ts';
 import type { RecheckSchedule } from './recheck-schedule.ts';
 import { pinnedRegion, recordedRegion } from './region.ts';
-import { FACT_KEYS, type Facts, type Happening, type Step, type StepDeps, type StepResult, type Verdicts } from './step.ts';
+import { FACT_KEYS, type Facts, type Happening, type Judgement, type Step, type StepDeps, type StepResult, type Verdicts } from './step.ts';
 import { SES_SETUP_STEPS } from './steps/index.ts';
 import { summarize, type Outcome } from './summarize.ts';
 
@@ -81,7 +81,7 @@ export class SesSetupReconciler {
   async reconcile(name: string, context: { signal?: AbortSignal } = {}): Promise<{ requeueAfterMs?: number } | void> {
     const vanished = this.#vanished.get(name);
     if (vanished) {
-      await tearDownVanished(vanished, this.#finalizeDeps());
+      await tearDownVanished(vanished, this.#finalizeDeps(context.signal));
       this.#vanished.delete(name);
     }
     let setup = this.#d.setups.get(name);
@@ -91,7 +91,7 @@ export class SesSetupReconciler {
     }
 
     if (setup.metadata.deletionTimestamp) {
-      const outcome = await finalize(setup, this.#finalizeDeps());
+      const outcome = await finalize(setup, this.#finalizeDeps(context.signal));
       if (outcome.kind === 'released') this.#d.schedule.forget(name);
       await this.#summarizeAndPatch(setup, outcome);
       if (outcome.kind === 'failed') throw outcome.error;
@@ -143,7 +143,9 @@ export class SesSetupReconciler {
     if (facts.region === undefined && (facts.tenant || facts.identity)) facts.region = recordedRegion(setup) ?? region;
     const verdicts: Verdicts = {};
     const happened: Happening[] = [];
+    let tenantCreatedNow = false;
     let identityCreatedNow = false;
+    let identityReadNow = false;
     let checkBooked = false;
     let requeueAfterMs: number | undefined;
     let error: unknown;
@@ -154,16 +156,28 @@ export class SesSetupReconciler {
         break;
       }
       const result: StepResult = await step
-        .run({ setup, spec, region, facts, identityCreatedNow, log, signal }, deps)
+        .run({ setup, spec, region, facts, tenantCreatedNow, identityCreatedNow, identityReadNow, log, signal }, deps)
         .catch((thrown: unknown) => ({ error: thrown }));
       facts = { ...facts, ...result.learned };
       Object.assign(verdicts, result.verdicts);
       happened.push(...(result.happened ?? []));
+      tenantCreatedNow ||= result.tenantCreatedNow === true;
       identityCreatedNow ||= result.identityCreatedNow === true;
+      identityReadNow ||= result.identityReadNow === true;
       checkBooked ||= result.checkBooked === true;
       if (result.requeueAfterMs !== undefined) requeueAfterMs = result.requeueAfterMs;
       if (result.error !== undefined) {
         log.debug({ step: step.name }, 'step failed');
+        const denied = accessDenied(result.error, this.#d.schedule.slowRetryMs());
+        if (denied) {
+          // Only a person can grant it: Stalled, retried slowly, not the work queue's fast backoff.
+          log.warn({ err: result.error }, 'SES denied a call');
+          verdicts.tenant ??= denied;
+          verdicts.identity ??= denied;
+          verdicts.stalled = denied;
+          requeueAfterMs = this.#d.schedule.slowRetryMs();
+          break;
+        }
         error = result.error;
         break;
       }
@@ -186,10 +200,25 @@ export class SesSetupReconciler {
     if (stored) this.#d.wrote?.(stored);
   }
 
-  #finalizeDeps(): FinalizeDeps {
+  #finalizeDeps(signal: AbortSignal | undefined): FinalizeDeps {
     const { ses, referrers, client, logger, defaultRegion, wrote } = this.#d;
-    return { ses, referrers, client, logger, defaultRegion, wrote };
+    return { ses, referrers, client, logger, defaultRegion, wrote, signal };
   }
+}
+
+/** The policy file that lists every SES action the operator needs. */
+export const IAM_POLICY_FILE = 'deploy/iam-policy.json';
+
+/** An AccessDeniedException, as a verdict naming the SES action and where to grant it; undefined for any other error. */
+function accessDenied(error: unknown, retryMs: number): Judgement | undefined {
+  if (!(error instanceof SesError && error.kind === 'AccessDenied')) return undefined;
+  return {
+    ok: false,
+    reason: 'AccessDenied',
+    message:
+      `SES denied ses:${error.operation} to the operator's IAM role. Allow ses:${error.operation} ` +
+      `(${IAM_POLICY_FILE} lists every action the operator needs); retrying every ${Math.round(retryMs / 1000)}s. SES said: ${error.message}`,
+  };
 }
 
 /** The facts status records, as the steps start from them. */

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { VERIFY_ANNOTATION } from '../../../api/group.ts';
-import type { SesSetupStatus } from '../../../api/sessetup.ts';
+import type { SesSetup, SesSetupStatus } from '../../../api/sessetup.ts';
 import { desiredRecords } from '../../../dns/desired-records.ts';
 import { assessRecords, dkimLive, lookupRecords } from '../../../dns/verify-records.ts';
 import { allVerified } from '../status.ts';
@@ -13,12 +13,12 @@ import type { Facts, Step } from '../step.ts';
  */
 export const dnsStep: Step = {
   name: 'dns',
-  async run({ setup, spec, region, facts, identityCreatedNow, log }, { ses, dns, schedule, population, now: clock }) {
+  async run({ setup, spec, region, facts, identityCreatedNow, identityReadNow, log, signal }, { ses, dns, schedule, population, now: clock }) {
     const name = setup.metadata.name;
     const identity = facts.identity!;
     const desired = desiredRecords(spec, region, { tokens: identity.dkimTokens ?? [], signingHostedZone: identity.signingHostedZone });
-    const verifyRequest = setup.metadata.annotations?.[VERIFY_ANNOTATION];
-    const verifyRequested = verifyRequest !== undefined && verifyRequest !== facts.lastHandledVerifyRequest;
+    const verifyRequest = verifyRequestOf(setup, facts);
+    const verifyRequested = verifyRequest !== undefined;
     const recordsChanged = !sameRecords(facts.dnsRecords, desired);
     const now = clock();
     const setups = population();
@@ -27,12 +27,12 @@ export const dnsStep: Step = {
       return delay === undefined ? {} : { requeueAfterMs: delay };
     }
 
-    const results = await lookupRecords(desired, dns);
+    const results = await lookupRecords(desired, dns, { signal });
     // SES cannot succeed before the CNAMEs are live, so its view is only asked for when it can tell something new.
-    const askSes = !identityCreatedNow && (verifyRequested || dkimLive(desired, results) || identity.dkimStatus === 'SUCCESS');
+    const askSes = !identityCreatedNow && !identityReadNow && (verifyRequested || dkimLive(desired, results) || identity.dkimStatus === 'SUCCESS');
     let seen = identity;
     if (askSes) {
-      const fresh = await ses.getEmailIdentity(region, spec.domainIdentity);
+      const fresh = await ses.getEmailIdentity(region, spec.domainIdentity, { signal });
       if (!fresh) {
         // The identity vanished in SES: record that, then create it again on the next pass.
         log.warn('identity is gone from SES; creating it again');
@@ -64,6 +64,12 @@ export const dnsStep: Step = {
     return { learned, checkBooked: true, requeueAfterMs: schedule.checked(name, verified, setups, now) };
   },
 };
+
+/** The verify annotation's value when it asks for a check not handled yet. */
+export function verifyRequestOf(setup: SesSetup, facts: Readonly<Facts>): string | undefined {
+  const request = setup.metadata.annotations?.[VERIFY_ANNOTATION];
+  return request !== undefined && request !== facts.lastHandledVerifyRequest ? request : undefined;
+}
 
 /** Same names, types and values, regardless of verification state: a new DKIM token or DMARC policy means a fresh check. */
 function sameRecords(current: SesSetupStatus['dnsRecords'], desired: { name: string; type: string; value: string }[]): boolean {
