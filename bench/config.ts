@@ -25,8 +25,8 @@ export interface BenchConfig {
   profile: boolean;
   /**
    * Run the operator with the shipped Deployment's V8 heap flags (its NODE_OPTIONS, sized for the
-   * 256 MiB memory limit); false: V8's own sizing for this whole machine, whose young generation
-   * alone may grow to 128 MB.
+   * 256 MiB memory limit); false: V8's own sizing for this whole machine, with a young generation far
+   * larger than the pod's (bench/RESULTS.md).
    */
   podHeap: boolean;
   /** --concurrency of the operator in the latency (default: setups at once) and throughput (default: the operator's) scenarios. */

@@ -1,10 +1,10 @@
 import { deploymentNodeOptions } from '../harness/stack/deployment-node-options.ts';
 import type { LocalStack } from '../harness/stack/stack.ts';
 import type { BenchConfig } from './config.ts';
-import type { Kube } from './kube.ts';
+import type { KubeClient } from '../harness/stack/kube-client.ts';
 import { startBenchOperator, type BenchOperator } from './operator.ts';
 import type { Row } from './report.ts';
-import type { SimClient } from './sim.ts';
+import type { SimClient } from '../harness/stack/sim-client.ts';
 import type { SetupTracker } from './tracker.ts';
 
 /** The V8 heap flags of the shipped Deployment (its NODE_OPTIONS): the figures are those of the operator as deployed. */
@@ -14,7 +14,7 @@ export const POD_HEAP = deploymentNodeOptions();
 export class Context {
   readonly config: BenchConfig;
   readonly stack: LocalStack;
-  readonly kube: Kube;
+  readonly kube: KubeClient;
   readonly sim: SimClient;
   readonly tracker: SetupTracker;
   readonly rows: Row[] = [];
@@ -24,7 +24,7 @@ export class Context {
   /** Operators still running, so an interrupted run stops them. */
   readonly running = new Set<BenchOperator>();
 
-  constructor(parts: { config: BenchConfig; stack: LocalStack; kube: Kube; sim: SimClient; tracker: SetupTracker; operatorMain: string }) {
+  constructor(parts: { config: BenchConfig; stack: LocalStack; kube: KubeClient; sim: SimClient; tracker: SetupTracker; operatorMain: string }) {
     this.operatorMain = parts.operatorMain;
     this.config = parts.config;
     this.stack = parts.stack;

@@ -9,8 +9,9 @@ import { identityArn } from '../src/ses/gateway.ts';
 import { RateLimiter } from '../src/ses/rate-limiter.ts';
 import type { LocalStack } from '../harness/stack/stack.ts';
 import { FINALIZER, GROUP, OWNER_UID_TAG, SES_SETUP, VERSION } from '../src/api/group.ts';
-import type { Kube, SetupSpec } from './kube.ts';
-import type { SimClient } from './sim.ts';
+import type { KubeClient } from '../harness/stack/kube-client.ts';
+import type { SetupSpec } from './batch.ts';
+import type { SimClient } from '../harness/stack/sim-client.ts';
 import { atLeast, type SetupTracker } from './tracker.ts';
 
 export interface FloorSample {
@@ -32,7 +33,7 @@ export interface FloorSample {
  */
 export async function measureFloor(
   stack: LocalStack,
-  kube: Kube,
+  kube: KubeClient,
   tracker: SetupTracker,
   sim: SimClient,
   items: { name: string; spec: SetupSpec }[],
@@ -51,7 +52,7 @@ export async function measureFloor(
       mark = at;
     };
     const start = mark;
-    const created = await kube.create(name, spec);
+    const created = await kube.createSetup(name, spec);
     lap('create + watch', await tracker.waitFor(name, atLeast(created.metadata.resourceVersion)));
     const owned = await client.addFinalizer(created, FINALIZER);
     lap('finalizer write');

@@ -6,12 +6,12 @@ import { startLocalStack, type LocalStack } from '../harness/stack/stack.ts';
 import { buildOperator } from './build.ts';
 import { parseConfig, USAGE, type BenchConfig } from './config.ts';
 import { Context, POD_HEAP } from './context.ts';
-import { Kube } from './kube.ts';
+import { KubeClient } from '../harness/stack/kube-client.ts';
 import { machine, table, writeJson } from './report.ts';
 import { latencyScenario } from './scenarios/latency.ts';
 import { scaleScenario } from './scenarios/scale.ts';
 import { throughputScenario } from './scenarios/throughput.ts';
-import { SimClient } from './sim.ts';
+import { SimClient } from '../harness/stack/sim-client.ts';
 import { SetupTracker } from './tracker.ts';
 
 const SCENARIO_RUNNERS = { latency: latencyScenario, throughput: throughputScenario, scale: scaleScenario } as const;
@@ -47,7 +47,7 @@ async function main(): Promise<number> {
       maxIdentities: Math.max(10_000, 2 * total),
       log: (line) => process.stderr.write(`[stack] ${line}\n`),
     });
-    const kube = new Kube(stack.kubeconfig);
+    const kube = new KubeClient(stack.kubeconfig);
     await kube.installCrds();
     const tracker = new SetupTracker(kube.kc);
     await tracker.start();

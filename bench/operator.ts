@@ -1,10 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startLocalOperator, type LocalOperator } from '../harness/stack/local-operator.ts';
+import { startLocalOperator, type RunningOperator } from '../harness/stack/local-operator.ts';
 import type { LocalStack } from '../harness/stack/stack.ts';
 import { scrape, type Scrape } from './metrics.ts';
 
-export interface BenchOperator extends LocalOperator {
+export interface BenchOperator extends RunningOperator {
   scrape(): Promise<Scrape>;
   /** Epoch ms of the first log line with this message, once it has been written. */
   loggedAt(message: string): Promise<number | undefined>;
@@ -36,7 +36,6 @@ export async function startBenchOperator(stack: LocalStack, options: OperatorOpt
     nodeArgs: options.nodeArgs,
     cwd: options.outDir,
     name: `ses-operator (${options.name})`,
-    env: { AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench' },
   });
   if (options.waitForRunning !== false) await local.waitForLog('running', 600_000);
   return {

@@ -1,23 +1,22 @@
 import type { CallRecord } from '../../harness/simulator/call-log.ts';
 import type { Context } from '../context.ts';
-import type { SetupSpec } from '../kube.ts';
-import { forEachLimit, until } from '../pool.ts';
-import { callsByTarget } from '../sim.ts';
-
-export type Item = { name: string; spec: SetupSpec };
+import { forEachLimit } from '../pool.ts';
+import { waitUntil } from '../../harness/stack/wait.ts';
+import { callsByTarget } from '../calls.ts';
+import type { Item } from '../batch.ts';
 
 /** Creates the setups, `limit` requests in flight, noting each one's apply time just before its request. */
 export async function applyAll(ctx: Context, items: Item[], limit = ctx.config.apiConcurrency): Promise<void> {
   await forEachLimit(items, limit, async ({ name, spec }) => {
     ctx.tracker.appliedAt.set(name, Date.now());
-    await ctx.kube.create(name, spec);
+    await ctx.kube.createSetup(name, spec);
   });
 }
 
 /** Deletes the setups and waits until the API server has dropped them (finalizers gone). */
 export async function deleteAll(ctx: Context, names: string[], timeoutMs: number): Promise<void> {
-  await forEachLimit(names, ctx.config.apiConcurrency, (name) => ctx.kube.delete(name));
-  await until(`${names.length} SesSetups to be gone`, () => names.every((name) => !ctx.tracker.informer.get(name)), timeoutMs, 200);
+  await forEachLimit(names, ctx.config.apiConcurrency, (name) => ctx.kube.deleteSetup(name));
+  await waitUntil(`${names.length} SesSetups to be gone`, () => names.every((name) => !ctx.tracker.informer.get(name)), { timeoutMs, intervalMs: 200 });
 }
 
 /** SES calls attributed to each setup (those naming its tenant or domain), optionally only those before a per-setup deadline. */

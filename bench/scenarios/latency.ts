@@ -2,11 +2,12 @@ import type { Context } from '../context.ts';
 import { publishDomains } from '../dns.ts';
 import type { CallRecord } from '../../harness/simulator/call-log.ts';
 import { measureFloor, type FloorSample } from '../floor.ts';
-import { setupBatch } from '../kube.ts';
+import { setupBatch, type Item } from '../batch.ts';
 import { delta } from '../metrics.ts';
-import { forEachLimit, until } from '../pool.ts';
+import { forEachLimit } from '../pool.ts';
+import { waitUntil } from '../../harness/stack/wait.ts';
 import { percentile, percentiles, sum } from '../stats.ts';
-import { applyAll, callsPerSetup, countBy, deleteAll, type Item } from './common.ts';
+import { applyAll, callsPerSetup, countBy, deleteAll } from './common.ts';
 
 /**
  * 1 + 2. N setups applied at once with their DNS records already published: apply -> records in
@@ -142,19 +143,19 @@ async function latencyRound(ctx: Context, tag: string, n: number, flags: Record<
   try {
     const floor = await measureFloor(ctx.stack, ctx.kube, ctx.tracker, ctx.sim, floorItems, floorWarmups);
     await forEachLimit([...floorItems, ...floorWarmups], ctx.config.apiConcurrency, async ({ name }) => {
-      await ctx.kube.clearFinalizers(name);
-      await ctx.kube.delete(name);
+      await ctx.kube.clearSetupFinalizers(name);
+      await ctx.kube.deleteSetup(name);
     });
     const operator = await ctx.operator(`latency-${tag}`, Object.entries(flags).flat());
     try {
       const warmNames = warmups.map((item) => item.name);
       await applyAll(ctx, warmups, n);
-      await until('the warm-up setups to be Ready', () => ctx.tracker.count(ctx.tracker.readyAt, warmNames) === n, 180_000, 20);
+      await waitUntil('the warm-up setups to be Ready', () => ctx.tracker.count(ctx.tracker.readyAt, warmNames) === n, { timeoutMs: 180_000, intervalMs: 20 });
       await deleteAll(ctx, warmNames, 120_000);
       const seq = await ctx.sim.mark();
       const before = await operator.scrape();
       await applyAll(ctx, items, n);
-      await until(`${n} setups Ready`, () => ctx.tracker.count(ctx.tracker.readyAt, names) === n, 180_000, 20);
+      await waitUntil(`${n} setups Ready`, () => ctx.tracker.count(ctx.tracker.readyAt, names) === n, { timeoutMs: 180_000, intervalMs: 20 });
       const after = await operator.scrape();
       const { log } = await ctx.sim.calls(seq);
       const result = {

@@ -1,11 +1,12 @@
 import { DEFAULT_RECHECK } from '../../src/controllers/sessetup/recheck-schedule.ts';
 import type { Context } from '../context.ts';
 import { publishDomains } from '../dns.ts';
-import { setupBatch } from '../kube.ts';
+import { setupBatch, type Item } from '../batch.ts';
 import { delta, type Scrape } from '../metrics.ts';
 import type { BenchOperator } from '../operator.ts';
-import { sleep, until } from '../pool.ts';
-import { applyAll, countBy, type Item } from './common.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { waitUntil } from '../../harness/stack/wait.ts';
+import { applyAll, countBy } from './common.ts';
 import { cpuSeconds } from '../proc.ts';
 
 /** The operator's defaults, which the steady state is measured at. */
@@ -170,14 +171,13 @@ export async function coldStart(
   const sampler = setInterval(sample, 50);
   let done: Record<string, unknown> | undefined;
   try {
-    await until(
+    await waitUntil(
       'the operator to finish the work found at start-up',
       async () => {
         done = (await operator.logs()).find((line) => line.msg === 'initial work done' && line.controller === 'sessetup');
         return done !== undefined;
       },
-      600_000,
-      100,
+      { timeoutMs: 600_000, intervalMs: 100 },
     );
   } finally {
     clearInterval(sampler);
@@ -223,7 +223,7 @@ export async function loadVerified(ctx: Context, items: Item[]): Promise<{ publi
     await applyAll(ctx, items);
     ctx.log(`scale: ${n} created in ${((Date.now() - phase) / 1000).toFixed(0)} s`);
     let lastLog = Date.now();
-    await until(
+    await waitUntil(
       `${n} setups Ready`,
       () => {
         const ready = ctx.tracker.count(ctx.tracker.readyAt, names);
@@ -233,8 +233,7 @@ export async function loadVerified(ctx: Context, items: Item[]): Promise<{ publi
         }
         return ready === n;
       },
-      3 * 3_600_000,
-      500,
+      { timeoutMs: 3 * 3_600_000, intervalMs: 500 },
     );
   } finally {
     await dkim.stop();
@@ -256,7 +255,9 @@ async function newSetupAmong(ctx: Context, timeoutSeconds: number): Promise<{ re
   const dkim = ctx.sim.driveDkim(1_000);
   try {
     await applyAll(ctx, [late]);
-    await until('the new setup to be Ready', () => ctx.tracker.readyAt.has(late.name), timeoutSeconds * 1000, 100).catch(() => {});
+    await waitUntil('the new setup to be Ready', () => ctx.tracker.readyAt.has(late.name), { timeoutMs: timeoutSeconds * 1000, intervalMs: 100 }).catch(
+      () => {},
+    );
   } finally {
     await dkim.stop();
   }

@@ -1,8 +1,8 @@
 import type { Context } from '../context.ts';
-import { setupBatch } from '../kube.ts';
+import { setupBatch } from '../batch.ts';
 import { delta } from '../metrics.ts';
-import { until } from '../pool.ts';
-import { throttled } from '../sim.ts';
+import { waitUntil } from '../../harness/stack/wait.ts';
+import { throttled } from '../calls.ts';
 import { sum } from '../stats.ts';
 import { applyAll, callsPerSetup, countBy, deleteAll } from './common.ts';
 
@@ -33,7 +33,10 @@ export async function throughputScenario(ctx: Context): Promise<void> {
     const started = Date.now();
     await applyAll(ctx, items);
     const bound = (3 * n) / q;
-    await until(`${n} setups with records`, () => ctx.tracker.count(ctx.tracker.recordsAt, names) === n, bound * 10_000 + 120_000, 100);
+    await waitUntil(`${n} setups with records`, () => ctx.tracker.count(ctx.tracker.recordsAt, names) === n, {
+      timeoutMs: bound * 10_000 + 120_000,
+      intervalMs: 100,
+    });
     const took = (Math.max(...names.map((name) => ctx.tracker.recordsAt.get(name)!)) - started) / 1000;
     let after = await operator.scrape();
     let { log } = await ctx.sim.calls(seq);

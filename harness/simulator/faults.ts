@@ -138,6 +138,11 @@ export class FaultInjector {
    * first (they are what a test asked for), then the quota, as SES throttles before doing work.
    */
   pick(): SesApiError | undefined {
+    return this.pickNext() ?? this.pickRate();
+  }
+
+  /** Only the "next N calls" faults, counting them down. */
+  pickNext(): SesApiError | undefined {
     if (this.#faults.throttleNext > 0) {
       this.#faults.throttleNext -= 1;
       return tooManyRequests('Rate exceeded (injected throttling)');
@@ -146,6 +151,11 @@ export class FaultInjector {
       this.#faults.failNext -= 1;
       return internalFailure();
     }
+    return undefined;
+  }
+
+  /** Only the quota and the random faults. */
+  pickRate(): SesApiError | undefined {
     if (this.#bucket && !this.#bucket.tryTake()) return tooManyRequests('Rate exceeded');
     if (this.#faults.throttleFraction > 0 && this.#random() < this.#faults.throttleFraction) return tooManyRequests('Rate exceeded (injected throttling)');
     if (this.#faults.errorFraction > 0 && this.#random() < this.#faults.errorFraction) return internalFailure();

@@ -42,5 +42,5 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
 
 /** The REST-JSON error shape: type in `x-amzn-errortype`, text in `message`. */
 export function sendSesError(response: ServerResponse, error: SesApiError): void {
-  sendJson(response, error.status, { message: error.message }, { 'x-amzn-errortype': error.errorType });
+  sendJson(response, error.status, { [error.messageField]: error.message }, { 'x-amzn-errortype': error.headerType });
 }

@@ -3,6 +3,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { parseArgs } from 'node:util';
 import type { Faults } from './faults.ts';
+import { REGION_PATTERN } from './region.ts';
 import { DEFAULTS, startSesSimulator, type SesSimulatorOptions } from './server.ts';
 
 const USAGE = `Usage: node harness/simulator/main.ts [options]
@@ -13,10 +14,10 @@ plus a control interface under /_simulator/ (see harness/simulator/CONTROL.md).
   --port N                    TCP port; 0 picks a free one (default 0)
   --host H                    address to listen on (default ${DEFAULTS.host})
   --dns-server IP[:PORT]      DNS server for DKIM checks; repeat for several (default: system resolvers)
-  --region R                  region in ARNs (default ${DEFAULTS.region})
-  --dkim-check-interval-ms N  how often pending DKIM records are checked (default ${DEFAULTS.dkimCheckIntervalMs})
-  --dkim-failure-after-ms N   unverified domains turn FAILED after this long (default 72 h)
-  --signing-hosted-zone Z     where DKIM CNAMEs must point (default ${DEFAULTS.signingHostedZone})
+  --region R                  region of requests without a SigV4 credential scope (default ${DEFAULTS.region})
+  --dkim-check-interval-ms N  how often DKIM and MAIL FROM records are checked (default ${DEFAULTS.dkimCheckIntervalMs})
+  --dkim-failure-after-ms N   records unverified this long (or lapsed this long) turn FAILED (default 72 h)
+  --signing-hosted-zone Z     where DKIM CNAMEs must point; {region} = the identity's region (default ${DEFAULTS.signingHostedZone})
   --max-tenants N             LimitExceededException beyond this many tenants (default ${DEFAULTS.maxTenants})
   --max-identities N          LimitExceededException beyond this many identities (default ${DEFAULTS.maxIdentities})
   --quota-rps N               token-bucket quota: calls/s before 429 TooManyRequestsException (default: none)
@@ -87,9 +88,11 @@ function readOptions(argv: string[]): SesSimulatorOptions {
     return server;
   });
   const region = values.region;
-  if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) throw new UsageError(`--region must look like us-east-1, got "${region}"`);
+  if (region !== undefined && !REGION_PATTERN.test(region)) throw new UsageError(`--region must look like us-east-1, got "${region}"`);
   const zone = values['signing-hosted-zone'];
-  if (zone !== undefined && !/^[A-Za-z0-9.-]+$/.test(zone)) throw new UsageError(`--signing-hosted-zone must be a DNS name, got "${zone}"`);
+  if (zone !== undefined && !/^[A-Za-z0-9.-]+$/.test(zone.replaceAll('{region}', 'us-east-1'))) {
+    throw new UsageError(`--signing-hosted-zone must be a DNS name ({region} stands for the identity's region), got "${zone}"`);
+  }
 
   const quotaRps = decimal('quota-rps', 0, Infinity, true);
   const quotaBurst = whole('quota-burst', 1);

@@ -3,10 +3,14 @@ import { dkimToken, tenantId } from './ids.ts';
 import { paginate } from './pagination.ts';
 import { ACCOUNT_ID, type AssociationRecord, type IdentityRecord, type SigningKeyLength, type SimulatorState, type TenantRecord } from './state.ts';
 import {
+  BEHAVIORS_ON_MX_FAILURE,
   classifyEmailIdentity,
   MAX_TAGS_PER_RESOURCE,
+  oneOf,
   requireString,
+  validateMailFromDomain,
   validatePageSize,
+  validateSuppressionAttributes,
   validateTagKey,
   validateTags,
   validateTenantName,
@@ -29,6 +33,7 @@ export const OPERATION_NAMES = [
   'TagResource',
   'UntagResource',
   'ListTagsForResource',
+  'PutEmailIdentityMailFromAttributes',
 ] as const;
 export type OperationName = (typeof OPERATION_NAMES)[number];
 
@@ -42,7 +47,10 @@ export interface OperationRequest {
 export type OperationHandler = (request: OperationRequest) => Record<string, unknown>;
 
 export interface OperationSettings {
-  /** Where Easy DKIM CNAMEs must point: `<token>.<signingHostedZone>` (SES: dkim.amazonses.com). */
+  /**
+   * Where Easy DKIM CNAMEs must point: `<token>.<signingHostedZone>` (SES: dkim.amazonses.com);
+   * `{region}` in it stands for the region the identity lives in.
+   */
   signingHostedZone: string;
   maxTenants: number;
   maxIdentities: number;
@@ -60,7 +68,7 @@ const epochSeconds = (ms: number) => ms / 1000;
 
 type Resource = { kind: 'tenant'; tenant: TenantRecord } | { kind: 'identity'; identity: IdentityRecord };
 
-/** The SES operations over one simulated account, each a function from request to response body. */
+/** The SES operations over one region of the simulated account, each a function from request to response body. */
 export function createOperations(state: SimulatorState, settings: OperationSettings): Record<OperationName, OperationHandler> {
   const now = settings.now ?? Date.now;
 
@@ -116,19 +124,21 @@ export function createOperations(state: SimulatorState, settings: OperationSetti
     CreateTenant({ body }) {
       const name = validateTenantName(body.TenantName);
       const tags = validateTags(body.Tags);
+      const suppressionAttributes = validateSuppressionAttributes(body.SuppressionAttributes);
       if (state.tenants.has(name)) throw alreadyExists(`Tenant ${name} already exists`);
       if (state.tenants.size >= settings.maxTenants) {
         throw limitExceeded(`Maximum number of tenants (${settings.maxTenants}) reached for this account`);
       }
       const id = tenantId();
       const tenant: TenantRecord = {
+        region: state.region,
         name,
         id,
         arn: state.tenantArn(name, id),
         createdAt: now(),
         sendingStatus: 'ENABLED',
         tags,
-        ...(body.SuppressionAttributes === undefined ? {} : { suppressionAttributes: body.SuppressionAttributes }),
+        ...(suppressionAttributes === undefined ? {} : { suppressionAttributes }),
       };
       state.tenants.set(name, tenant);
       return tenantView(tenant);
@@ -173,6 +183,7 @@ export function createOperations(state: SimulatorState, settings: OperationSetti
       const key = state.associationKey(tenant.name, identity.arn);
       if (state.associations.has(key)) throw alreadyExists(`Resource ${identity.arn} is already associated with tenant ${tenant.name}`);
       state.associations.set(key, {
+        region: state.region,
         tenantName: tenant.name,
         tenantId: tenant.id,
         resourceArn: identity.arn,
@@ -228,6 +239,9 @@ export function createOperations(state: SimulatorState, settings: OperationSetti
     CreateEmailIdentity({ body }) {
       const { name, type } = classifyEmailIdentity(body.EmailIdentity);
       const tags = validateTags(body.Tags);
+      if (type === 'EMAIL_ADDRESS' && body.DkimSigningAttributes !== undefined && body.DkimSigningAttributes !== null) {
+        throw badRequest('DkimSigningAttributes can only be given for a domain identity, not an email address');
+      }
       const keyLength = easyDkimKeyLength(body.DkimSigningAttributes);
       if (body.ConfigurationSetName !== undefined && body.ConfigurationSetName !== null) {
         // The simulator has no configuration sets, so any name given names a missing one.
@@ -240,6 +254,7 @@ export function createOperations(state: SimulatorState, settings: OperationSetti
       const createdAt = now();
       const isDomain = type === 'DOMAIN';
       const identity: IdentityRecord = {
+        region: state.region,
         name,
         type,
         arn: state.identityArn(name),
@@ -249,12 +264,13 @@ export function createOperations(state: SimulatorState, settings: OperationSetti
           // A domain starts Easy DKIM at once; an address is verified by a link in an email instead.
           status: isDomain ? 'PENDING' : 'NOT_STARTED',
           tokens: isDomain ? [dkimToken(), dkimToken(), dkimToken()] : [],
-          signingHostedZone: settings.signingHostedZone,
+          signingHostedZone: settings.signingHostedZone.replaceAll('{region}', state.region),
           signingEnabled: isDomain,
           keyLength,
           keyGeneratedAt: createdAt,
         },
         verificationStatus: 'PENDING',
+        behaviorOnMxFailure: 'USE_DEFAULT_VALUE',
       };
       state.identities.set(name.toLowerCase(), identity);
       return { IdentityType: type, VerifiedForSendingStatus: false, DkimAttributes: dkimView(identity) };
@@ -270,9 +286,9 @@ export function createOperations(state: SimulatorState, settings: OperationSetti
       return {
         IdentityType: identity.type,
         FeedbackForwardingStatus: true,
-        VerifiedForSendingStatus: identity.verificationStatus === 'SUCCESS',
+        VerifiedForSendingStatus: verifiedForSending(identity),
         DkimAttributes: dkimView(identity),
-        MailFromAttributes: { BehaviorOnMxFailure: 'USE_DEFAULT_VALUE' },
+        MailFromAttributes: mailFromView(identity),
         Policies: {},
         Tags: identity.tags,
         VerificationStatus: identity.verificationStatus,
@@ -302,7 +318,7 @@ export function createOperations(state: SimulatorState, settings: OperationSetti
         EmailIdentities: page.map((identity) => ({
           IdentityType: identity.type,
           IdentityName: identity.name,
-          SendingEnabled: true,
+          SendingEnabled: verifiedForSending(identity),
           VerificationStatus: identity.verificationStatus,
         })),
         ...(nextToken ? { NextToken: nextToken } : {}),
@@ -338,11 +354,34 @@ export function createOperations(state: SimulatorState, settings: OperationSetti
     ListTagsForResource({ query }) {
       return { Tags: tagsOf(resolveResource(query.get('ResourceArn') ?? undefined)) };
     },
+
+    PutEmailIdentityMailFromAttributes({ labels, body }) {
+      const identity = requireIdentity(labels.EmailIdentity);
+      const domain = validateMailFromDomain(body.MailFromDomain, identity);
+      const behavior =
+        body.BehaviorOnMxFailure === undefined ? 'USE_DEFAULT_VALUE' : oneOf(body.BehaviorOnMxFailure, BEHAVIORS_ON_MX_FAILURE, 'BehaviorOnMxFailure');
+      identity.behaviorOnMxFailure = behavior;
+      if (domain === undefined) delete identity.mailFrom;
+      // The same domain again keeps its verification; a new one starts over, as SES checks the new records.
+      else if (identity.mailFrom?.domain.toLowerCase() !== domain.toLowerCase()) identity.mailFrom = { domain, status: 'PENDING', setAt: now() };
+      return {};
+    },
   };
 
   function associationsWhere(matches: (association: AssociationRecord) => boolean): AssociationRecord[] {
     return [...state.associations.values()].filter(matches);
   }
+}
+
+/** SES sends from an identity only once it is verified; a lapse (TEMPORARY_FAILURE) or FAILED stops it. */
+function verifiedForSending(identity: IdentityRecord): boolean {
+  return identity.verificationStatus === 'SUCCESS';
+}
+
+/** Without a custom MAIL FROM domain SES answers only the behaviour; with one, the domain and its status too. */
+function mailFromView(identity: IdentityRecord): Record<string, unknown> {
+  if (!identity.mailFrom) return { BehaviorOnMxFailure: identity.behaviorOnMxFailure };
+  return { MailFromDomain: identity.mailFrom.domain, MailFromDomainStatus: identity.mailFrom.status, BehaviorOnMxFailure: identity.behaviorOnMxFailure };
 }
 
 function tenantView(tenant: TenantRecord): Record<string, unknown> {

@@ -10,7 +10,7 @@ interface Route {
   bodyFromQuery?: (query: URLSearchParams) => Record<string, unknown>;
 }
 
-/** Methods and paths exactly as @aws-sdk/client-sesv2 serializes each operation (see its schemas). */
+/** Methods and paths exactly as @aws-sdk/client-sesv2 and the `aws` command line serialize each operation (see their models). */
 const ROUTES: Route[] = [
   { method: 'POST', path: '/v2/email/tenants', operation: 'CreateTenant' },
   { method: 'POST', path: '/v2/email/tenants/get', operation: 'GetTenant' },
@@ -23,9 +23,10 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/v2/email/identities', operation: 'CreateEmailIdentity' },
   { method: 'GET', path: '/v2/email/identities/{EmailIdentity}', operation: 'GetEmailIdentity' },
   { method: 'DELETE', path: '/v2/email/identities/{EmailIdentity}', operation: 'DeleteEmailIdentity' },
+  { method: 'PUT', path: '/v2/email/identities/{EmailIdentity}/mail-from', operation: 'PutEmailIdentityMailFromAttributes' },
   { method: 'POST', path: '/v2/email/list-identities', operation: 'ListEmailIdentities' },
   {
-    // SDK releases before ListEmailIdentities moved to POST /v2/email/list-identities.
+    // AWS's published model (the `aws` command line, older SDK releases); the JS SDK now POSTs /v2/email/list-identities.
     method: 'GET',
     path: '/v2/email/identities',
     operation: 'ListEmailIdentities',
@@ -86,7 +87,7 @@ export function targetOf(request: OperationRequest): { target?: string; resource
 }
 
 /** `identity/<name>` -> name, `tenant/<name>/<id>` -> name. */
-function resourceNameOf(arn: string): string | undefined {
+export function resourceNameOf(arn: string): string | undefined {
   const resource = /^arn:[^:]*:ses:[^:]*:[^:]*:(identity|tenant)\/(.+)$/.exec(arn);
   if (!resource) return undefined;
   return resource[1] === 'tenant' ? resource[2]!.replace(/\/[^/]*$/, '') : resource[2];

@@ -4,22 +4,26 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CallLog, type CallsReport } from './call-log.ts';
 import { CONTROL_PREFIX, handleControl } from './control.ts';
 import { DkimChecker } from './dkim-checker.ts';
-import { SesApiError, unknownOperation } from './errors.ts';
+import { ErrorRules, type ErrorRule, type ErrorRuleInput } from './error-rules.ts';
+import { notFound, SesApiError, unknownOperation } from './errors.ts';
 import { FaultInjector, parseFaults, type Faults } from './faults.ts';
 import { parseJsonObject, readBody, sendJson, sendSesError } from './http-io.ts';
-import { createOperations, type OperationRequest } from './operations.ts';
+import { createOperations, type OperationHandler, type OperationName, type OperationRequest } from './operations.ts';
+import { REGION_PATTERN, requestRegion } from './region.ts';
 import { matchRoute, targetOf } from './routes.ts';
-import { SimulatorState, type StateSnapshot } from './state.ts';
+import { SimulatorAccount, type SendingStatus, type SimulatorState, type StateSnapshot, type TenantRecord } from './state.ts';
 
 export interface SesSimulatorOptions {
   /** 0 (the default) picks a free port. */
   port?: number;
   host?: string;
+  /** Where requests without a SigV4 credential scope go; signed requests use the region they were signed for. */
   region?: string;
   /** DNS servers ("host:port") the DKIM checker asks; empty means the system's resolvers. */
   dnsServers?: string[];
   dkimCheckIntervalMs?: number;
   dkimFailureAfterMs?: number;
+  /** Where Easy DKIM CNAMEs point; `{region}` stands for the identity's region (dkim.{region}.amazonses.com). */
   signingHostedZone?: string;
   /** Faults in force from the start; fields left out mean "no fault". */
   faults?: Partial<Faults>;
@@ -34,17 +38,26 @@ export interface SesSimulatorOptions {
 export interface SesSimulator {
   readonly url: string;
   readonly port: number;
+  /** The default region (see SesSimulatorOptions.region). */
   readonly region: string;
-  /** SES calls answered so far; `sinceSeq` keeps only the log entries after it. */
-  calls(sinceSeq?: number): CallsReport;
+  /** SES calls answered so far; `sinceSeq` keeps only the log entries after it, `region` only that region's. */
+  calls(sinceSeq?: number, region?: string): CallsReport;
   state(): StateSnapshot;
   faults(): Faults;
   /** Replaces every fault setting (fields left out mean "no fault") and returns what is now in force. */
   setFaults(faults: Partial<Faults>): Faults;
-  /** Forgets every tenant, identity, association, logged call and fault. */
+  /** Forgets every tenant, identity, association, logged call, fault and error rule, in every region. */
   reset(): void;
-  /** Runs one DKIM check pass now (after any pass in progress). */
+  /** Runs one DKIM and MAIL FROM check pass now (after any pass in progress). */
   checkDkimNow(): Promise<void>;
+  /** Sets a tenant's SendingStatus as SES does when it pauses or reinstates one; throws NotFound if there is none. */
+  setTenantSendingStatus(tenantName: string, sendingStatus: SendingStatus, region?: string): TenantRecord;
+  /** The injected-error rules in force. */
+  errorRules(): ErrorRule[];
+  /** Makes an operation (optionally for one resource or region, optionally N times) answer a modeled SES error. */
+  injectError(rule: ErrorRuleInput): ErrorRule;
+  /** Removes one error rule, or all when `id` is left out; answers how many were removed. */
+  clearErrors(id?: number): number;
   close(): Promise<void>;
 }
 
@@ -63,12 +76,20 @@ export const DEFAULTS = {
 export async function startSesSimulator(options: SesSimulatorOptions = {}): Promise<SesSimulator> {
   const settings = resolveOptions(options);
   const log = options.log ?? ((line: string) => process.stderr.write(`[ses-simulator] ${line}\n`));
-  const state = new SimulatorState(settings.region);
+  const account = new SimulatorAccount(settings.region);
   const calls = new CallLog(options.callLogLimit);
   const faults = new FaultInjector(parseFaults(options.faults ?? {}));
-  const operations = createOperations(state, settings);
+  const errorRules = new ErrorRules();
+  // One set of operations per region's state; a reset drops the states, and with them these.
+  const operationsByState = new WeakMap<SimulatorState, Record<OperationName, OperationHandler>>();
+  const operationsFor = (region: string) => {
+    const state = account.region(region);
+    let operations = operationsByState.get(state);
+    if (!operations) operationsByState.set(state, (operations = createOperations(state, settings)));
+    return operations;
+  };
   const dkim = new DkimChecker({
-    state,
+    account,
     dnsServers: options.dnsServers ?? [],
     intervalMs: settings.dkimCheckIntervalMs,
     failureAfterMs: settings.dkimFailureAfterMs,
@@ -84,38 +105,50 @@ export async function startSesSimulator(options: SesSimulatorOptions = {}): Prom
       return sendSesError(response, unknownOperation(method, url.pathname));
     }
     let described: { target?: string; resourceArn?: string } = {};
+    let region = settings.region;
     try {
+      region = requestRegion(request.headers.authorization, settings.region);
       const body = route.bodyFromQuery ? route.bodyFromQuery(url.searchParams) : parseJsonObject(await readBody(request));
       const input: OperationRequest = { body, labels: route.labels, query: url.searchParams };
       described = targetOf(input);
       const { latencyMs } = faults.faults;
       if (latencyMs > 0) await sleep(latencyMs);
-      const injected = faults.pick();
+      const injected = faults.pickNext() ?? errorRules.pick({ operation: route.operation, region, ...described }) ?? faults.pickRate();
       if (injected) throw injected;
-      sendJson(response, 200, operations[route.operation](input));
-      calls.add({ operation: route.operation, status: 200, at, ...described });
+      sendJson(response, 200, operationsFor(region)[route.operation](input));
+      calls.add({ operation: route.operation, region, status: 200, at, ...described });
     } catch (error) {
       const sesError = error instanceof SesApiError ? error : new SesApiError('InternalFailure', 500, 'Internal simulator error');
       if (!(error instanceof SesApiError)) log(`${route.operation} failed: ${describe(error)}`);
       sendSesError(response, sesError);
-      calls.add({ operation: route.operation, status: sesError.status, error: sesError.errorType, at, ...described });
+      calls.add({ operation: route.operation, region, status: sesError.status, error: sesError.errorType, at, ...described });
     }
   }
 
   const simulatorControl = {
-    calls: (sinceSeq = 0) => calls.report(sinceSeq),
-    state: () => state.snapshot(),
+    calls: (sinceSeq = 0, region?: string) => calls.report(sinceSeq, region),
+    state: () => account.snapshot(),
     faults: () => faults.faults,
     setFaults(next: Partial<Faults>) {
       faults.set(parseFaults(next));
       return faults.faults;
     },
     reset() {
-      state.clear();
+      account.clear();
       calls.clear();
       faults.set(parseFaults({}));
+      errorRules.clear();
     },
     checkDkimNow: () => dkim.checkNow(),
+    setTenantSendingStatus(tenantName: string, sendingStatus: SendingStatus, region = settings.region) {
+      const tenant = account.region(region).tenants.get(tenantName);
+      if (!tenant) throw notFound(`Tenant ${tenantName} does not exist in ${region}`);
+      tenant.sendingStatus = sendingStatus;
+      return structuredClone(tenant);
+    },
+    errorRules: () => errorRules.list(),
+    injectError: (rule: ErrorRuleInput) => errorRules.add(rule),
+    clearErrors: (id?: number) => errorRules.clear(id),
   };
 
   const server = createServer((request, response) => {
@@ -181,10 +214,10 @@ function resolveOptions(options: SesSimulatorOptions) {
   wholeAtLeast('dkimFailureAfterMs', 0);
   wholeAtLeast('maxTenants', 0);
   wholeAtLeast('maxIdentities', 0);
-  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(settings.region)) {
+  if (!REGION_PATTERN.test(settings.region)) {
     throw new Error(`SES simulator option region must look like us-east-1, got ${JSON.stringify(settings.region)}`);
   }
-  if (!/^[A-Za-z0-9.-]+$/.test(settings.signingHostedZone)) {
+  if (!/^[A-Za-z0-9.-]+$/.test(settings.signingHostedZone.replaceAll('{region}', settings.region))) {
     throw new Error(`SES simulator option signingHostedZone must be a DNS name, got ${JSON.stringify(settings.signingHostedZone)}`);
   }
   return settings;

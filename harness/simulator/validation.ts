@@ -9,6 +9,11 @@ const EMAIL_LOCAL_PART = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/
 export const MAX_TAGS_PER_RESOURCE = 50;
 const MAX_TAG_KEY_LENGTH = 128;
 const MAX_TAG_VALUE_LENGTH = 256;
+/** The Tag page of the SES API reference: Unicode letters, digits, white space and `_ . : / = + -`. */
+const TAG_CHARACTERS = /^[\p{L}\p{N}\p{Z}\t_.:/=+-]*$/u;
+const SUPPRESSION_REASONS = ['BOUNCE', 'COMPLAINT'] as const;
+const SUPPRESSION_SCOPES = ['TENANT', 'ACCOUNT'] as const;
+export const BEHAVIORS_ON_MX_FAILURE = ['USE_DEFAULT_VALUE', 'REJECT_MESSAGE'] as const;
 
 export type IdentityType = 'DOMAIN' | 'EMAIL_ADDRESS';
 
@@ -66,6 +71,10 @@ export function validateTags(value: unknown, field = 'Tags'): Tag[] {
     if (tagValue.length > MAX_TAG_VALUE_LENGTH) {
       throw badRequest(`Tag value for "${key}" is longer than ${MAX_TAG_VALUE_LENGTH} characters`);
     }
+    if (!TAG_CHARACTERS.test(tagValue)) {
+      throw badRequest(`Tag value for "${key}" may hold only letters, digits, white space and _ . : / = + -, got ${JSON.stringify(tagValue)}`);
+    }
+    if (tagValue.toLowerCase().startsWith('aws:')) throw badRequest(`Tag values must not start with "aws:" (reserved), got "${tagValue}"`);
     if (seen.has(key)) throw badRequest(`Duplicate tag key "${key}"`);
     seen.add(key);
     return { Key: key, Value: tagValue };
@@ -75,6 +84,9 @@ export function validateTags(value: unknown, field = 'Tags'): Tag[] {
 export function validateTagKey(value: unknown): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_TAG_KEY_LENGTH) {
     throw badRequest(`Tag keys must be 1 to ${MAX_TAG_KEY_LENGTH} characters, got ${JSON.stringify(value ?? null)}`);
+  }
+  if (!TAG_CHARACTERS.test(value)) {
+    throw badRequest(`Tag keys may hold only letters, digits, white space and _ . : / = + -, got ${JSON.stringify(value)}`);
   }
   if (value.toLowerCase().startsWith('aws:')) throw badRequest(`Tag keys must not start with "aws:" (reserved), got "${value}"`);
   return value;
@@ -93,4 +105,45 @@ export function validatePageSize(value: unknown, bounds: { min: number; max: num
   }
   // ListEmailIdentities accepts 0; an empty page would never advance, so it means "the default".
   return value === 0 ? bounds.default : value;
+}
+
+/** CreateTenant's SuppressionAttributes: SuppressedReasons from BOUNCE / COMPLAINT, SuppressionScope TENANT or ACCOUNT. */
+export function validateSuppressionAttributes(
+  value: unknown,
+): { SuppressedReasons?: ('BOUNCE' | 'COMPLAINT')[]; SuppressionScope?: 'TENANT' | 'ACCOUNT' } | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value)) throw badRequest('SuppressionAttributes must be an object');
+  const { SuppressedReasons: reasons, SuppressionScope: scope, ...rest } = value as Record<string, unknown>;
+  const extra = Object.keys(rest)[0];
+  if (extra !== undefined) throw badRequest(`Unknown SuppressionAttributes field "${extra}": expected SuppressedReasons, SuppressionScope`);
+  const out: { SuppressedReasons?: ('BOUNCE' | 'COMPLAINT')[]; SuppressionScope?: 'TENANT' | 'ACCOUNT' } = {};
+  if (reasons !== undefined && reasons !== null) {
+    if (!Array.isArray(reasons)) throw badRequest('SuppressionAttributes.SuppressedReasons must be a list');
+    out.SuppressedReasons = reasons.map((reason: unknown) => oneOf(reason, SUPPRESSION_REASONS, 'SuppressionAttributes.SuppressedReasons'));
+  }
+  if (scope !== undefined && scope !== null) out.SuppressionScope = oneOf(scope, SUPPRESSION_SCOPES, 'SuppressionAttributes.SuppressionScope');
+  return out;
+}
+
+/** A value from an SES enum, or a BadRequest naming the field and the values allowed. */
+export function oneOf<T extends string>(value: unknown, allowed: readonly T[], field: string): T {
+  if (typeof value !== 'string' || !allowed.includes(value as T)) {
+    throw badRequest(`Invalid ${field} ${JSON.stringify(value ?? null)}: expected one of ${allowed.join(', ')}`);
+  }
+  return value as T;
+}
+
+/**
+ * PutEmailIdentityMailFromAttributes: the MAIL FROM domain "has to be a subdomain of the verified
+ * identity" (of an address's domain for an email address). Undefined or empty resets it.
+ */
+export function validateMailFromDomain(value: unknown, identity: { name: string; type: IdentityType }): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') throw badRequest('MailFromDomain must be a string');
+  const parent = (identity.type === 'DOMAIN' ? identity.name : identity.name.slice(identity.name.lastIndexOf('@') + 1)).toLowerCase();
+  if (!isDomainName(value) || value.endsWith('.')) throw badRequest(`Invalid MailFromDomain "${value}": expected a domain name`);
+  if (!value.toLowerCase().endsWith(`.${parent}`)) {
+    throw badRequest(`Invalid MailFromDomain "${value}": it has to be a subdomain of ${parent}`);
+  }
+  return value;
 }

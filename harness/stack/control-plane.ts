@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureGoBinary } from './go-binaries.ts';
 import { freePort } from './ports.ts';
-import { startProcess, waitUntil, type ManagedProcess } from './processes.ts';
+import { startProcess, type ManagedProcess } from './processes.ts';
+import { waitUntil } from './wait.ts';
 
 export interface ControlPlane {
   /** Path of a kubeconfig with an admin (system:masters) identity. */

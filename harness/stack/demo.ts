@@ -3,16 +3,16 @@
 // records the way a customer would (unless --manual), and stays up until Ctrl-C.
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { KubeConfig, CustomObjectsApi } from '@kubernetes/client-node';
-import type { SesSetup } from '../../src/api/sessetup.ts';
 import { recordsTable } from '../../src/cli/records-table.ts';
 import { publishRecords } from './dns-records.ts';
 import { PROJECT_ROOT } from './go-binaries.ts';
 import { findKubectl, kubectl } from './kubectl.ts';
 import { freePort } from './ports.ts';
-import { waitUntil, type ManagedProcess } from './processes.ts';
+import type { ManagedProcess } from './processes.ts';
+import { waitUntil } from './wait.ts';
 import { startLocalOperator } from './local-operator.ts';
 import { installCrds } from './install-crds.ts';
+import { KubeClient } from './kube-client.ts';
 import { startLocalStack, type LocalStack } from './stack.ts';
 
 const { values } = parseArgs({ options: { manual: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } } });
@@ -71,12 +71,9 @@ the local stack is up (${Math.round((Date.now() - started) / 1000)} s). Look at 
   await kubectl(kc, ['apply', '-f', join(PROJECT_ROOT, 'deploy/samples/sessetup.yaml'), '-f', join(PROJECT_ROOT, 'deploy/samples/emailusecase.yaml')]);
   say('applied deploy/samples/sessetup.yaml and deploy/samples/emailusecase.yaml');
 
-  const kcObject = new KubeConfig();
-  kcObject.loadFromFile(kc);
-  const api = kcObject.makeApiClient(CustomObjectsApi);
-  const read = async () =>
-    (await api.getClusterCustomObject({ group: 'ses.channels.dev', version: 'v1alpha1', plural: 'sessetups', name: 'acme-mail' })) as SesSetup;
-  const withRecords = await waitUntil('DNS records in status', async () => ((await read()).status?.dnsRecords?.length ? read() : undefined), {
+  const kube = new KubeClient(kc);
+  const read = () => kube.getSetup('acme-mail');
+  const withRecords = await waitUntil('DNS records in status', async () => ((await read())?.status?.dnsRecords?.length ? read() : undefined), {
     timeoutMs: 60_000,
     process: operator,
   });
@@ -96,7 +93,7 @@ the local stack is up (${Math.round((Date.now() - started) / 1000)} s). Look at 
     say('published the records in the local DNS server, as a customer would at their DNS host; waiting for SES and the operator to verify them ...');
     await waitUntil(
       'the SesSetup to be Ready',
-      async () => ((await read()).status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined),
+      async () => ((await read())?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined),
       {
         timeoutMs: 120_000,
         intervalMs: 250,

@@ -3,7 +3,8 @@ import { Resolver } from 'node:dns/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.ts';
-import { startProcess, waitUntil, type ManagedProcess } from './processes.ts';
+import { startProcess, type ManagedProcess } from './processes.ts';
+import { waitUntil } from './wait.ts';
 import { requireCommand } from './commands.ts';
 
 /** The zone the local DNS server is authoritative for: `.test` is reserved (RFC 2606), so any name under it is ours. */

@@ -111,7 +111,7 @@ async function findGo(): Promise<string> {
   );
 }
 
-/** Older builds of the same tool (another go.sum) are dead weight of ~100 MB each. */
+/** Older builds of the same tool (another go.sum) are dead weight: each is a whole binary. */
 async function pruneOtherBuilds(tool: GoTool, keep: string): Promise<void> {
   const binDir = dirname(keep);
   for (const entry of await readdir(binDir)) {

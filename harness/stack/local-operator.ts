@@ -1,25 +1,38 @@
-import { open, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from './go-binaries.ts';
-import { startProcess, waitUntil, type ManagedProcess } from './processes.ts';
+import { FirstLogLines, parseJsonLines, type LogLine } from './operator-log.ts';
+import { startProcess, type ManagedProcess } from './processes.ts';
 import type { StackEndpoints } from './stack.ts';
+import { waitUntil } from './wait.ts';
 
-/** `ses-operator run` as a real child process against the local stack, as tests, the demo and benchmarks run it. */
+/** `ses-operator run` as a real child process against the local stack, as tests, the fault suite, the demo and benchmarks run it. */
 export interface LocalOperator {
+  readonly name: string;
   readonly process: ManagedProcess;
   readonly logFile: string;
   /** Epoch ms just before the process was spawned. */
   readonly spawnedAt: number;
-  readonly metricsUrl: string;
-  readonly probesUrl: string;
+  /** From the "starting" log line, once a wait has seen it (startLocalOperator waits for it). */
+  metricsUrl?: string;
+  probesUrl?: string;
+  /** Exit code or signal, once the process has exited (kill, crash, lease loss). */
+  exitCode?: number | string;
+  alive(): boolean;
   /** Every JSON log line written so far. */
-  logs(): Promise<Record<string, unknown>[]>;
-  /** The first log line with this message, waiting for it. */
-  waitForLog(message: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+  logs(): Promise<LogLine[]>;
+  /** The first log line with this message, waiting for it; fails early if the process exits. */
+  waitForLog(message: string, timeoutMs?: number): Promise<LogLine>;
   /** The first log line with this message so far, if any (reads only what was appended since the last call). */
-  findLog(message: string): Promise<Record<string, unknown> | undefined>;
+  findLog(message: string): Promise<LogLine | undefined>;
   stop(): Promise<void>;
   kill(): Promise<void>;
+}
+
+/** An operator that has logged "starting": its metrics and probes addresses are known. */
+export interface RunningOperator extends LocalOperator {
+  readonly metricsUrl: string;
+  readonly probesUrl: string;
 }
 
 export interface LocalOperatorOptions {
@@ -31,10 +44,21 @@ export interface LocalOperatorOptions {
   args?: string[];
   /** Node flags, e.g. --cpu-prof. */
   nodeArgs?: string[];
+  /** Added to this process's environment and FAKE_AWS_ENV. */
   env?: Record<string, string>;
   cwd?: string;
   name?: string;
 }
+
+/**
+ * Fake AWS credentials every local operator runs with: the simulator ignores signatures, and the
+ * security checks fail if any of these values shows up in a log line, an Event or a status.
+ */
+export const FAKE_AWS_ENV = {
+  AWS_ACCESS_KEY_ID: 'AKIAFAKELOCALSTACK42',
+  AWS_SECRET_ACCESS_KEY: 'local/stack/secret/never-logged-42',
+  AWS_SESSION_TOKEN: 'local-stack-session-token-never-logged-42',
+};
 
 /** What tests run the operator with: a generous SES rate, re-checks every second or two, debug logs. */
 export const TEST_TUNING_FLAGS = ['--ses-rate-limit', '20', '--recheck-fast', '1s', '--recheck-fast-max', '2s', '--log-level', 'debug'];
@@ -48,7 +72,7 @@ export function fastLeaderElectionFlags(namespace: string, leaseName: string): s
 }
 
 /** The flags that point the operator at the local stack; metrics and probes on ephemeral ports so several can run. */
-export function localOperatorArgs(stack: StackEndpoints, extra: string[] = [], main = join(PROJECT_ROOT, 'src/cli/main.ts')): string[] {
+function localOperatorArgs(stack: StackEndpoints, extra: string[] = [], main = join(PROJECT_ROOT, 'src/cli/main.ts')): string[] {
   return [
     main,
     'run',
@@ -58,87 +82,48 @@ export function localOperatorArgs(stack: StackEndpoints, extra: string[] = [], m
   ];
 }
 
-/** Starts the operator and waits for its "starting" line, which carries its metrics and probes URLs. */
-export async function startLocalOperator(options: LocalOperatorOptions): Promise<LocalOperator> {
+/** Spawns the operator and returns at once (crash tests kill it during start-up too). */
+export function launchLocalOperator(options: LocalOperatorOptions): LocalOperator {
+  const name = options.name ?? 'ses-operator';
   const spawnedAt = Date.now();
-  const child = startProcess(
-    options.name ?? 'ses-operator',
-    process.execPath,
-    [...(options.nodeArgs ?? []), ...localOperatorArgs(options.stack, options.args, options.main)],
-    {
-      logFile: options.logFile,
-      cwd: options.cwd,
-      // The simulator ignores signatures; any fixed pair satisfies the SDK's credential chain.
-      env: { ...process.env, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', ...options.env },
-    },
-  );
-  const logs = async () => parseJsonLines(await readFile(options.logFile, 'utf8').catch(() => ''));
+  const child = startProcess(name, process.execPath, [...(options.nodeArgs ?? []), ...localOperatorArgs(options.stack, options.args, options.main)], {
+    logFile: options.logFile,
+    cwd: options.cwd,
+    env: { ...process.env, ...FAKE_AWS_ENV, ...options.env },
+  });
   const firstLines = new FirstLogLines(options.logFile);
-  const findLog = (message: string) => firstLines.find(message);
-  const waitForLog = (message: string, timeoutMs = 30_000) =>
-    waitUntil(`the operator to log "${message}"`, () => findLog(message), { timeoutMs, process: child });
-  const starting = await waitForLog('starting');
-  return {
+  const operator: LocalOperator = {
+    name,
     process: child,
     logFile: options.logFile,
     spawnedAt,
-    metricsUrl: String(starting.metrics),
-    probesUrl: String(starting.probes),
-    logs,
-    waitForLog,
-    findLog,
+    alive: () => operator.exitCode === undefined,
+    logs: async () => parseJsonLines(await readFile(options.logFile, 'utf8').catch(() => '')),
+    findLog: (message) => firstLines.find(message),
+    async waitForLog(message, timeoutMs = 30_000) {
+      const line = await waitUntil(`${name} to log "${message}"`, () => firstLines.find(message), { timeoutMs, process: child });
+      const starting = await firstLines.find('starting');
+      if (starting?.metrics) operator.metricsUrl = String(starting.metrics);
+      if (starting?.probes) operator.probesUrl = String(starting.probes);
+      return line;
+    },
     stop: () => child.stop(15_000),
     kill: () => child.kill(),
   };
+  void child.exited.then((code) => (operator.exitCode = code));
+  return operator;
 }
 
-function parseJsonLines(text: string): Record<string, unknown>[] {
-  const lines: Record<string, unknown>[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('{')) continue;
-    try {
-      lines.push(JSON.parse(line) as Record<string, unknown>);
-    } catch {
-      // the last line may still be half written
-    }
+/** Starts the operator and waits for its "starting" line, which carries its metrics and probes URLs. */
+export async function startLocalOperator(options: LocalOperatorOptions): Promise<RunningOperator> {
+  const operator = launchLocalOperator(options);
+  try {
+    await operator.waitForLog('starting');
+  } catch (error) {
+    await operator.kill();
+    throw error;
   }
-  return lines;
-}
-
-/** Reads a JSON log incrementally, keeping only the first line of each message: a benchmark's log grows to many MB. */
-class FirstLogLines {
-  readonly #path: string;
-  #offset = 0;
-  #partial = '';
-  readonly #first = new Map<string, Record<string, unknown>>();
-
-  constructor(path: string) {
-    this.#path = path;
-  }
-
-  async find(message: string): Promise<Record<string, unknown> | undefined> {
-    if (!this.#first.has(message)) await this.#read();
-    return this.#first.get(message);
-  }
-
-  async #read(): Promise<void> {
-    const file = await open(this.#path, 'r').catch(() => undefined);
-    if (!file) return;
-    try {
-      const buffer = Buffer.alloc(1 << 20);
-      for (;;) {
-        const { bytesRead } = await file.read(buffer, 0, buffer.length, this.#offset);
-        if (bytesRead === 0) break;
-        this.#offset += bytesRead;
-        const lines = (this.#partial + buffer.toString('utf8', 0, bytesRead)).split('\n');
-        this.#partial = lines.pop() ?? '';
-        for (const line of parseJsonLines(lines.join('\n'))) {
-          const msg = String(line.msg);
-          if (!this.#first.has(msg)) this.#first.set(msg, line);
-        }
-      }
-    } finally {
-      await file.close();
-    }
-  }
+  const { metricsUrl, probesUrl } = operator;
+  if (!metricsUrl || !probesUrl) throw new Error(`${operator.name} logged "starting" without its metrics and probes addresses`);
+  return Object.assign(operator, { metricsUrl, probesUrl });
 }

@@ -73,30 +73,3 @@ export function startProcess(
     kill: () => signalAndWait('SIGKILL', 5_000),
   };
 }
-
-/** Polls `check` until it returns a value, failing early when `process` exits. */
-export async function waitUntil<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  options: { timeoutMs: number; intervalMs?: number; process?: ManagedProcess },
-): Promise<T> {
-  const deadline = Date.now() + options.timeoutMs;
-  let exitCode: number | string | undefined;
-  void options.process?.exited.then((code) => (exitCode = code));
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    if (exitCode !== undefined && options.process) {
-      throw new Error(`${options.process.name} exited (${exitCode}) while waiting for ${what}:\n${options.process.tail()}`);
-    }
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100));
-  }
-  const detail = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-  const output = options.process ? `\n${options.process.tail()}` : '';
-  throw new Error(`timed out after ${options.timeoutMs} ms waiting for ${what}${detail}${output}`);
-}

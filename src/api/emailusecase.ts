@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { conditionsSchema } from './conditions.ts';
-import type { ObjectMeta } from './meta.ts';
+import type { CustomResource } from './meta.ts';
 
 /** A DNS-1123 subdomain: what a SesSetup's metadata.name can be. */
 export const OBJECT_NAME_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
@@ -37,10 +37,4 @@ export const emailUseCaseStatusSchema = z
 export type EmailUseCaseSpec = z.infer<typeof emailUseCaseSpecSchema>;
 export type EmailUseCaseStatus = z.infer<typeof emailUseCaseStatusSchema>;
 
-export interface EmailUseCase {
-  apiVersion: string;
-  kind: string;
-  metadata: ObjectMeta;
-  spec: EmailUseCaseSpec;
-  status?: EmailUseCaseStatus;
-}
+export type EmailUseCase = CustomResource<EmailUseCaseSpec, EmailUseCaseStatus>;

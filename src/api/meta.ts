@@ -18,6 +18,15 @@ export interface KubeObject {
   metadata: ObjectMeta;
 }
 
+/** One of the operator's own kinds: spec written by people, status by the operator. */
+export interface CustomResource<Spec, Status> {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+  spec: Spec;
+  status?: Status;
+}
+
 /** The work-queue key of an object: "name" for cluster-scoped, "namespace/name" otherwise. */
 export function objectKey(object: { metadata: { name: string; namespace?: string } }): string {
   return object.metadata.namespace ? `${object.metadata.namespace}/${object.metadata.name}` : object.metadata.name;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { conditionsSchema } from './conditions.ts';
-import type { ObjectMeta } from './meta.ts';
+import type { CustomResource } from './meta.ts';
 
 /** RE2-compatible (the API server's regex engine) and JS-compatible patterns, shared by zod and the CRD. */
 export const TENANT_NAME_PATTERN = '^[A-Za-z0-9_-]+$';
@@ -172,10 +172,4 @@ export type SesSetupSpec = z.infer<typeof sesSetupSpecSchema>;
 export type SesSetupStatus = z.infer<typeof sesSetupStatusSchema>;
 export type DnsRecord = z.infer<typeof dnsRecordSchema>;
 
-export interface SesSetup {
-  apiVersion: string;
-  kind: string;
-  metadata: ObjectMeta;
-  spec: SesSetupSpec;
-  status?: SesSetupStatus;
-}
+export type SesSetup = CustomResource<SesSetupSpec, SesSetupStatus>;

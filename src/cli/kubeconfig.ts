@@ -15,8 +15,8 @@ const TOKEN_RELOAD_MS = 60_000;
  * In-cluster, and for kubeconfig files that only use a server, CA, token (or token file) and client
  * certificate, a small loader of its own serves; anything else (exec plugins, auth providers,
  * proxies, merged files, several YAML documents) goes to client-node's KubeConfig, imported
- * only then: its generated API code holds some 30 MB of source text and 80 MB of resident memory
- * the operator does not otherwise need.
+ * only then: its generated API code costs memory the operator does not otherwise need
+ * (bench/RESULTS.md).
  */
 export async function loadKubeConfig(path: string | undefined): Promise<KubeAccess> {
   const light = path ? fromFile(path) : process.env.KUBERNETES_SERVICE_HOST ? inCluster() : undefined;

@@ -105,7 +105,7 @@ export const SETTINGS = {
     field: 'region',
     env: 'AWS_REGION',
     aliasEnv: 'AWS_DEFAULT_REGION',
-    help: 'default AWS region for SesSetups without spec.region',
+    help: 'AWS region for new SesSetups without spec.region; an existing setup keeps the region in its status.region',
     schema: (flag) =>
       z
         .string({ error: `${flag} (or AWS_REGION) is required: the region of SesSetups that do not name one` })

@@ -72,7 +72,7 @@ export class Manager {
     this.#logger = o.logger;
     this.#observeSetup = o.observeSetup;
     const path = (plural: string) => `/apis/${GROUP}/${VERSION}/${plural}`;
-    // Packed: at 10,000 SesSetups the parsed objects alone would take 44 MB of a 256 MiB pod.
+    // Packed: at scale the parsed objects alone would take a large share of the pod's memory limit (bench/RESULTS.md).
     this.setupInformer = new Informer<SesSetup>({ kc: o.kc, path: path(SES_SETUP.plural), logger: o.logger, packed: true });
     this.useCaseInformer = new Informer<EmailUseCase>({ kc: o.kc, path: path(EMAIL_USE_CASE.plural), logger: o.logger });
     this.referrerInformers = (o.referrerKinds ?? []).map((kind) => ({

@@ -138,8 +138,8 @@ export type InformerOptions<T> = InformerSource & {
   /** Applied to every object before it is stored; the default drops metadata.managedFields. */
   transform?: (object: T) => T;
   /**
-   * Keep each object as deflated JSON, about a quarter of its parsed size (10,000 SesSetups: 11 MB
-   * instead of 44 MB), for some 50 µs per get(), which then returns a fresh copy every time.
+   * Keep each object as deflated JSON, a fraction of its parsed size, at the cost of inflating it on
+   * every get(), which then returns a fresh copy every time (figures in bench/RESULTS.md).
    */
   packed?: boolean;
   logger?: Logger;
@@ -253,13 +253,13 @@ class PlainStore<T extends KubeObjectLike> implements ObjectStore<T> {
 
 /**
  * Objects as deflated JSON. The first object stored becomes the preset dictionary of all the others:
- * objects of one kind share their field names and most values, so a 3 KB SesSetup packs into a few
- * hundred bytes. A small window and memLevel keep zlib's per-call state (and its malloc churn) small.
+ * objects of one kind share their field names and most values, so each packs into a small fraction
+ * of its JSON. A small window and memLevel keep zlib's per-call state (and its malloc churn) small.
  */
 class PackedStore<T extends KubeObjectLike> implements ObjectStore<T> {
   readonly #map = new Map<string, { version: string | undefined; data: string }>();
   // chunkSize under half of Buffer.poolSize: zlib's output buffers come from the shared pool instead of a
-  // 16 KB malloc each, whose churn left ~20 MB of fragmented native heap at 10,000 objects.
+  // 16 KB malloc each, whose churn fragments the native heap (bench/RESULTS.md).
   #zlib: { level: number; windowBits: number; memLevel: number; chunkSize: number; dictionary?: Buffer } = {
     level: 1,
     windowBits: 13,

@@ -17,7 +17,7 @@ export class ApiError extends Error {
 /**
  * What the runtime needs from a kubeconfig: where the API server is, and the TLS material and
  * credentials of a request. client-node's KubeConfig has this shape; so has the lighter loader in
- * src/cli/kubeconfig.ts, which spares the operator client-node's generated API code (tens of MB).
+ * src/cli/kubeconfig.ts, which spares the operator client-node's generated API code and its memory.
  */
 export interface KubeAccess {
   getCurrentCluster(): { server: string; proxyUrl?: string } | null;
@@ -31,8 +31,8 @@ const agents = new WeakMap<KubeAccess, http.Agent>();
  * Request options with the kubeconfig's TLS material and credentials (refreshed per request, as
  * tokens expire), over a keep-alive agent shared by every request to the cluster. client-node
  * 2.0.1's generated API classes build a new undici Agent, so a new TLS connection, for every call:
- * at thousands of writes that cost both sides CPU for handshakes and the operator hundreds of MB
- * of native memory for connections left open.
+ * at thousands of writes that cost both sides CPU for handshakes and the operator native memory for
+ * connections left open (bench/RESULTS.md).
  */
 export async function requestOptions(kc: KubeAccess): Promise<https.RequestOptions> {
   const options: https.RequestOptions = { headers: { accept: 'application/json' } };

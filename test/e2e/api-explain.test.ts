@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { customResourceDefinitions } from '../../harness/codegen/crds.ts';
-import { cluster, eventually } from '../support/cluster.ts';
+import { cluster } from '../support/cluster.ts';
+import { waitUntil } from '../../harness/stack/wait.ts';
 
 const c = cluster();
 
@@ -33,7 +34,7 @@ describe('kubectl explain describes every field (descriptions published by the A
         const fields = Object.entries(schemaOf(kind, path).properties ?? schemaOf(kind, path).items?.properties ?? {});
         expect(fields.length).toBeGreaterThan(0);
         // The API server publishes a new CRD's OpenAPI a moment after it is Established.
-        const output = await eventually(`kubectl explain ${resource}.${path} to show descriptions`, async () => {
+        const output = await waitUntil(`kubectl explain ${resource}.${path} to show descriptions`, async () => {
           const { stdout } = await c.kubectl(['explain', `${resource}.${path}`]);
           return flat(stdout).includes(flat(fields[0]![1].description!)) ? stdout : undefined;
         });

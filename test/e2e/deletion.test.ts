@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { FINALIZER } from '../../src/api/group.ts';
 import { PROJECT_ROOT } from '../../harness/stack/go-binaries.ts';
-import { cluster, condition, eventually, uniqueSuffix } from '../support/cluster.ts';
+import { cluster, condition, uniqueSuffix } from '../support/cluster.ts';
+import { waitUntil } from '../../harness/stack/wait.ts';
 import { startOperator, type OperatorProcess } from '../support/operator.ts';
 
 const c = cluster();
@@ -40,22 +41,22 @@ describe('deletion never sticks (real API server, SES simulator)', () => {
       domainIdentity: `mail.loose-${id}.test`,
       dmarc: { policy: 'none', reportingAddress: `mailto:dmarc@loose-${id}.test` },
     });
-    await eventually('SES resources in status', async () => (await c.getSetup(`loose-${id}`))?.status?.identity?.tenantAssociated);
-    expect((await c.simState()).tenants.some((t) => t.name === `loose_${id}`)).toBe(true);
+    await waitUntil('SES resources in status', async () => (await c.getSetup(`loose-${id}`))?.status?.identity?.tenantAssociated);
+    expect((await c.sim.state()).tenants.some((t) => t.name === `loose_${id}`)).toBe(true);
 
     // Under a looser rule the spec took a value today's schema refuses; then the rule is tightened again.
     await installLooserCrd((spec) => delete spec.properties.dmarc!.properties.reportingAddress!.pattern);
     await c.kubectl(['patch', 'sessetup', `loose-${id}`, '--type=merge', '-p', JSON.stringify({ spec: { dmarc: { reportingAddress: 'reports, please' } } })]);
     await c.installCrds();
-    const invalid = await eventually('InvalidSpec', async () => {
+    const invalid = await waitUntil('InvalidSpec', async () => {
       const found = condition(await c.getSetup(`loose-${id}`), 'Stalled');
       return found?.reason === 'InvalidSpec' ? found : undefined;
     });
     expect(invalid.message).toContain('spec.dmarc.reportingAddress');
 
     await c.deleteSetup(`loose-${id}`);
-    await eventually('the setup to be gone', async () => (await c.getSetup(`loose-${id}`)) === undefined);
-    const state = await c.simState();
+    await waitUntil('the setup to be gone', async () => (await c.getSetup(`loose-${id}`)) === undefined);
+    const state = await c.sim.state();
     expect(state.tenants.some((t) => t.name === `loose_${id}`)).toBe(false);
     expect(state.identities.some((i) => i.name === `mail.loose-${id}.test`)).toBe(false);
   });
@@ -66,22 +67,22 @@ describe('deletion never sticks (real API server, SES simulator)', () => {
     // The finalizer an earlier release added; the name has a dot, which today's pattern refuses.
     await c.createSetup(`dotted-${id}`, { tenantName: `dotted.${id}`, domainIdentity: `mail.dotted-${id}.test` }, { finalizers: [FINALIZER] });
     await c.installCrds();
-    await eventually('InvalidSpec', async () => condition(await c.getSetup(`dotted-${id}`), 'Stalled')?.reason === 'InvalidSpec');
+    await waitUntil('InvalidSpec', async () => condition(await c.getSetup(`dotted-${id}`), 'Stalled')?.reason === 'InvalidSpec');
 
     await c.deleteSetup(`dotted-${id}`);
-    await eventually('the setup to be gone', async () => (await c.getSetup(`dotted-${id}`)) === undefined);
+    await waitUntil('the setup to be gone', async () => (await c.getSetup(`dotted-${id}`)) === undefined);
   });
 
   it('keeps observedGeneration equal to metadata.generation while an EmailUseCase blocks the deletion', async () => {
     const id = uniqueSuffix();
     await c.ensureNamespace(`pin-${id}`);
     await c.createSetup(`blk-${id}`, { tenantName: `blk_${id}`, domainIdentity: `mail.blk-${id}.test` });
-    await eventually('records in status', async () => (await c.getSetup(`blk-${id}`))?.status?.dnsRecords?.length === 5);
+    await waitUntil('records in status', async () => (await c.getSetup(`blk-${id}`))?.status?.dnsRecords?.length === 5);
     await c.createUseCase(`pin-${id}`, 'mailer', { sesSetupRef: { name: `blk-${id}` }, fromAddress: `app@mail.blk-${id}.test` });
-    await eventually('usedBy', async () => (await c.getSetup(`blk-${id}`))?.status?.usedByCount === 1);
+    await waitUntil('usedBy', async () => (await c.getSetup(`blk-${id}`))?.status?.usedByCount === 1);
 
     await c.deleteSetup(`blk-${id}`);
-    const blocked = await eventually('DeletionBlocked', async () => {
+    const blocked = await waitUntil('DeletionBlocked', async () => {
       const found = await c.getSetup(`blk-${id}`);
       return condition(found, 'DeletionBlocked')?.status === 'True' ? found : undefined;
     });
@@ -90,6 +91,6 @@ describe('deletion never sticks (real API server, SES simulator)', () => {
     expect(blocked.status!.conditions!.find((x) => x.type === 'DeletionBlocked')!.observedGeneration).toBe(blocked.metadata.generation);
 
     await c.deleteUseCase(`pin-${id}`, 'mailer');
-    await eventually('the setup to be gone', async () => (await c.getSetup(`blk-${id}`)) === undefined);
+    await waitUntil('the setup to be gone', async () => (await c.getSetup(`blk-${id}`)) === undefined);
   });
 });

@@ -182,7 +182,7 @@ describe('deploy/: manifests against the real API server', () => {
   let chart: Manifest[];
 
   beforeAll(async () => {
-    // helm is built from the Go module proxy on the first run (about 3.5 minutes on 2 cores), then cached.
+    // helm is built from the Go module proxy on the first run (minutes), then cached.
     await ensureGoBinary('helm', (line) => process.stderr.write(`[deploy] ${line}\n`));
     await c.installCrds();
     [base, example, { objects: chart }] = await Promise.all([kustomize(KUSTOMIZE_BASE), kustomize(KUSTOMIZE_EXAMPLE), helmTemplate()]);

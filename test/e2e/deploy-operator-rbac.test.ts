@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FINALIZER } from '../../src/api/group.ts';
 import { ensureGoBinary } from '../../harness/stack/go-binaries.ts';
-import { cluster, condition, eventually, uniqueSuffix } from '../support/cluster.ts';
+import { cluster, condition, uniqueSuffix } from '../support/cluster.ts';
+import { waitUntil } from '../../harness/stack/wait.ts';
 import { writeServiceAccountKubeconfig } from '../../harness/stack/service-account.ts';
 import { deleteNamespaceNow, findOne, helmTemplate, OPERATOR_NAMESPACE, podOf, type Manifest } from '../support/deploy.ts';
 import { startOperator, type OperatorProcess } from '../support/operator.ts';
@@ -109,7 +110,7 @@ describe("deploy/: the operator runs with exactly the chart's RBAC", () => {
   });
 
   it('takes the Lease, serves /readyz, reconciles, records events and removes its finalizer, with no request refused', async () => {
-    const holder = await eventually('the Lease to be held', async () => {
+    const holder = await waitUntil('the Lease to be held', async () => {
       const { stdout } = await c.kubectl(['get', 'lease', 'ses-operator', '-n', OPERATOR_NAMESPACE, '-o', 'jsonpath={.spec.holderIdentity}']);
       return stdout || undefined;
     });
@@ -118,26 +119,26 @@ describe("deploy/: the operator runs with exactly the chart's RBAC", () => {
 
     await c.createSetup(setupName, { tenantName: `rbac_${id}`, domainIdentity: `mail.rbac-${id}.test` });
     await c.createUseCase(ns, 'invoices', { sesSetupRef: { name: setupName }, fromAddress: `invoices@mail.rbac-${id}.test` });
-    await c.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'mailer' }, data: { sesSetup: setupName } } });
-    const setup = await eventually('finalizer and status', async () => {
+    await c.createConfigMap(ns, 'mailer', { sesSetup: setupName });
+    const setup = await waitUntil('finalizer and status', async () => {
       const s = await c.getSetup(setupName);
       return s?.metadata.finalizers?.includes(FINALIZER) && condition(s, 'TenantReady')?.status === 'True' && s.status?.usedByCount === 2 ? s : undefined;
     });
     expect(setup.status?.observedGeneration).toBe(setup.metadata.generation);
-    await eventually('the EmailUseCase status', async () => condition(await c.getUseCase(ns, 'invoices'), 'Ready'));
+    await waitUntil('the EmailUseCase status', async () => condition(await c.getUseCase(ns, 'invoices'), 'Ready'));
     const events = async () =>
       (await c.kubectl(['get', 'events', '-n', 'default', '--field-selector', `involvedObject.name=${setupName}`, '-o', 'jsonpath={.items[*].reason}'])).stdout;
-    await eventually('a TenantReady event', async () => (await events()).includes('TenantReady'));
+    await waitUntil('a TenantReady event', async () => (await events()).includes('TenantReady'));
 
     // Deletion waits for both referrers (the ConfigMap kind is watched through the chart's referrer rule).
     await c.deleteSetup(setupName);
-    const blocked = await eventually('DeletionBlocked', async () => condition(await c.getSetup(setupName), 'DeletionBlocked'));
+    const blocked = await waitUntil('DeletionBlocked', async () => condition(await c.getSetup(setupName), 'DeletionBlocked'));
     expect(blocked.message).toMatch(/EmailUseCase/);
     expect(blocked.message).toMatch(/mailer/);
-    await eventually('a DeletionBlocked event', async () => (await events()).includes('DeletionBlocked'));
+    await waitUntil('a DeletionBlocked event', async () => (await events()).includes('DeletionBlocked'));
     await c.deleteUseCase(ns, 'invoices');
-    await c.core.deleteNamespacedConfigMap({ namespace: ns, name: 'mailer' });
-    await eventually('the SesSetup to be gone', async () => (await c.getSetup(setupName)) === undefined, 30_000);
+    await c.deleteConfigMap(ns, 'mailer');
+    await waitUntil('the SesSetup to be gone', async () => (await c.getSetup(setupName)) === undefined, { timeoutMs: 30_000 });
 
     const log = await readFile(operator!.logFile, 'utf8');
     expect(log).not.toMatch(/forbidden|\b403\b/i);

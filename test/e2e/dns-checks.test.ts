@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DnsRecord, SesSetup } from '../../src/api/sessetup.ts';
 import { publishRecords } from '../../harness/stack/dns-records.ts';
-import { cluster, condition, eventually, uniqueSuffix } from '../support/cluster.ts';
+import { cluster, condition, uniqueSuffix } from '../support/cluster.ts';
+import { waitUntil } from '../../harness/stack/wait.ts';
 import { startOperator, type OperatorProcess } from '../support/operator.ts';
 
 const c = cluster();
@@ -13,7 +14,7 @@ async function mxRecord(name: string): Promise<DnsRecord | undefined> {
 
 /** Waits until the live check has seen exactly these MX answers, and returns the MX record then. */
 async function mxSeen(name: string, answers: string[]): Promise<DnsRecord> {
-  return eventually(`the MX check of ${name} to see ${answers.join(', ')}`, async () => {
+  return waitUntil(`the MX check of ${name} to see ${answers.join(', ')}`, async () => {
     const record = await mxRecord(name);
     return record && [...record.observed].sort().join('|') === [...answers].sort().join('|') ? record : undefined;
   });
@@ -30,7 +31,7 @@ describe('DNS checks against the real BIND', () => {
     const id = uniqueSuffix();
     const name = `mxp-${id}`;
     await c.createSetup(name, { tenantName: `mxp_${id}`, domainIdentity: `mail.mxp-${id}.test` });
-    const setup = await eventually<SesSetup>('records in status', async () => {
+    const setup = await waitUntil<SesSetup>('records in status', async () => {
       const found = await c.getSetup(name);
       return found?.status?.dnsRecords?.length === 5 ? found : undefined;
     });
@@ -55,7 +56,7 @@ describe('DNS checks against the real BIND', () => {
     expect(lower.message).toBe(
       `another MX receives the mail first: ${other} has preference 5, lower than 10 for ${sesHost}; remove it or give ${sesHost} the lowest preference value`,
     );
-    const summary = await eventually('DnsVerified to name the MX problem', async () => {
+    const summary = await waitUntil('DnsVerified to name the MX problem', async () => {
       const found = condition(await c.getSetup(name), 'DnsVerified');
       return found?.message.includes('MX: another MX receives the mail first') ? found : undefined;
     });
@@ -75,6 +76,6 @@ describe('DNS checks against the real BIND', () => {
     await c.kubectl(['wait', '--for=condition=Ready', `sessetup/${name}`, '--timeout=60s']);
 
     await c.deleteSetup(name);
-    await eventually('the setup to be gone', async () => (await c.getSetup(name)) === undefined);
+    await waitUntil('the setup to be gone', async () => (await c.getSetup(name)) === undefined);
   });
 });

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SesSetup } from '../../src/api/sessetup.ts';
 import { publishRecords } from '../../harness/stack/dns-records.ts';
-import { cluster, condition, eventually, uniqueSuffix } from '../support/cluster.ts';
+import { cluster, condition, uniqueSuffix } from '../support/cluster.ts';
+import { waitUntil } from '../../harness/stack/wait.ts';
 import { startOperator, type OperatorProcess } from '../support/operator.ts';
 
 const c = cluster();
@@ -25,23 +26,23 @@ describe('EmailUseCase and referrers end to end', () => {
   it('is Ready only when its setup exists, is Ready, and the from address is inside the domain', async () => {
     await c.createUseCase(ns, 'early', { sesSetupRef: { name: `euc-${id}` }, fromAddress: `news@mail.euc-${id}.test` });
     await c.createUseCase(ns, 'outside', { sesSetupRef: { name: `euc-${id}` }, fromAddress: `news@elsewhere-${id}.test` });
-    const missing = await eventually('SetupNotFound', async () =>
+    const missing = await waitUntil('SetupNotFound', async () =>
       (await readyCondition('early'))?.reason === 'SetupNotFound' ? readyCondition('early') : undefined,
     );
     expect(missing).toMatchObject({ status: 'False', message: `SesSetup euc-${id} does not exist` });
 
     await c.createSetup(`euc-${id}`, { tenantName: `euc_${id}`, domainIdentity: `mail.euc-${id}.test` });
-    const notReady = await eventually('SetupNotReady', async () =>
+    const notReady = await waitUntil('SetupNotReady', async () =>
       (await readyCondition('early'))?.reason === 'SetupNotReady' ? readyCondition('early') : undefined,
     );
     expect(notReady?.status).toBe('False');
-    const outside = await eventually('FromAddressOutsideDomain', async () =>
+    const outside = await waitUntil('FromAddressOutsideDomain', async () =>
       (await readyCondition('outside'))?.reason === 'FromAddressOutsideDomain' ? readyCondition('outside') : undefined,
     );
     expect(outside?.message).toContain(`not inside mail.euc-${id}.test`);
     expect(condition(await c.getUseCase(ns, 'outside'), 'Stalled')?.status).toBe('True');
 
-    const setup = await eventually('records', async () => {
+    const setup = await waitUntil('records', async () => {
       const found = await c.getSetup(`euc-${id}`);
       return found?.status?.dnsRecords?.length ? found : undefined;
     });
@@ -53,7 +54,7 @@ describe('EmailUseCase and referrers end to end', () => {
     expect((await readyCondition('early'))?.message).toBe(`sending from news@mail.euc-${id}.test through SesSetup euc-${id}`);
     expect((await readyCondition('outside'))?.status).toBe('False');
 
-    const usedBy = await eventually('usedBy', async () => {
+    const usedBy = await waitUntil('usedBy', async () => {
       const found = await c.getSetup(`euc-${id}`);
       return found?.status?.usedByCount === 2 ? found.status.usedBy : undefined;
     });
@@ -62,17 +63,17 @@ describe('EmailUseCase and referrers end to end', () => {
 
   it('counts a configured referrer kind: deletion waits for a ConfigMap naming the setup', async () => {
     await c.createSetup(`cm-${id}`, { tenantName: `cm_${id}`, domainIdentity: `mail.cm-${id}.test` });
-    await eventually('records', async () => (await c.getSetup(`cm-${id}`))?.status?.dnsRecords?.length);
-    await c.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'mailer' }, data: { sesSetup: `cm-${id}` } } });
+    await waitUntil('records', async () => (await c.getSetup(`cm-${id}`))?.status?.dnsRecords?.length);
+    await c.createConfigMap(ns, 'mailer', { sesSetup: `cm-${id}` });
     await c.deleteSetup(`cm-${id}`);
-    const blocked = await eventually('DeletionBlocked', async () => {
+    const blocked = await waitUntil('DeletionBlocked', async () => {
       const found = condition(await c.getSetup(`cm-${id}`), 'DeletionBlocked');
       return found?.status === 'True' ? found : undefined;
     });
     expect(blocked.message).toContain(`ConfigMap ${ns}/mailer`);
     // Pointing the ConfigMap elsewhere releases the setup, watch-driven.
-    await c.core.patchNamespacedConfigMap({ namespace: ns, name: 'mailer', body: [{ op: 'replace', path: '/data/sesSetup', value: 'another' }] });
-    await eventually('the setup to be gone', async () => (await c.getSetup(`cm-${id}`)) === undefined, 10_000);
+    await c.updateConfigMapData(ns, 'mailer', { sesSetup: 'another' });
+    await waitUntil('the setup to be gone', async () => (await c.getSetup(`cm-${id}`)) === undefined, { timeoutMs: 10_000 });
   });
 
   it('records what happened as events kubectl describe shows', async () => {

@@ -12,7 +12,6 @@ import { leaderFailover } from '../faults/scenarios/leader-failover.ts';
 import { sesFaults } from '../faults/scenarios/ses-faults.ts';
 import { scanForSecrets } from '../faults/security.ts';
 import type { ScenarioContext, ScenarioResult } from '../faults/workload.ts';
-import { FAKE_AWS_ENV } from '../support/operator.ts';
 
 /**
  * The fault suite of test/faults (`npm run test:faults`) in its small size, in CI: every scenario
@@ -24,8 +23,6 @@ import { FAKE_AWS_ENV } from '../support/operator.ts';
 const shared = envFromEndpoints(inject('stack'));
 const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 23)} ${line}\n`);
 const ctx = (env: FaultEnv): ScenarioContext => ({ env, size: 'small', log });
-/** The other e2e files' operators run with these: their logs are searched too. */
-const E2E_SECRETS = Object.fromEntries(Object.entries(FAKE_AWS_ENV).map(([name, value]) => [`e2e ${name}`, value]));
 const results: ScenarioResult[] = [];
 const secretFindings: string[] = [];
 let ownStack: LocalStack | undefined;
@@ -53,7 +50,7 @@ describe('fault suite, small size (test/faults)', () => {
       await own.kube.installCrds();
       const result = await apiserverRestarts(ctx(own));
       // Scan this stack before it goes: its logs, events and objects.
-      const scan = await scanForSecrets(own, result.logFiles, E2E_SECRETS);
+      const scan = await scanForSecrets(own, result.logFiles);
       secretFindings.push(...scan.findings);
       log(scan.summary);
       return result;
@@ -97,7 +94,7 @@ describe('fault suite, small size (test/faults)', () => {
     // Every operator log in the shared stack's folder: this suite's and the other e2e files'.
     const dir = join(shared.kubeconfig, '..');
     const logs = (await readdir(dir)).filter((file) => /^(faults|operator)-.*\.log$/.test(file)).map((file) => join(dir, file));
-    const scan = await scanForSecrets(shared, logs, E2E_SECRETS);
+    const scan = await scanForSecrets(shared, logs);
     log(scan.summary);
     expect(logs.length).toBeGreaterThan(0);
     expect([...secretFindings, ...scan.findings]).toEqual([]);

@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fastLeaderElectionFlags } from '../../harness/stack/local-operator.ts';
 import { publishRecords } from '../../harness/stack/dns-records.ts';
-import { cluster, eventually, uniqueSuffix } from '../support/cluster.ts';
+import { cluster, uniqueSuffix } from '../support/cluster.ts';
+import { waitUntil } from '../../harness/stack/wait.ts';
 import { startOperator, type OperatorProcess } from '../support/operator.ts';
 
 const c = cluster();
@@ -22,15 +23,14 @@ async function isLeader(operator: OperatorProcess): Promise<boolean> {
 }
 
 async function leaderOf(pair: OperatorProcess[]): Promise<{ leader: OperatorProcess; standby: OperatorProcess }> {
-  return eventually(
+  return waitUntil(
     'exactly one leader',
     async () => {
       const flags = await Promise.all(pair.map(isLeader));
       if (flags.filter(Boolean).length !== 1) return undefined;
       return { leader: pair[flags.indexOf(true)]!, standby: pair[flags.indexOf(false)]! };
     },
-    20_000,
-    200,
+    { timeoutMs: 20_000, intervalMs: 200 },
   );
 }
 
@@ -55,7 +55,7 @@ describe('high availability: leader election on a Lease', () => {
     replicas = await Promise.all([replica(), replica()]);
     const { leader, standby } = await leaderOf(replicas);
     await c.createSetup(`ha1-${id}`, { tenantName: `ha1_${id}`, domainIdentity: `mail.ha1-${id}.test` });
-    await eventually('the leader to reconcile', () => reconciledBy(leader, `ha1-${id}`));
+    await waitUntil('the leader to reconcile', () => reconciledBy(leader, `ha1-${id}`));
     expect(await reconciledBy(standby, `ha1-${id}`)).toBe(false);
     const { stdout: holder } = await c.kubectl(['get', 'lease', leaseName, '-n', namespace, '-o', 'jsonpath={.spec.holderIdentity}']);
     expect(holder).not.toBe('');
@@ -63,10 +63,10 @@ describe('high availability: leader election on a Lease', () => {
     await leader.kill();
     const killedAt = Date.now();
     await c.createSetup(`ha2-${id}`, { tenantName: `ha2_${id}`, domainIdentity: `mail.ha2-${id}.test` });
-    await eventually('the standby to take over', () => isLeader(standby), 15_000, 100);
+    await waitUntil('the standby to take over', () => isLeader(standby), { timeoutMs: 15_000, intervalMs: 100 });
     const tookOver = Date.now() - killedAt;
     expect(tookOver).toBeLessThan(4_000 + 1_500); // lease duration plus a retry period and scrape slack
-    await eventually('the pending work to be finished', async () => (await c.getSetup(`ha2-${id}`))?.status?.dnsRecords?.length === 5, 15_000);
+    await waitUntil('the pending work to be finished', async () => (await c.getSetup(`ha2-${id}`))?.status?.dnsRecords?.length === 5, { timeoutMs: 15_000 });
     expect(await reconciledBy(standby, `ha2-${id}`)).toBe(true);
   });
 
@@ -77,7 +77,7 @@ describe('high availability: leader election on a Lease', () => {
     expect(await leader.process.exited).toBe(0);
     const released = (await leader.logs()).find((line) => line.msg === 'leader election: lease released');
     expect(released).toBeDefined();
-    await eventually('the standby to lead', () => isLeader(standby), 10_000, 50);
+    await waitUntil('the standby to lead', () => isLeader(standby), { timeoutMs: 10_000, intervalMs: 50 });
     const became = (await standby.logs()).find((line) => line.msg === 'became leader');
     // From the release to the standby's takeover, by the two processes' own clocks (the same machine).
     const takeoverMs = Date.parse(String(became!.time)) - Date.parse(String(released!.time));
@@ -99,7 +99,7 @@ describe('observability and kstatus', () => {
     expect((await fetch(`${operator.probesUrl}/readyz`)).status).toBe(200);
     const name = `met-${id}`;
     await c.createSetup(name, { tenantName: `met_${id}`, domainIdentity: `mail.met-${id}.test` });
-    const setup = await eventually('records', async () => {
+    const setup = await waitUntil('records', async () => {
       const found = await c.getSetup(name);
       return found?.status?.dnsRecords?.length ? found : undefined;
     });
@@ -108,7 +108,7 @@ describe('observability and kstatus', () => {
       setup.status!.dnsRecords!.map((r) => ({ name: r.name, type: r.type, value: r.value })),
     );
     await c.kubectl(['wait', '--for=condition=Ready', `sessetup/${name}`, '--timeout=60s']);
-    const text = await eventually('per-setup metrics', async () => {
+    const text = await waitUntil('per-setup metrics', async () => {
       const body = await (await fetch(`${operator.metricsUrl}/metrics`)).text();
       return body.includes(`ses_operator_sessetup_ready{name="${name}"} 1`) ? body : undefined;
     });
@@ -149,7 +149,7 @@ describe('observability and kstatus', () => {
 
     await c.ensureNamespace(`ks-${id}`);
     await c.createUseCase(`ks-${id}`, 'user', { sesSetupRef: { name: ready }, fromAddress: `a@mail.met-${id}.test` });
-    await eventually('usedBy', async () => (await c.getSetup(ready))?.status?.usedByCount === 1);
+    await waitUntil('usedBy', async () => (await c.getSetup(ready))?.status?.usedByCount === 1);
     await c.deleteSetup(ready);
     await c.kubectl(['wait', '--for=condition=DeletionBlocked', `sessetup/${ready}`, '--timeout=30s']);
     const { stdout: blockedReady } = await c.kubectl(['get', 'sessetup', ready, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].reason}']);

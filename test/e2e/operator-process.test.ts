@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../harness/stack/go-binaries.ts';
-import { cluster, eventually, uniqueSuffix } from '../support/cluster.ts';
+import { cluster, uniqueSuffix } from '../support/cluster.ts';
+import { waitUntil } from '../../harness/stack/wait.ts';
 import { startOperator, type OperatorProcess } from '../support/operator.ts';
 
 const run = promisify(execFile);
@@ -14,36 +15,35 @@ let operator: OperatorProcess | undefined;
 describe('the operator process', () => {
   beforeAll(async () => c.installCrds());
   afterEach(async () => {
-    await c.simFaults({});
+    await c.sim.setFaults({});
     await operator?.stop();
     operator = undefined;
   });
-  afterAll(async () => c.simFaults({}));
+  afterAll(async () => c.sim.setFaults({}));
 
   it('converges without duplicates after a SIGKILL between an SES create and the status write', async () => {
     const id = uniqueSuffix();
     const tenant = `crash_${id}`;
     const domain = `mail.crash-${id}.test`;
     operator = await startOperator();
-    await c.simFaults({ latencyMs: 1_500 });
-    const mark = (await c.simCalls()).total;
+    await c.sim.setFaults({ latencyMs: 1_500 });
+    const mark = (await c.sim.calls()).total;
     await c.createSetup(`crash-${id}`, { tenantName: tenant, domainIdentity: domain });
-    await eventually(
+    await waitUntil(
       'CreateTenant to complete in SES',
-      async () => (await c.simCalls()).log.some((call) => call.seq > mark && call.operation === 'CreateTenant' && call.target === tenant),
-      10_000,
-      20,
+      async () => (await c.sim.calls()).log.some((call) => call.seq > mark && call.operation === 'CreateTenant' && call.target === tenant),
+      { timeoutMs: 10_000, intervalMs: 20 },
     );
     await operator.kill();
     expect((await c.getSetup(`crash-${id}`))?.status?.tenant).toBeUndefined(); // created in SES, not in status
-    await c.simFaults({});
+    await c.sim.setFaults({});
     operator = await startOperator();
-    await eventually('records after the restart', async () => (await c.getSetup(`crash-${id}`))?.status?.identity?.tenantAssociated, 20_000);
-    const state = await c.simState();
+    await waitUntil('records after the restart', async () => (await c.getSetup(`crash-${id}`))?.status?.identity?.tenantAssociated, { timeoutMs: 20_000 });
+    const state = await c.sim.state();
     expect(state.tenants.filter((t) => t.name === tenant)).toHaveLength(1);
     expect(state.identities.filter((i) => i.name === domain)).toHaveLength(1);
     expect(state.associations.filter((a) => a.tenantName === tenant)).toHaveLength(1);
-    const calls = (await c.simCalls()).log.filter((call) => call.seq > mark && call.target === tenant);
+    const calls = (await c.sim.calls()).log.filter((call) => call.seq > mark && call.target === tenant);
     expect(calls.filter((call) => call.operation === 'CreateTenant' && call.status === 200)).toHaveLength(1);
     expect(calls.some((call) => call.operation === 'CreateTenant' && call.error === 'AlreadyExistsException')).toBe(true);
     expect(calls.some((call) => call.operation === 'GetTenant')).toBe(true); // read back, tag checked
@@ -52,40 +52,40 @@ describe('the operator process', () => {
   it('does not hot-loop while SES throttles every call, and converges once it stops', async () => {
     const id = uniqueSuffix();
     operator = await startOperator();
-    await c.simFaults({ throttleFraction: 1 });
-    const mark = (await c.simCalls()).total;
+    await c.sim.setFaults({ throttleFraction: 1 });
+    const mark = (await c.sim.calls()).total;
     await c.createSetup(`thr-${id}`, { tenantName: `thr_${id}`, domainIdentity: `mail.thr-${id}.test` });
     await new Promise((resolve) => setTimeout(resolve, 6_000));
-    const throttled = (await c.simCalls()).log.filter((call) => call.seq > mark);
+    const throttled = (await c.sim.calls()).log.filter((call) => call.seq > mark);
     // 3 SDK attempts, then a 5 s pause: a hot loop at the limiter's 20/s would be over 100.
     expect(throttled.length).toBeGreaterThan(0);
     expect(throttled.length).toBeLessThanOrEqual(9);
     expect(throttled.every((call) => call.status === 429)).toBe(true);
-    const ready = await eventually('the SesError condition', async () => {
+    const ready = await waitUntil('the SesError condition', async () => {
       const found = (await c.getSetup(`thr-${id}`))?.status?.conditions?.find((cond) => cond.type === 'TenantReady');
       return found?.reason === 'SesError' ? found : undefined;
     });
     expect(ready.message).toContain('TooManyRequestsException');
-    await c.simFaults({});
-    await eventually('records once SES answers again', async () => (await c.getSetup(`thr-${id}`))?.status?.dnsRecords?.length, 20_000);
+    await c.sim.setFaults({});
+    await waitUntil('records once SES answers again', async () => (await c.getSetup(`thr-${id}`))?.status?.dnsRecords?.length, { timeoutMs: 20_000 });
   });
 
   it('spends no more than its --ses-rate-limit on SES', async () => {
     const id = uniqueSuffix();
     operator = await startOperator(['--ses-rate-limit', '4']);
-    const mark = (await c.simCalls()).total;
+    const mark = (await c.sim.calls()).total;
     await Promise.all(
       Array.from({ length: 6 }, (_, i) => c.createSetup(`rate-${i}-${id}`, { tenantName: `rate_${i}_${id}`, domainIdentity: `mail.rate-${i}-${id}.test` })),
     );
-    await eventually(
+    await waitUntil(
       'all records',
       async () => {
         const setups = await Promise.all(Array.from({ length: 6 }, (_, i) => c.getSetup(`rate-${i}-${id}`)));
         return setups.every((s) => s?.status?.dnsRecords?.length);
       },
-      30_000,
+      { timeoutMs: 30_000 },
     );
-    const calls = (await c.simCalls()).log
+    const calls = (await c.sim.calls()).log
       .filter((call) => call.seq > mark)
       .map((call) => call.at)
       .sort((a, b) => a - b);

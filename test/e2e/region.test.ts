@@ -1,14 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VERIFY_ANNOTATION } from '../../src/api/group.ts';
 import type { SesSetup } from '../../src/api/sessetup.ts';
-import { cluster, eventually, uniqueSuffix } from '../support/cluster.ts';
+import { cluster, uniqueSuffix } from '../support/cluster.ts';
+import { waitUntil } from '../../harness/stack/wait.ts';
 import { startOperator, type OperatorProcess } from '../support/operator.ts';
 
 const c = cluster();
 let operator: OperatorProcess;
 
 async function withRecords(name: string): Promise<SesSetup> {
-  return eventually(`records in status of ${name}`, async () => {
+  return waitUntil(`records in status of ${name}`, async () => {
     const setup = await c.getSetup(name);
     return setup?.status?.dnsRecords?.length === 5 ? setup : undefined;
   });
@@ -41,7 +42,7 @@ describe('the region a setup was created in (real API server, SES simulator)', (
 
     // A fresh check of the old setup runs in its own region and asks for the same records.
     await c.kubectl(['annotate', '--overwrite', `sessetup/old-${id}`, `${VERIFY_ANNOTATION}=req-${id}`]);
-    const checked = await eventually('the verify request to be answered', async () => {
+    const checked = await waitUntil('the verify request to be answered', async () => {
       const found = await c.getSetup(`old-${id}`);
       return found?.status?.lastHandledVerifyRequest === `req-${id}` ? found : undefined;
     });
@@ -50,8 +51,8 @@ describe('the region a setup was created in (real API server, SES simulator)', (
 
     await c.deleteSetup(`old-${id}`);
     await c.deleteSetup(`new-${id}`);
-    await eventually('both setups to be gone', async () => (await c.getSetup(`old-${id}`)) === undefined && (await c.getSetup(`new-${id}`)) === undefined);
-    const state = await c.simState();
+    await waitUntil('both setups to be gone', async () => (await c.getSetup(`old-${id}`)) === undefined && (await c.getSetup(`new-${id}`)) === undefined);
+    const state = await c.sim.state();
     expect(state.tenants.filter((t) => t.name === `old_${id}` || t.name === `new_${id}`)).toEqual([]);
     expect(state.identities.filter((i) => i.name === `mail.old-${id}.test` || i.name === `mail.new-${id}.test`)).toEqual([]);
   });

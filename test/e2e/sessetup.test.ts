@@ -6,7 +6,8 @@ import { OWNER_UID_TAG, VERIFY_ANNOTATION } from '../../src/api/group.ts';
 import type { SesSetup } from '../../src/api/sessetup.ts';
 import { publishRecords } from '../../harness/stack/dns-records.ts';
 import { PROJECT_ROOT } from '../../harness/stack/go-binaries.ts';
-import { cluster, condition, eventually, uniqueSuffix } from '../support/cluster.ts';
+import { cluster, condition, uniqueSuffix } from '../support/cluster.ts';
+import { waitUntil } from '../../harness/stack/wait.ts';
 import { startOperator, type OperatorProcess } from '../support/operator.ts';
 
 const run = promisify(execFile);
@@ -23,7 +24,7 @@ async function publish(setup: SesSetup, override: Record<string, string> = {}): 
 }
 
 async function withRecords(name: string): Promise<SesSetup> {
-  return eventually(`records in status of ${name}`, async () => {
+  return waitUntil(`records in status of ${name}`, async () => {
     const setup = await c.getSetup(name);
     return setup?.status?.dnsRecords?.length === 5 ? setup : undefined;
   });
@@ -42,7 +43,7 @@ describe('SesSetup end to end (real API server, BIND, SES simulator through the 
 
   it('shows the five DNS records in status within seconds of apply, with exactly three SES calls', async () => {
     const id = uniqueSuffix();
-    const before = await c.simCalls();
+    const before = await c.sim.calls();
     const started = Date.now();
     await c.kubectl(
       ['apply', '-f', '-'],
@@ -68,10 +69,10 @@ spec: {tenantName: rec_${id}, domainIdentity: mail.rec-${id}.test}
     expect(records[3]).toMatchObject({ name: `mail.rec-${id}.test`, value: `10 inbound-smtp.${c.stack.region}.amazonaws.com`, verified: false });
     expect(records[4]).toMatchObject({ name: `_dmarc.mail.rec-${id}.test`, value: 'v=DMARC1; p=none;', verified: false });
     expect(records[4]!.message).toContain('NXDOMAIN');
-    const after = await c.simCalls();
+    const after = await c.sim.calls();
     const mine = after.log.filter((call) => call.seq > before.total && (call.target === `rec_${id}` || call.target === `mail.rec-${id}.test`));
     expect(mine.map((call) => call.operation).sort()).toEqual(['CreateEmailIdentity', 'CreateTenant', 'CreateTenantResourceAssociation']);
-    const state = await c.simState();
+    const state = await c.sim.state();
     expect(tagsOf(state.tenants.find((t) => t.name === `rec_${id}`)!.tags)[OWNER_UID_TAG]).toBe(setup.metadata.uid);
     expect(state.associations.some((a) => a.tenantName === `rec_${id}` && a.resourceArn.endsWith(`identity/mail.rec-${id}.test`))).toBe(true);
   });
@@ -105,7 +106,7 @@ spec: {tenantName: rec_${id}, domainIdentity: mail.rec-${id}.test}
     const setup = await withRecords(`wrong-${id}`);
     const dkim = setup.status!.dnsRecords![0]!;
     await publish(setup, { [dkim.name]: `elsewhere.wrong-${id}.test` });
-    const reported = await eventually('the wrong target to be reported', async () => {
+    const reported = await waitUntil('the wrong target to be reported', async () => {
       const record = (await c.getSetup(`wrong-${id}`))?.status?.dnsRecords?.[0];
       return record?.observed.length ? record : undefined;
     });
@@ -122,14 +123,13 @@ spec: {tenantName: rec_${id}, domainIdentity: mail.rec-${id}.test}
     await new Promise((resolve) => setTimeout(resolve, 1_100)); // let dnsCheckedAt (ms resolution) age visibly
     const started = Date.now();
     await c.kubectl(['annotate', '--overwrite', `sessetup/ann-${id}`, `${VERIFY_ANNOTATION}=req-${id}`]);
-    const answered = await eventually(
+    const answered = await waitUntil(
       'the verify request to be echoed',
       async () => {
         const found = await c.getSetup(`ann-${id}`);
         return found?.status?.lastHandledVerifyRequest === `req-${id}` ? found : undefined;
       },
-      5_000,
-      20,
+      { timeoutMs: 5_000, intervalMs: 20 },
     );
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(Date.parse(answered.status!.dnsCheckedAt!)).toBeGreaterThan(Date.parse(setup.status!.dnsCheckedAt!));
@@ -163,11 +163,11 @@ spec: {tenantName: rec_${id}, domainIdentity: mail.rec-${id}.test}
     await c.createSetup(`del-${id}`, { tenantName: `del_${id}`, domainIdentity: `mail.del-${id}.test` });
     await withRecords(`del-${id}`);
     await c.createUseCase(`billing-${id}`, 'invoices', { sesSetupRef: { name: `del-${id}` }, fromAddress: `invoices@mail.del-${id}.test` });
-    await eventually('usedBy', async () => (await c.getSetup(`del-${id}`))?.status?.usedBy?.includes(`EmailUseCase billing-${id}/invoices`));
+    await waitUntil('usedBy', async () => (await c.getSetup(`del-${id}`))?.status?.usedBy?.includes(`EmailUseCase billing-${id}/invoices`));
     expect((await c.getSetup(`del-${id}`))!.status!.usedByCount).toBe(1);
 
     await c.deleteSetup(`del-${id}`);
-    const blocked = await eventually('DeletionBlocked', async () => {
+    const blocked = await waitUntil('DeletionBlocked', async () => {
       const found = condition(await c.getSetup(`del-${id}`), 'DeletionBlocked');
       return found?.status === 'True' ? found : undefined;
     });
@@ -182,14 +182,14 @@ spec: {tenantName: rec_${id}, domainIdentity: mail.rec-${id}.test}
       'jsonpath={.items[*].type}',
     ]);
     expect(events).toContain('Warning');
-    let state = await c.simState();
+    let state = await c.sim.state();
     expect(state.tenants.some((t) => t.name === `del_${id}`)).toBe(true);
 
     const useCaseGone = Date.now();
     await c.deleteUseCase(`billing-${id}`, 'invoices');
-    await eventually('the setup to be gone', async () => (await c.getSetup(`del-${id}`)) === undefined, 10_000, 50);
+    await waitUntil('the setup to be gone', async () => (await c.getSetup(`del-${id}`)) === undefined, { timeoutMs: 10_000, intervalMs: 50 });
     expect(Date.now() - useCaseGone).toBeLessThan(5_000);
-    state = await c.simState();
+    state = await c.sim.state();
     expect(state.tenants.some((t) => t.name === `del_${id}`)).toBe(false);
     expect(state.identities.some((i) => i.name === `mail.del-${id}.test`)).toBe(false);
     expect(state.associations.some((a) => a.tenantName === `del_${id}`)).toBe(false);
@@ -201,14 +201,14 @@ spec: {tenantName: rec_${id}, domainIdentity: mail.rec-${id}.test}
     const setup = await withRecords(`fin-${id}`);
     expect(setup.metadata.finalizers).toEqual(['example.com/other', 'ses.channels.dev/finalizer']);
     await c.deleteSetup(`fin-${id}`);
-    const released = await eventually('our finalizer to go', async () => {
+    const released = await waitUntil('our finalizer to go', async () => {
       const found = await c.getSetup(`fin-${id}`);
       return found?.metadata.finalizers?.length === 1 ? found : undefined;
     });
     expect(released.metadata.finalizers).toEqual(['example.com/other']);
-    expect((await c.simState()).tenants.some((t) => t.name === `fin_${id}`)).toBe(false);
+    expect((await c.sim.state()).tenants.some((t) => t.name === `fin_${id}`)).toBe(false);
     await c.kubectl(['patch', 'sessetup', `fin-${id}`, '--type=json', '-p', '[{"op":"remove","path":"/metadata/finalizers/0"}]']);
-    await eventually('the setup to be gone', async () => (await c.getSetup(`fin-${id}`)) === undefined);
+    await waitUntil('the setup to be gone', async () => (await c.getSetup(`fin-${id}`)) === undefined);
   });
 
   it('keeps tenant and identity in SES with deletionPolicy Retain', async () => {
@@ -216,8 +216,8 @@ spec: {tenantName: rec_${id}, domainIdentity: mail.rec-${id}.test}
     await c.createSetup(`keep-${id}`, { tenantName: `keep_${id}`, domainIdentity: `mail.keep-${id}.test`, deletionPolicy: 'Retain' });
     await withRecords(`keep-${id}`);
     await c.deleteSetup(`keep-${id}`);
-    await eventually('the setup to be gone', async () => (await c.getSetup(`keep-${id}`)) === undefined);
-    const state = await c.simState();
+    await waitUntil('the setup to be gone', async () => (await c.getSetup(`keep-${id}`)) === undefined);
+    const state = await c.sim.state();
     expect(state.tenants.some((t) => t.name === `keep_${id}`)).toBe(true);
     expect(state.identities.some((i) => i.name === `mail.keep-${id}.test`)).toBe(true);
   });
@@ -230,23 +230,23 @@ spec: {tenantName: rec_${id}, domainIdentity: mail.rec-${id}.test}
     sdk.destroy();
 
     await c.createSetup(`adopt-${id}`, { tenantName: `theirs_${id}`, domainIdentity: `mail.adopt-${id}.test` });
-    const stalled = await eventually('TenantNotOwned', async () => {
+    const stalled = await waitUntil('TenantNotOwned', async () => {
       const found = condition(await c.getSetup(`adopt-${id}`), 'TenantReady');
       return found?.reason === 'TenantNotOwned' ? found : undefined;
     });
     expect(stalled.message).toContain('was not created by this SesSetup');
     expect(condition(await c.getSetup(`adopt-${id}`), 'Stalled')?.status).toBe('True');
-    let state = await c.simState();
+    let state = await c.sim.state();
     expect(tagsOf(state.tenants.find((t) => t.name === `theirs_${id}`)!.tags)).toEqual({ team: 'other' });
     expect(state.identities.some((i) => i.name === `mail.adopt-${id}.test`)).toBe(false);
 
     // Deleting it must leave the foreign tenant alone.
     await c.createSetup(`adopt2-${id}`, { tenantName: `theirs_${id}`, domainIdentity: `mail.adopt2-${id}.test`, adoptionPolicy: 'Adopt' });
     await c.deleteSetup(`adopt-${id}`);
-    await eventually('the non-adopting setup to be gone', async () => (await c.getSetup(`adopt-${id}`)) === undefined);
+    await waitUntil('the non-adopting setup to be gone', async () => (await c.getSetup(`adopt-${id}`)) === undefined);
     const adopted = await withRecords(`adopt2-${id}`);
     expect(adopted.status!.tenant!.adopted).toBe(true);
-    state = await c.simState();
+    state = await c.sim.state();
     expect(tagsOf(state.tenants.find((t) => t.name === `theirs_${id}`)!.tags)[OWNER_UID_TAG]).toBe(adopted.metadata.uid);
   });
 
@@ -256,12 +256,12 @@ spec: {tenantName: rec_${id}, domainIdentity: mail.rec-${id}.test}
     await withRecords(`first-${id}`);
     await new Promise((resolve) => setTimeout(resolve, 1_100)); // creationTimestamp has 1 s resolution
     await c.createSetup(`second-${id}`, { tenantName: `same_${id}`, domainIdentity: `mail.second-${id}.test` });
-    const ready = await eventually('the conflict', async () => {
+    const ready = await waitUntil('the conflict', async () => {
       const found = condition(await c.getSetup(`second-${id}`), 'Ready');
       return found?.reason === 'TenantNameConflict' ? found : undefined;
     });
     expect(ready.message).toContain(`already claimed by SesSetup first-${id}`);
-    const state = await c.simState();
+    const state = await c.sim.state();
     expect(state.identities.some((i) => i.name === `mail.second-${id}.test`)).toBe(false);
     expect(state.tenants.filter((t) => t.name === `same_${id}`)).toHaveLength(1);
   });
@@ -288,13 +288,15 @@ spec: {tenantName: rec_${id}, domainIdentity: mail.rec-${id}.test}
     await c.kubectl(['wait', '--for=condition=Ready', `sessetup/noop-${id}`, '--timeout=60s']);
     await new Promise((resolve) => setTimeout(resolve, 500));
     const before = (await c.getSetup(`noop-${id}`))!;
-    const calls = await c.simCalls();
+    const calls = await c.sim.calls();
     await operator.stop();
     operator = await startOperator(['--recheck-slow', '1h']);
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     const after = (await c.getSetup(`noop-${id}`))!;
     expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
-    const since = (await c.simCalls()).log.filter((call) => call.seq > calls.total && (call.target === `noop_${id}` || call.target === `mail.noop-${id}.test`));
+    const since = (await c.sim.calls()).log.filter(
+      (call) => call.seq > calls.total && (call.target === `noop_${id}` || call.target === `mail.noop-${id}.test`),
+    );
     expect(since).toEqual([]);
   });
 });

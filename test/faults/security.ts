@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { FaultEnv } from './env.ts';
-import { FAULT_AWS_ENV } from './operator.ts';
+import { FAKE_AWS_ENV } from '../../harness/stack/local-operator.ts';
 
 export interface SecretScan {
   findings: string[];
@@ -12,8 +12,8 @@ export interface SecretScan {
  * AWS credentials every operator ran with and for the kubeconfig's bearer token in every operator
  * log file, every Event in the cluster, and every SesSetup and EmailUseCase (status included).
  */
-export async function scanForSecrets(env: FaultEnv, logFiles: string[], extraSecrets: Record<string, string> = {}): Promise<SecretScan> {
-  const secrets: [string, string][] = [...Object.entries(FAULT_AWS_ENV), ...Object.entries(extraSecrets)];
+export async function scanForSecrets(env: FaultEnv, logFiles: string[]): Promise<SecretScan> {
+  const secrets: [string, string][] = Object.entries(FAKE_AWS_ENV);
   if (env.bearerToken) secrets.push(['kubeconfig bearer token', env.bearerToken]);
   const findings: string[] = [];
   const look = (where: string, text: string) => {
@@ -30,12 +30,10 @@ export async function scanForSecrets(env: FaultEnv, logFiles: string[], extraSec
   look('Events', events);
   const setups = await env.kube.listSetups();
   look('SesSetups', JSON.stringify(setups));
-  const useCases = (await env.kube.retry('list EmailUseCases', () =>
-    env.kube.custom.listCustomObjectForAllNamespaces({ group: 'ses.channels.dev', version: 'v1alpha1', resourcePlural: 'emailusecases' }),
-  )) as { items: unknown[] };
+  const useCases = await env.kube.listUseCases();
   look('EmailUseCases', JSON.stringify(useCases));
   return {
     findings,
-    summary: `secrets: looked for ${secrets.length} values (${secrets.map(([what]) => what).join(', ')}) in ${logFiles.length} operator logs (${lines} lines), ${eventCount} Events, ${setups.length} SesSetups, ${useCases.items.length} EmailUseCases: ${findings.length === 0 ? 'none found' : `${findings.length} FOUND`}`,
+    summary: `secrets: looked for ${secrets.length} values (${secrets.map(([what]) => what).join(', ')}) in ${logFiles.length} operator logs (${lines} lines), ${eventCount} Events, ${setups.length} SesSetups, ${useCases.length} EmailUseCases: ${findings.length === 0 ? 'none found' : `${findings.length} FOUND`}`,
   };
 }

@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { SesSetup } from '../../src/api/sessetup.ts';
 import type { CallRecord } from '../../harness/simulator/call-log.ts';
+import { waitUntil } from '../../harness/stack/wait.ts';
 import { publishRecords, removeRecords, type PublishedRecord } from '../../harness/stack/dns-records.ts';
 import type { FaultEnv } from './env.ts';
 import { checkInvariants, type Expectation, type ForeignResource, type TrackedSetup, type Verdict } from './invariants.ts';
 import { SetupObserver } from './observer.ts';
-import { FAULT_AWS_ENV, startOperator, type FaultOperator, type OperatorSpec } from './operator.ts';
+import { FAKE_AWS_ENV } from '../../harness/stack/local-operator.ts';
+import { startOperator, type FaultOperator, type OperatorSpec } from './operator.ts';
 
 export type Size = 'small' | 'full';
 
@@ -38,8 +41,6 @@ export interface ScenarioResult {
 export function passed(result: ScenarioResult): boolean {
   return result.converged === result.objects && result.leaked === 0 && result.duplicated === 0 && result.violations.length === 0;
 }
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A short lower-case prefix unique to one scenario run, valid in object names, tenant names and DNS labels. */
 export function runPrefix(letter: string): string {
@@ -89,7 +90,7 @@ export class Workload {
       (setup) => this.#maybePublish(setup),
     );
     // Every status version the watch delivers is searched for the credentials and the bearer token.
-    this.observer.needles = [...Object.values(FAULT_AWS_ENV), ...(ctx.env.bearerToken ? [ctx.env.bearerToken] : [])];
+    this.observer.needles = [...Object.values(FAKE_AWS_ENV), ...(ctx.env.bearerToken ? [ctx.env.bearerToken] : [])];
   }
 
   log(line: string): void {
@@ -258,13 +259,12 @@ export class Workload {
         if (tracked) tracked.deleted = true;
         await this.env.kube.deleteSetup(setup.metadata.name);
       }
-      const deadline = Date.now() + (options.timeoutMs ?? 60_000);
       let remaining = left.length;
-      while (Date.now() < deadline) {
-        remaining = (await this.env.kube.listSetups()).filter((s) => this.ownsSetup(s.metadata.name)).length;
-        if (remaining === 0) break;
-        await sleep(250);
-      }
+      await waitUntil(
+        'the deleted setups to be gone',
+        async () => (remaining = (await this.env.kube.listSetups()).filter((s) => this.ownsSetup(s.metadata.name)).length) === 0,
+        { timeoutMs: options.timeoutMs ?? 60_000, intervalMs: 250 },
+      ).catch(() => undefined);
       if (remaining > 0) this.violations.push(`cleanup: ${remaining} setups still present after deletion`);
       const verdict = await this.check();
       extraLeaks = verdict.leaked;
@@ -274,7 +274,7 @@ export class Workload {
     } finally {
       await cleaner?.stop();
       for (const setup of (await this.env.kube.listSetups().catch(() => [])).filter((s) => this.ownsSetup(s.metadata.name))) {
-        await this.env.kube.stripSetupFinalizers(setup.metadata.name).catch(() => undefined);
+        await this.env.kube.clearSetupFinalizers(setup.metadata.name).catch(() => undefined);
         await this.env.kube.deleteSetup(setup.metadata.name).catch(() => undefined);
       }
       for (const namespace of this.namespaces) await this.env.kube.deleteNamespace(namespace).catch(() => undefined);

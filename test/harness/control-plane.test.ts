@@ -2,6 +2,7 @@ import { CustomObjectsApi, KubeConfig, Watch } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControlPlane, type ControlPlane } from '../../harness/stack/control-plane.ts';
 import { kubectl } from '../../harness/stack/kubectl.ts';
+import { waitUntil } from '../../harness/stack/wait.ts';
 import { processAlive } from '../support/processes.ts';
 
 const group = 'stack.example.test';
@@ -88,7 +89,7 @@ describe('local control plane (real etcd + kube-apiserver)', () => {
       await api.deleteClusterCustomObject({ ...params, name: 'w1' });
       await expect(api.getClusterCustomObject({ ...params, name: 'w1' })).rejects.toMatchObject({ code: 404 });
 
-      await waitFor(() => events.includes('DELETED w1'), 30_000);
+      await waitUntil('the watch to deliver DELETED w1', () => events.includes('DELETED w1'), { timeoutMs: 30_000, intervalMs: 50 });
       expect(events).toEqual(['ADDED w1', 'MODIFIED w1', 'DELETED w1']);
     } finally {
       request.abort();
@@ -113,13 +114,5 @@ async function waitFor429<T>(call: () => Promise<T>, timeoutMs = 20_000): Promis
       if ((error as { code?: number }).code !== 429 || Date.now() > deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
-  }
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -245,10 +245,11 @@ describe('SES simulator through the real @aws-sdk/client-sesv2', () => {
     it('lists identities with filters', async () => {
       for (const name of ['b.example.com', 'a.example.com', 'someone@example.com']) await ses.send(new CreateEmailIdentityCommand({ EmailIdentity: name }));
       const all = await ses.send(new ListEmailIdentitiesCommand({}));
+      // SendingEnabled follows verification: nothing here is verified yet.
       expect(all.EmailIdentities).toEqual([
-        { IdentityType: 'DOMAIN', IdentityName: 'a.example.com', SendingEnabled: true, VerificationStatus: 'PENDING' },
-        { IdentityType: 'DOMAIN', IdentityName: 'b.example.com', SendingEnabled: true, VerificationStatus: 'PENDING' },
-        { IdentityType: 'EMAIL_ADDRESS', IdentityName: 'someone@example.com', SendingEnabled: true, VerificationStatus: 'PENDING' },
+        { IdentityType: 'DOMAIN', IdentityName: 'a.example.com', SendingEnabled: false, VerificationStatus: 'PENDING' },
+        { IdentityType: 'DOMAIN', IdentityName: 'b.example.com', SendingEnabled: false, VerificationStatus: 'PENDING' },
+        { IdentityType: 'EMAIL_ADDRESS', IdentityName: 'someone@example.com', SendingEnabled: false, VerificationStatus: 'PENDING' },
       ]);
       const addresses = await ses.send(new ListEmailIdentitiesCommand({ Filter: { IDENTITY_TYPE: 'EMAIL_ADDRESS' } }));
       expect(addresses.EmailIdentities!.map((identity) => identity.IdentityName)).toEqual(['someone@example.com']);
@@ -407,9 +408,11 @@ describe('SES simulator through the real @aws-sdk/client-sesv2', () => {
       expect((await ses.send(new GetTenantCommand({ TenantName: 'tagged' }))).Tenant!.Tags).toEqual([{ Key: 'a', Value: '2' }]);
 
       const arn = identityArn('tagged.example.com');
-      await ses.send(new TagResourceCommand({ ResourceArn: arn, Tags: [{ Key: 'owner', Value: 'ops/team?x=1&y' }] }));
-      expect((await ses.send(new ListTagsForResourceCommand({ ResourceArn: arn }))).Tags).toEqual([{ Key: 'owner', Value: 'ops/team?x=1&y' }]);
-      expect((await ses.send(new GetEmailIdentityCommand({ EmailIdentity: 'tagged.example.com' }))).Tags).toEqual([{ Key: 'owner', Value: 'ops/team?x=1&y' }]);
+      await ses.send(new TagResourceCommand({ ResourceArn: arn, Tags: [{ Key: 'owner', Value: 'ops/team:a=1+b-c_d.e f' }] }));
+      expect((await ses.send(new ListTagsForResourceCommand({ ResourceArn: arn }))).Tags).toEqual([{ Key: 'owner', Value: 'ops/team:a=1+b-c_d.e f' }]);
+      expect((await ses.send(new GetEmailIdentityCommand({ EmailIdentity: 'tagged.example.com' }))).Tags).toEqual([
+        { Key: 'owner', Value: 'ops/team:a=1+b-c_d.e f' },
+      ]);
       await ses.send(new UntagResourceCommand({ ResourceArn: arn, TagKeys: ['owner'] }));
       expect((await ses.send(new ListTagsForResourceCommand({ ResourceArn: arn }))).Tags).toEqual([]);
     });
@@ -582,7 +585,7 @@ describe('SES simulator through the real @aws-sdk/client-sesv2', () => {
       sim.setFaults({ latencyMs: 5 });
       expect((await control(sim, 'POST', 'reset')).status).toBe(200);
       expect(sim.state()).toMatchObject({ tenants: [], identities: [], associations: [] });
-      expect(sim.calls()).toEqual({ counts: {}, total: 0, log: [] });
+      expect(sim.calls()).toEqual({ counts: {}, countsByRegion: {}, total: 0, log: [] });
       expect(sim.faults().latencyMs).toBe(0);
     });
 
@@ -594,12 +597,12 @@ describe('SES simulator through the real @aws-sdk/client-sesv2', () => {
       expect(response.headers.get('x-amzn-errortype')).toBe('UnknownOperationException');
     });
 
-    it('still serves the GET /v2/email/identities listing older SDK releases sent', async () => {
+    it("serves the GET /v2/email/identities listing of AWS's published model (aws command line, older SDKs)", async () => {
       await ses.send(new CreateEmailIdentityCommand({ EmailIdentity: 'old-sdk.example.com' }));
       const response = await fetch(`${sim.url}/v2/email/identities?PageSize=10`);
       expect(response.status).toBe(200);
       expect(await response.json()).toEqual({
-        EmailIdentities: [{ IdentityType: 'DOMAIN', IdentityName: 'old-sdk.example.com', SendingEnabled: true, VerificationStatus: 'PENDING' }],
+        EmailIdentities: [{ IdentityType: 'DOMAIN', IdentityName: 'old-sdk.example.com', SendingEnabled: false, VerificationStatus: 'PENDING' }],
       });
     });
   });
@@ -705,7 +708,7 @@ describe('DKIM verification against a real DNS server (BIND)', () => {
     await publishRecords(dns.address, cnames(missing.domain, missing.tokens));
     await sim.checkDkimNow();
     expect((await status(ses, missing.domain)).dkim).toBe('FAILED');
-    expect((await control(sim, 'POST', 'dkim-check')).body).toEqual({ dkimStatuses: { FAILED: 1, SUCCESS: 1 } });
+    expect((await control(sim, 'POST', 'dkim-check')).body).toEqual({ dkimStatuses: { FAILED: 1, SUCCESS: 1 }, mailFromStatuses: {} });
   });
 
   it('verifies in the background on its own interval, and stops checking when closed', async () => {

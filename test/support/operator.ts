@@ -1,11 +1,8 @@
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import { startLocalOperator, TEST_TUNING_FLAGS, type LocalOperator } from '../../harness/stack/local-operator.ts';
+import { startLocalOperator, TEST_TUNING_FLAGS, type RunningOperator } from '../../harness/stack/local-operator.ts';
 
-export type OperatorProcess = LocalOperator;
-
-/** Fake credentials: the simulator ignores signatures; the security tests look for them in output. */
-export const FAKE_AWS_ENV = { AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE0001', AWS_SECRET_ACCESS_KEY: 'fake/secret/key/never-logged-0001' };
+export type OperatorProcess = RunningOperator;
 
 /**
  * Starts `ses-operator run` as a real child process against the shared local stack and waits
@@ -18,7 +15,7 @@ export async function startOperator(extraArgs: string[] = [], env: Record<string
     logFile: join(stack.kubeconfig, '..', `operator-${process.pid}-${Date.now()}.log`),
     // The shipped ServiceAccount's RBAC, not the admin identity (see global-setup.ts).
     args: ['--kubeconfig', stack.operatorKubeconfig, ...TEST_TUNING_FLAGS, ...extraArgs],
-    env: { ...FAKE_AWS_ENV, ...env },
+    env,
   });
   await operator.waitForLog(options.waitFor ?? 'running');
   return operator;

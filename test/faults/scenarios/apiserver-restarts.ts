@@ -1,6 +1,7 @@
 import { VERIFY_ANNOTATION } from '../../../src/api/group.ts';
 import type { TrackedSetup } from '../invariants.ts';
-import { runScenario, sleep, Workload, type ScenarioContext, type ScenarioResult } from '../workload.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runScenario, Workload, type ScenarioContext, type ScenarioResult } from '../workload.ts';
 
 const SIZES = {
   full: { restarts: 6, perRound: 5, timeLimitMs: 6 * 60_000 },

@@ -1,6 +1,7 @@
 import type { TrackedSetup } from '../invariants.ts';
 import { launchOperator, type FaultOperator } from '../operator.ts';
-import { runScenario, sleep, Workload, type ScenarioContext, type ScenarioResult } from '../workload.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runScenario, Workload, type ScenarioContext, type ScenarioResult } from '../workload.ts';
 
 const SIZES = {
   full: { setups: 50, deletes: 25, kills: 20, createEveryMs: 900, timeLimitMs: 8 * 60_000 },

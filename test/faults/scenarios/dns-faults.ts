@@ -1,7 +1,8 @@
 import { VERIFY_ANNOTATION } from '../../../src/api/group.ts';
+import { waitUntil } from '../../../harness/stack/wait.ts';
 import { startDnsFaultProxy, type DnsFaultMode } from '../dns-proxy.ts';
 import type { TrackedSetup } from '../invariants.ts';
-import { runScenario, sleep, Workload, type ScenarioContext, type ScenarioResult } from '../workload.ts';
+import { runScenario, Workload, type ScenarioContext, type ScenarioResult } from '../workload.ts';
 
 const SIZES = {
   full: { setups: 10, newPerFault: 2, timeLimitMs: 5 * 60_000 },
@@ -44,18 +45,24 @@ export async function dnsFaults(ctx: ScenarioContext): Promise<ScenarioResult> {
         await Promise.all(fresh.map((t) => w.create(t)));
         all.push(...fresh);
         // Every setup must report the reason on every record it checked live, and none may be Ready.
-        const reported = await waitFor(deadline, async () => {
-          const missing: string[] = [];
-          for (const t of all) {
-            const setup = await w.env.kube.getSetup(t.name);
-            const records = setup?.status?.dnsRecords ?? [];
-            const ready = setup?.status?.conditions?.find((c) => c.type === 'Ready')?.status;
-            // DKIM CNAMEs are checked live too: all five records must carry the reason.
-            if (records.length !== 5 || !records.every((r) => !r.verified && reason.pattern.test(r.message)) || ready === 'True') missing.push(t.name);
-          }
-          return missing.length === 0 ? true : missing;
-        });
-        if (reported !== true) w.violations.push(`${mode}: records of ${reported.join(', ')} did not report ${reason.label}`);
+        let missing = all.map((t) => t.name);
+        await waitUntil(
+          `every setup to report ${reason.label}`,
+          async () => {
+            const notYet: string[] = [];
+            for (const t of all) {
+              const setup = await w.env.kube.getSetup(t.name);
+              const records = setup?.status?.dnsRecords ?? [];
+              const ready = setup?.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+              // DKIM CNAMEs are checked live too: all five records must carry the reason.
+              if (records.length !== 5 || !records.every((r) => !r.verified && reason.pattern.test(r.message)) || ready === 'True') notYet.push(t.name);
+            }
+            missing = notYet;
+            return notYet.length === 0;
+          },
+          { timeoutMs: Math.min(30_000, deadline - Date.now()), intervalMs: 300 },
+        ).catch(() => undefined);
+        if (missing.length > 0) w.violations.push(`${mode}: records of ${missing.join(', ')} did not report ${reason.label}`);
         if (!operator.alive()) throw new Error(`the operator exited (${operator.exitCode}) during ${mode}`);
         const example = (await w.env.kube.getSetup(all[0]!.name))?.status?.dnsRecords?.[4]?.message;
         w.notes.push(`${reason.label}: every record of ${all.length} setups said so, e.g. "${example}"`);
@@ -78,14 +85,4 @@ export async function dnsFaults(ctx: ScenarioContext): Promise<ScenarioResult> {
   } finally {
     await proxy.close();
   }
-}
-
-async function waitFor<T>(deadline: number, check: () => Promise<true | T>, timeoutMs = 30_000): Promise<true | T> {
-  const until = Math.min(deadline, Date.now() + timeoutMs);
-  let last = await check();
-  while (last !== true && Date.now() < until) {
-    await sleep(300);
-    last = await check();
-  }
-  return last;
 }

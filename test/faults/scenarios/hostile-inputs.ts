@@ -1,8 +1,9 @@
 import { CreateEmailIdentityCommand, CreateTenantCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import type { SesSetup } from '../../../src/api/sessetup.ts';
 import type { TrackedSetup } from '../invariants.ts';
-import { FAULT_AWS_ENV } from '../operator.ts';
-import { runScenario, sleep, Workload, type ScenarioContext, type ScenarioResult } from '../workload.ts';
+import { FAKE_AWS_ENV } from '../../../harness/stack/local-operator.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runScenario, Workload, type ScenarioContext, type ScenarioResult } from '../workload.ts';
 
 const SIZES = {
   full: { racePairs: 5, inFlightRounds: 3, storm: 150, timeLimitMs: 5 * 60_000 },
@@ -117,7 +118,7 @@ export async function hostileInputs(ctx: ScenarioContext): Promise<ScenarioResul
       const sdk = new SESv2Client({
         endpoint: w.env.sesEndpoint,
         region: w.env.region,
-        credentials: { accessKeyId: FAULT_AWS_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: FAULT_AWS_ENV.AWS_SECRET_ACCESS_KEY },
+        credentials: { accessKeyId: FAKE_AWS_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: FAKE_AWS_ENV.AWS_SECRET_ACCESS_KEY },
       });
       const theirTags = [{ Key: 'team', Value: 'other' }];
       const foreignTenant = `${w.prefix}_theirs`;

@@ -2,7 +2,8 @@ import { fastLeaderElectionFlags } from '../../../harness/stack/local-operator.t
 import type { TrackedSetup } from '../invariants.ts';
 import { launchOperator, type FaultOperator } from '../operator.ts';
 import { SesTapLog, type TappedCall } from '../ses-tap.ts';
-import { runScenario, sleep, Workload, type ScenarioContext, type ScenarioResult } from '../workload.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runScenario, Workload, type ScenarioContext, type ScenarioResult } from '../workload.ts';
 
 const SIZES = {
   full: { setups: 40, kills: 3, createEveryMs: 500, timeLimitMs: 5 * 60_000 },

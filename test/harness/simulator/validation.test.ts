@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { SesApiError } from '../../../harness/simulator/errors.ts';
 import { dkimToken, tenantId } from '../../../harness/simulator/ids.ts';
 import { paginate } from '../../../harness/simulator/pagination.ts';
-import { classifyEmailIdentity, validatePageSize, validateTags, validateTenantName } from '../../../harness/simulator/validation.ts';
+import {
+  classifyEmailIdentity,
+  validateMailFromDomain,
+  validatePageSize,
+  validateSuppressionAttributes,
+  validateTags,
+  validateTenantName,
+} from '../../../harness/simulator/validation.ts';
 
 function badRequestMessage(run: () => unknown): string {
   try {
@@ -80,8 +87,47 @@ describe('tags', () => {
     ],
     [Array.from({ length: 51 }, (_, i) => ({ Key: `k${i}`, Value: '' })), /at most 50/],
     [{ Key: 'k' }, /must be a list/],
+    [[{ Key: 'k!', Value: 'v' }], /Tag keys may hold only letters, digits, white space and _ \. : \/ = \+ -/],
+    [[{ Key: 'k', Value: 'a@b' }], /Tag value for "k" may hold only/],
+    [[{ Key: 'k', Value: 'aws:x' }], /Tag values must not start with "aws:"/],
   ])('refuses %#', (tags, message) => {
     expect(badRequestMessage(() => validateTags(tags))).toMatch(message);
+  });
+
+  it('accepts Unicode letters and digits, white space and the documented symbols', () => {
+    const tags = [{ Key: 'Ünïcode ٣ 漢字', Value: '_ . : / = + -\tx' }];
+    expect(validateTags(tags)).toEqual(tags);
+  });
+});
+
+describe('tenant SuppressionAttributes', () => {
+  it('keeps what the enums allow and nothing else', () => {
+    expect(validateSuppressionAttributes(undefined)).toBeUndefined();
+    expect(validateSuppressionAttributes({})).toEqual({});
+    expect(validateSuppressionAttributes({ SuppressedReasons: ['COMPLAINT'], SuppressionScope: 'ACCOUNT' })).toEqual({
+      SuppressedReasons: ['COMPLAINT'],
+      SuppressionScope: 'ACCOUNT',
+    });
+  });
+  it.each([
+    [{ SuppressedReasons: ['bounce'] }, /SuppressedReasons "bounce": expected one of BOUNCE, COMPLAINT/],
+    [{ SuppressionScope: 'ORG' }, /SuppressionScope "ORG": expected one of TENANT, ACCOUNT/],
+    [{ Extra: 1 }, /Unknown SuppressionAttributes field "Extra"/],
+    [[], /must be an object/],
+  ])('refuses %j', (value, message) => expect(badRequestMessage(() => validateSuppressionAttributes(value))).toMatch(message));
+});
+
+describe('MAIL FROM domains', () => {
+  const domain = { name: 'Example.com', type: 'DOMAIN' as const };
+  it("takes a subdomain of the domain (or of an address's domain), and empty as a reset", () => {
+    expect(validateMailFromDomain('bounce.example.COM', domain)).toBe('bounce.example.COM');
+    expect(validateMailFromDomain('a.b.example.com', domain)).toBe('a.b.example.com');
+    expect(validateMailFromDomain('m.mail.example.org', { name: 'me@mail.example.org', type: 'EMAIL_ADDRESS' })).toBe('m.mail.example.org');
+    expect(validateMailFromDomain('', domain)).toBeUndefined();
+    expect(validateMailFromDomain(undefined, domain)).toBeUndefined();
+  });
+  it.each(['example.com', 'notexample.com', 'bounce.example.org', 'b_x.example.com', 'bounce.example.com.'])('refuses %j', (value) => {
+    expect(badRequestMessage(() => validateMailFromDomain(value, domain))).toMatch(/Invalid MailFromDomain/);
   });
 });
 

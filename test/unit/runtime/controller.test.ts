@@ -1,52 +1,8 @@
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Controller, isTerminalError, TerminalError, type ControllerMetrics, type Reconcile, type ReconcileOutcome } from '../../../src/runtime/controller.ts';
-import type { Logger } from '../../../src/runtime/logger.ts';
+import { Controller, isTerminalError, TerminalError, type Reconcile } from '../../../src/runtime/controller.ts';
 import { WorkQueue } from '../../../src/runtime/work-queue.ts';
-
-interface LogLine {
-  level: string;
-  fields: Record<string, unknown>;
-  message?: string;
-}
-
-function recordingLogger(lines: LogLine[] = [], bindings: Record<string, unknown> = {}): Logger & { lines: LogLine[] } {
-  const at =
-    (level: string) =>
-    (first: object | string, message?: string): void => {
-      if (typeof first === 'string') lines.push({ level, fields: { ...bindings }, message: first });
-      else lines.push({ level, fields: { ...bindings, ...first }, message });
-    };
-  return {
-    lines,
-    error: at('error'),
-    warn: at('warn'),
-    info: at('info'),
-    debug: at('debug'),
-    child: (more) => recordingLogger(lines, { ...bindings, ...more }),
-  };
-}
-
-function recordingMetrics() {
-  const record = {
-    results: [] as ReconcileOutcome[],
-    errors: 0,
-    terminal: 0,
-    times: [] as number[],
-    active: [] as number[],
-    max: undefined as number | undefined,
-    controllers: new Set<string>(),
-  };
-  const metrics: ControllerMetrics = {
-    reconcileTotal: (controller, result) => (record.controllers.add(controller), record.results.push(result)),
-    reconcileErrors: () => record.errors++,
-    terminalReconcileErrors: () => record.terminal++,
-    reconcileTime: (_, seconds) => record.times.push(seconds),
-    maxConcurrentReconciles: (_, value) => (record.max = value),
-    activeWorkers: (_, value) => record.active.push(value),
-  };
-  return { record, metrics };
-}
+import { recordingControllerMetrics, recordingLogger } from '../../support/fakes/index.ts';
 
 /** Records when (fake clock, ms since the test began) each key was reconciled. */
 function callLog() {
@@ -152,7 +108,7 @@ describe('Controller: requeue rules', () => {
 
   it('does not retry a TerminalError, forgets the key and logs it', async () => {
     const logger = recordingLogger();
-    const { record, metrics } = recordingMetrics();
+    const { record, metrics } = recordingControllerMetrics();
     const { note, times } = callLog();
     let failOnce = true;
     const controller = startController({
@@ -365,7 +321,7 @@ describe('Controller: metrics and logging', () => {
   beforeEach(() => vi.useFakeTimers());
 
   it('counts reconciles by result like controller_runtime_reconcile_total, with errors and times', async () => {
-    const { record, metrics } = recordingMetrics();
+    const { record, metrics } = recordingControllerMetrics();
     const outcomes: (() => Promise<{ requeueAfterMs?: number; requeue?: boolean } | void>)[] = [
       async () => {},
       async () => ({ requeueAfterMs: 50 }),

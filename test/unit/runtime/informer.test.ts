@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError, Informer, isResourceExpired, type InformerOptions, type ListWatchSource, type WatchEvent } from '../../../src/runtime/informer.ts';
-import type { Logger } from '../../../src/runtime/logger.ts';
+import { FakeListWatch, recordingLogger } from '../../support/fakes/index.ts';
 
 interface Obj {
   metadata: { name: string; namespace?: string; resourceVersion: string; managedFields?: unknown[] };
@@ -11,73 +11,6 @@ const obj = (name: string, resourceVersion: string, data: Record<string, string>
   metadata: { name, namespace: 'ns', resourceVersion, managedFields: [{ manager: 'kubectl' }] },
   data,
 });
-
-/** A watch stream the test drives: push events, end it, or fail it. */
-class Stream implements AsyncIterable<WatchEvent> {
-  readonly #events: WatchEvent[] = [];
-  #ended = false;
-  #error: unknown;
-  #wake: (() => void) | undefined;
-
-  push(type: WatchEvent['type'], object: unknown): void {
-    this.#events.push({ type, object });
-    this.#wake?.();
-  }
-  end(): void {
-    this.#ended = true;
-    this.#wake?.();
-  }
-  fail(error: unknown): void {
-    this.#error = error;
-    this.#wake?.();
-  }
-
-  async *[Symbol.asyncIterator](): AsyncGenerator<WatchEvent> {
-    for (;;) {
-      const next = this.#events.shift();
-      if (next) {
-        yield next;
-        continue;
-      }
-      if (this.#error) throw this.#error;
-      if (this.#ended) return;
-      await new Promise<void>((resolve) => (this.#wake = resolve));
-    }
-  }
-}
-
-/** An API server stand-in: paginated LIST over `objects`, WATCH calls recorded, failures injectable. */
-class FakeSource implements ListWatchSource {
-  objects: Obj[] = [];
-  resourceVersion = '100';
-  readonly lists: { limit: number; continueToken?: string }[] = [];
-  readonly watches: { resourceVersion: string; timeoutSeconds: number; stream: Stream }[] = [];
-  listFailures: unknown[] = [];
-  watchFailures: unknown[] = [];
-
-  async list(options: { limit: number; continueToken?: string }): Promise<{ items: unknown[]; resourceVersion: string; continueToken?: string }> {
-    this.lists.push(options);
-    const failure = this.listFailures.shift();
-    if (failure) throw failure;
-    const start = options.continueToken ? Number(options.continueToken) : 0;
-    const end = options.limit > 0 ? start + options.limit : this.objects.length;
-    const items = structuredClone(this.objects.slice(start, end));
-    return { items, resourceVersion: this.resourceVersion, continueToken: end < this.objects.length ? String(end) : undefined };
-  }
-
-  async watch(options: { resourceVersion: string; timeoutSeconds: number }, signal: AbortSignal): Promise<AsyncIterable<WatchEvent>> {
-    const failure = this.watchFailures.shift();
-    if (failure) throw failure;
-    const stream = new Stream();
-    signal.addEventListener('abort', () => stream.fail(signal.reason), { once: true });
-    this.watches.push({ ...options, stream });
-    return stream;
-  }
-
-  lastWatch(): { resourceVersion: string; stream: Stream } {
-    return this.watches.at(-1)!;
-  }
-}
 
 function recordHandlers(informer: Informer<Obj>) {
   const seen: string[] = [];
@@ -90,7 +23,7 @@ function recordHandlers(informer: Informer<Obj>) {
 }
 
 const informers: Informer<Obj>[] = [];
-function makeInformer(source: FakeSource, options: Partial<InformerOptions<Obj>> = {}): Informer<Obj> {
+function makeInformer(source: FakeListWatch<Obj>, options: Partial<InformerOptions<Obj>> = {}): Informer<Obj> {
   const informer = new Informer<Obj>({ source, backoff: { initialMs: 1, maxMs: 5 }, ...options } as InformerOptions<Obj>);
   informers.push(informer);
   return informer;
@@ -105,7 +38,7 @@ const expiredEvent = { kind: 'Status', status: 'Failure', message: 'too old reso
 
 describe('Informer (fake API server)', () => {
   it('lists page by page, stores every object by namespace/name and then watches from the list resourceVersion', async () => {
-    const source = new FakeSource();
+    const source = new FakeListWatch<Obj>();
     source.objects = Array.from({ length: 12 }, (_, i) => obj(`cm${i}`, String(10 + i)));
     const informer = makeInformer(source, { pageSize: 5 });
     const seen = recordHandlers(informer);
@@ -126,7 +59,7 @@ describe('Informer (fake API server)', () => {
   });
 
   it('drops managedFields by default and applies a custom transform instead when given', async () => {
-    const source = new FakeSource();
+    const source = new FakeListWatch<Obj>();
     source.objects = [obj('a', '1')];
     const plain = makeInformer(source);
     plain.start();
@@ -140,7 +73,7 @@ describe('Informer (fake API server)', () => {
   });
 
   it('passes the old object to onUpdate, skips unchanged resourceVersions and removes deleted objects', async () => {
-    const source = new FakeSource();
+    const source = new FakeListWatch<Obj>();
     source.objects = [obj('a', '1', { v: 'one' })];
     const informer = makeInformer(source);
     const seen = recordHandlers(informer);
@@ -161,7 +94,7 @@ describe('Informer (fake API server)', () => {
   });
 
   it('watches again from the last seen resourceVersion (bookmarks included) after a normal end, without relisting', async () => {
-    const source = new FakeSource();
+    const source = new FakeListWatch<Obj>();
     const informer = makeInformer(source);
     informer.start();
     await vi.waitFor(() => expect(source.watches).toHaveLength(1));
@@ -174,7 +107,7 @@ describe('Informer (fake API server)', () => {
   });
 
   it('relists on a 410 ERROR event and emits adds, updates and deletes (with the last known object) for what changed', async () => {
-    const source = new FakeSource();
+    const source = new FakeListWatch<Obj>();
     source.objects = [obj('same', '1'), obj('changed', '2', { v: 'old' }), obj('gone', '3', { last: 'known' })];
     const informer = makeInformer(source);
     const seen = recordHandlers(informer);
@@ -200,7 +133,7 @@ describe('Informer (fake API server)', () => {
   });
 
   it('packed: keeps objects deflated against the first one as dictionary and gives back exact copies, across updates and a relist', async () => {
-    const source = new FakeSource();
+    const source = new FakeListWatch<Obj>();
     const big = (i: number, rv: string) => obj(`cm${i}`, rv, { payload: `value-${i}-`.repeat(50), shared: 'x'.repeat(300) });
     source.objects = Array.from({ length: 20 }, (_, i) => big(i, String(i + 1)));
     const informer = makeInformer(source, { packed: true });
@@ -225,7 +158,7 @@ describe('Informer (fake API server)', () => {
   });
 
   it('relists when the watch request itself answers 410 Gone', async () => {
-    const source = new FakeSource();
+    const source = new FakeListWatch<Obj>();
     source.watchFailures = [new ApiError(410, 'Gone', 'Gone')];
     const informer = makeInformer(source);
     informer.start();
@@ -234,7 +167,7 @@ describe('Informer (fake API server)', () => {
   });
 
   it('retries a failing watch with backoff from the last resourceVersion, reporting failures in health until it recovers', async () => {
-    const source = new FakeSource();
+    const source = new FakeListWatch<Obj>();
     const informer = makeInformer(source);
     const healthAtEachWatch: ReturnType<typeof informer.health>[] = [];
     const realWatch = source.watch.bind(source);
@@ -257,7 +190,7 @@ describe('Informer (fake API server)', () => {
   });
 
   it('keeps retrying the initial list until it succeeds', async () => {
-    const source = new FakeSource();
+    const source = new FakeListWatch<Obj>();
     source.objects = [obj('a', '1')];
     source.listFailures = [connectionRefused(), new ApiError(500, 'InternalError', 'etcd'), connectionRefused()];
     const informer = makeInformer(source);
@@ -270,7 +203,7 @@ describe('Informer (fake API server)', () => {
   it('backs off exponentially with jitter between failed attempts, up to the maximum', async () => {
     vi.useFakeTimers();
     try {
-      const source = new FakeSource();
+      const source = new FakeListWatch<Obj>();
       source.listFailures = Array.from({ length: 8 }, connectionRefused);
       const attempts: number[] = [];
       const realList = source.list.bind(source);
@@ -295,7 +228,7 @@ describe('Informer (fake API server)', () => {
   });
 
   it('lists again without pagination when the continue token expires mid-list', async () => {
-    const source = new FakeSource();
+    const source = new FakeListWatch<Obj>();
     source.objects = Array.from({ length: 4 }, (_, i) => obj(`cm${i}`, String(i + 1)));
     const informer = makeInformer(source, { pageSize: 2 });
     const realList = source.list.bind(source);
@@ -313,15 +246,8 @@ describe('Informer (fake API server)', () => {
   });
 
   it('survives a handler that throws or rejects', async () => {
-    const source = new FakeSource();
-    const lines: string[] = [];
-    const logger: Logger = {
-      error: (fields: object | string, message?: string) => void lines.push(String(message ?? fields)),
-      warn: () => {},
-      info: () => {},
-      debug: () => {},
-      child: () => logger,
-    };
+    const source = new FakeListWatch<Obj>();
+    const logger = recordingLogger();
     const informer = makeInformer(source, { logger });
     informer.onAdd(() => {
       throw new Error('handler bug');
@@ -335,12 +261,12 @@ describe('Informer (fake API server)', () => {
     source.lastWatch().stream.push('ADDED', obj('a', '101'));
     source.lastWatch().stream.push('ADDED', obj('b', '102'));
     await vi.waitFor(() => expect(seen).toEqual(['add a@101', 'add b@102']));
-    await vi.waitFor(() => expect(lines.filter((line) => line === 'informer event handler failed')).toHaveLength(4));
+    await vi.waitFor(() => expect(logger.lines.filter((line) => line.level === 'error' && line.message === 'informer event handler failed')).toHaveLength(4));
     expect(informer.health().watching).toBe(true);
   });
 
   it('replays the stored objects as adds to a handler registered after the sync', async () => {
-    const source = new FakeSource();
+    const source = new FakeListWatch<Obj>();
     source.objects = [obj('a', '1'), obj('b', '2')];
     const informer = makeInformer(source);
     informer.start();
@@ -350,7 +276,7 @@ describe('Informer (fake API server)', () => {
   });
 
   it('rejects waitForSync when its signal aborts, and stop() ends the loop for good', async () => {
-    const source = new FakeSource();
+    const source = new FakeListWatch<Obj>();
     source.listFailures = Array.from({ length: 1_000 }, connectionRefused);
     const informer = makeInformer(source);
     informer.start();
@@ -363,7 +289,7 @@ describe('Informer (fake API server)', () => {
   });
 
   it('draws the watch timeout from the configured range', async () => {
-    const source = new FakeSource();
+    const source = new FakeListWatch<Obj>();
     const informer = makeInformer(source, { watchTimeoutSeconds: { min: 300, max: 600 } });
     informer.start();
     for (let i = 1; i <= 20; i++) {

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ExponentialFailureRateLimiter, WorkQueue, type WorkQueueMetricsProvider } from '../../../src/runtime/work-queue.ts';
+import { ExponentialFailureRateLimiter, WorkQueue } from '../../../src/runtime/work-queue.ts';
+import { recordingQueueMetrics } from '../../support/fakes/index.ts';
 
 /** Settles a promise that may never resolve: 'pending' when it has not after a few microtask turns. */
 async function peek<T>(promise: Promise<T>): Promise<T | 'pending'> {
@@ -269,31 +270,8 @@ describe('WorkQueue: metrics', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 
-  function recordingProvider() {
-    const record = {
-      depth: 0,
-      adds: 0,
-      retries: 0,
-      latency: [] as number[],
-      workDuration: [] as number[],
-      unfinished: [] as number[],
-      longest: [] as number[],
-      names: new Set<string>(),
-    };
-    const provider: WorkQueueMetricsProvider = {
-      newDepthMetric: (name) => (record.names.add(name), { inc: () => record.depth++, dec: () => record.depth-- }),
-      newAddsMetric: () => ({ inc: () => record.adds++ }),
-      newLatencyMetric: () => ({ observe: (value) => record.latency.push(value) }),
-      newWorkDurationMetric: () => ({ observe: (value) => record.workDuration.push(value) }),
-      newUnfinishedWorkSecondsMetric: () => ({ set: (value) => record.unfinished.push(value) }),
-      newLongestRunningProcessorSecondsMetric: () => ({ set: (value) => record.longest.push(value) }),
-      newRetriesMetric: () => ({ inc: () => record.retries++ }),
-    };
-    return { record, provider };
-  }
-
   it('reports depth, adds, queue latency, work duration and retries in seconds', async () => {
-    const { record, provider } = recordingProvider();
+    const { record, provider } = recordingQueueMetrics();
     const queue = new WorkQueue({ name: 'things', metrics: provider });
     queue.add('a');
     queue.add('a');
@@ -313,7 +291,7 @@ describe('WorkQueue: metrics', () => {
   });
 
   it('counts workqueue_retries_total for every addAfter, as client-go does: rate-limited, delayed or not, but not after shutdown', async () => {
-    const { record, provider } = recordingProvider();
+    const { record, provider } = recordingQueueMetrics();
     const queue = new WorkQueue({ metrics: provider });
     queue.addRateLimited('a');
     queue.addAfter('b', 60_000);
@@ -329,7 +307,7 @@ describe('WorkQueue: metrics', () => {
   });
 
   it('reports unfinished work and the longest running processor while keys are in flight', async () => {
-    const { record, provider } = recordingProvider();
+    const { record, provider } = recordingQueueMetrics();
     const queue = new WorkQueue({ metrics: provider, metricsUpdatePeriodMs: 500 });
     queue.add('a');
     await queue.get();

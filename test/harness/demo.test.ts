@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../harness/stack/go-binaries.ts';
+import { waitUntil } from '../../harness/stack/wait.ts';
 
 describe('npm run demo', () => {
   it('brings everything up, reaches Ready, and leaves nothing behind on Ctrl-C', async () => {
@@ -13,11 +14,11 @@ describe('npm run demo', () => {
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     const started = Date.now();
-    const deadline = started + 120_000;
-    while (!/acme-mail is Ready, \d+ s after start/.test(output)) {
-      if (Date.now() > deadline) throw new Error(`the demo did not reach Ready:\n${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    await waitUntil('the demo to reach Ready', () => /acme-mail is Ready, \d+ s after start/.test(output), { timeoutMs: 120_000, intervalMs: 200 }).catch(
+      (error: Error) => {
+        throw new Error(`${error.message}:\n${output}`);
+      },
+    );
     expect(Date.now() - started).toBeLessThan(60_000);
     expect(output).toMatch(/acme-mail\s+acme_demo\s+mail\.acme\.test\s+true\s+True/);
     expect(output).toContain('get ses -w');
