@@ -2,6 +2,7 @@ import type { ScenarioContext, ScenarioResult } from '../workload.ts';
 import { apiserverRestarts } from './apiserver-restarts.ts';
 import { crashes } from './crashes.ts';
 import { dnsFaults } from './dns-faults.ts';
+import { drift } from './drift.ts';
 import { hostileInputs } from './hostile-inputs.ts';
 import { leaderFailover } from './leader-failover.ts';
 import { sesFaults } from './ses-faults.ts';
@@ -24,4 +25,5 @@ export const SCENARIOS: Scenario[] = [
   { name: 'dns-faults', run: dnsFaults },
   { name: 'leader-failover', run: leaderFailover },
   { name: 'hostile-inputs', run: hostileInputs },
+  { name: 'drift', run: drift },
 ];
