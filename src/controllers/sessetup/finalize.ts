@@ -4,6 +4,7 @@ import type { Logger } from '../../runtime/logger.ts';
 import type { ResourceClient } from '../../runtime/resource-client.ts';
 import type { SesGateway } from '../../ses/gateway.ts';
 import type { ReferrerIndex } from '../referrers.ts';
+import { accessDeniedVerdict, isAccessDenied } from './access-denied.ts';
 import { pinnedRegion } from './region.ts';
 import { tearDown } from './ses-resources.ts';
 import type { Happening } from './step.ts';
@@ -17,6 +18,8 @@ export interface FinalizeDeps {
   wrote?: (object: SesSetup) => void;
   /** Aborted when the controller gives up on the reconcile: ends the teardown's pending SES call. */
   signal?: AbortSignal;
+  /** How long a teardown IAM denied waits before the next try (said in its message). */
+  deniedRetryMs?: number;
 }
 
 /** How a deletion went; summarize turns it into conditions and Events. */
@@ -77,7 +80,7 @@ export async function finalize(setup: SesSetup, deps: FinalizeDeps): Promise<Del
     deps.wrote?.(released);
     return { kind: 'released', happened };
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = isAccessDenied(error) ? accessDeniedVerdict(error, deps.deniedRetryMs ?? 0).message : error instanceof Error ? error.message : String(error);
     return { kind: 'failed', error, message: `tearing down in ${target.region} failed, retrying: ${reason}` };
   }
 }

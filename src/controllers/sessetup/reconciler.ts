@@ -4,13 +4,14 @@ import type { DnsLookup } from '../../dns/lookup.ts';
 import type { EventSink } from '../../runtime/events.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { ResourceClient } from '../../runtime/resource-client.ts';
-import { SesError, type SesGateway } from '../../ses/gateway.ts';
+import type { SesGateway } from '../../ses/gateway.ts';
+import { accessDeniedVerdict, isAccessDenied } from './access-denied.ts';
 import type { ReferrerIndex } from '../referrers.ts';
 import type { ClaimIndex } from './claims.ts';
 import { finalize, tearDownVanished, type FinalizeDeps } from './finalize.ts';
 import type { RecheckSchedule } from './recheck-schedule.ts';
 import { pinnedRegion, recordedRegion } from './region.ts';
-import { FACT_KEYS, type Facts, type Happening, type Judgement, type Step, type StepDeps, type StepResult, type Verdicts } from './step.ts';
+import { FACT_KEYS, type Facts, type Happening, type Step, type StepDeps, type StepResult, type Verdicts } from './step.ts';
 import { SES_SETUP_STEPS } from './steps/index.ts';
 import { summarize, type Outcome } from './summarize.ts';
 
@@ -94,8 +95,10 @@ export class SesSetupReconciler {
       const outcome = await finalize(setup, this.#finalizeDeps(context.signal));
       if (outcome.kind === 'released') this.#d.schedule.forget(name);
       await this.#summarizeAndPatch(setup, outcome);
-      if (outcome.kind === 'failed') throw outcome.error;
-      return;
+      if (outcome.kind !== 'failed') return;
+      // A denied teardown waits for a person to fix IAM: retried slowly, not by the fast backoff.
+      if (isAccessDenied(outcome.error)) return { requeueAfterMs: this.#d.schedule.slowRetryMs() };
+      throw outcome.error;
     }
 
     const parsed = sesSetupSpecSchema.safeParse(setup.spec);
@@ -168,8 +171,8 @@ export class SesSetupReconciler {
       if (result.requeueAfterMs !== undefined) requeueAfterMs = result.requeueAfterMs;
       if (result.error !== undefined) {
         log.debug({ step: step.name }, 'step failed');
-        const denied = accessDenied(result.error, this.#d.schedule.slowRetryMs());
-        if (denied) {
+        if (isAccessDenied(result.error)) {
+          const denied = accessDeniedVerdict(result.error, this.#d.schedule.slowRetryMs());
           // Only a person can grant it: Stalled, retried slowly, not the work queue's fast backoff.
           log.warn({ err: result.error }, 'SES denied a call');
           verdicts.tenant ??= denied;
@@ -202,23 +205,8 @@ export class SesSetupReconciler {
 
   #finalizeDeps(signal: AbortSignal | undefined): FinalizeDeps {
     const { ses, referrers, client, logger, defaultRegion, wrote } = this.#d;
-    return { ses, referrers, client, logger, defaultRegion, wrote, signal };
+    return { ses, referrers, client, logger, defaultRegion, wrote, signal, deniedRetryMs: this.#d.schedule.slowRetryMs() };
   }
-}
-
-/** The policy file that lists every SES action the operator needs. */
-export const IAM_POLICY_FILE = 'deploy/iam-policy.json';
-
-/** An AccessDeniedException, as a verdict naming the SES action and where to grant it; undefined for any other error. */
-function accessDenied(error: unknown, retryMs: number): Judgement | undefined {
-  if (!(error instanceof SesError && error.kind === 'AccessDenied')) return undefined;
-  return {
-    ok: false,
-    reason: 'AccessDenied',
-    message:
-      `SES denied ses:${error.operation} to the operator's IAM role. Allow ses:${error.operation} ` +
-      `(${IAM_POLICY_FILE} lists every action the operator needs); retrying every ${Math.round(retryMs / 1000)}s. SES said: ${error.message}`,
-  };
 }
 
 /** The facts status records, as the steps start from them. */

@@ -226,4 +226,22 @@ describe('AccessDenied: Stalled, naming the action and the policy file, retried 
     expect(condition(f.cluster.objects.get('a'), 'Stalled')?.message).toMatch(/ses:CreateTenant.*deploy\/iam-policy\.json/);
     expect(f.events.filter((e) => e.type === 'Warning').map((e) => e.reason)).toEqual(['AccessDenied']);
   });
+
+  it('on a teardown: the deletion waits, its message names ses:DeleteTenant and the policy file, retried slowly, then finishes', async () => {
+    const f = reconcilerFixture();
+    f.apply(newSetup('a'));
+    await f.reconciler.reconcile('a');
+    f.ses.denied.add('DeleteTenant');
+    f.cluster.markDeleted('a');
+    expect((await f.reconciler.reconcile('a'))?.requeueAfterMs).toBe(5 * 60_000);
+    const ready = condition(f.cluster.objects.get('a'), 'Ready');
+    expect(ready).toMatchObject({ status: 'False', reason: 'TearDownFailed' });
+    expect(ready?.message).toMatch(/SES denied ses:DeleteTenant .*deploy\/iam-policy\.json.*retrying every 300s/);
+    expect(f.cluster.objects.get('a')!.metadata.finalizers).toEqual(['ses.channels.dev/finalizer']);
+
+    f.ses.denied.clear();
+    await f.reconciler.reconcile('a');
+    expect(f.cluster.objects.has('a')).toBe(false);
+    expect(f.ses.tenants.size).toBe(0);
+  });
 });
