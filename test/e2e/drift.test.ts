@@ -19,6 +19,8 @@ let operator: OperatorProcess;
 /** Someone else with access to the same SES account: the AWS SDK against the simulator. */
 const outsider = new SESv2Client({ endpoint: c.stack.sesEndpoint, region: c.stack.region, credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
 const SLOW_RECHECK_S = 3;
+/** Setups this file created: deleted (their SES resources torn down) before the operator stops. */
+const created: string[] = [];
 /** Within one slow re-check, with room for the fast re-checks and SES's own DKIM pass that follow. */
 const DETECTED = { timeoutMs: 20_000 };
 
@@ -34,6 +36,7 @@ async function readySetup(prefix: string): Promise<Owned> {
   const id = uniqueSuffix();
   const owned = { name: `${prefix}-${id}`, tenant: `${prefix}_${id}`, domain: `mail.${prefix}-${id}.test` };
   await c.createSetup(owned.name, { tenantName: owned.tenant, domainIdentity: owned.domain });
+  created.push(owned.name);
   const withRecords = await waitUntil(`records of ${owned.name}`, async () => {
     const setup = await c.getSetup(owned.name);
     return setup?.status?.dnsRecords?.length === 5 ? setup : undefined;
@@ -92,6 +95,11 @@ describe('drift: what the operator owns in SES, read back on the slow re-check (
     operator = await startOperator(['--recheck-slow', `${SLOW_RECHECK_S}s`]);
   });
   afterAll(async () => {
+    await Promise.all(created.map((name) => c.deleteSetup(name)));
+    await waitUntil('the setups of this file to be gone', async () => {
+      for (const name of created) if (await c.getSetup(name)) return false;
+      return true;
+    }).catch(() => undefined);
     await operator?.stop();
     outsider.destroy();
   });
