@@ -21,6 +21,17 @@ export interface KubeClientOptions {
   retryForMs?: number;
 }
 
+/** A ConfigMap as the API server returns it: data and owners are what tests read. */
+export interface ConfigMapObject {
+  metadata: {
+    name: string;
+    namespace: string;
+    labels?: Record<string, string>;
+    ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[];
+  };
+  data?: Record<string, string>;
+}
+
 /**
  * The Kubernetes client of the end-to-end tests, the fault suite, the benchmarks and the demo:
  * SesSetups, EmailUseCases, namespaces and ConfigMaps on the local stack. It talks over the
@@ -133,6 +144,10 @@ export class KubeClient {
   async createConfigMap(namespace: string, name: string, data: Record<string, string>): Promise<void> {
     const body = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data };
     await this.#create(`create ConfigMap ${namespace}/${name}`, CONFIG_MAPS, namespace, name, body);
+  }
+
+  getConfigMap(namespace: string, name: string): Promise<ConfigMapObject | undefined> {
+    return this.#get(`get ConfigMap ${namespace}/${name}`, CONFIG_MAPS, namespace, name);
   }
 
   /** Sets these keys of the ConfigMap's data, leaving the others. */

@@ -12,7 +12,9 @@ import { ReadYourWrites } from '../runtime/read-your-writes.ts';
 import { ResourceClient } from '../runtime/resource-client.ts';
 import { WorkQueue, type WorkQueueMetricsProvider } from '../runtime/work-queue.ts';
 import type { SesGateway } from '../ses/gateway.ts';
+import { kubeConfigMaps } from './emailusecase/configmap.ts';
 import { EmailUseCaseReconciler } from './emailusecase/reconciler.ts';
+import { OrphanSweeper, type OrphanSweepOptions } from './orphans/sweeper.ts';
 import { ReferrerIndex, type ReferrerKind } from './referrers.ts';
 import { ClaimIndex } from './sessetup/claims.ts';
 import { RecheckSchedule, type RecheckSettings } from './sessetup/recheck-schedule.ts';
@@ -46,6 +48,8 @@ export interface ManagerOptions {
   onVerified?: (setup: SesSetup) => void;
   /** Each SesSetup as the informer sees it (undefined once deleted): per-setup metrics. */
   observeSetup?: (name: string, setup: SesSetup | undefined) => void;
+  /** The orphan sweep's schedule (leader only; absent or intervalMs 0: off). */
+  orphanSweep?: Pick<OrphanSweepOptions, 'intervalMs' | 'graceMs' | 'onSwept'>;
 }
 
 /**
@@ -60,6 +64,7 @@ export class Manager {
   readonly useCaseController: Controller;
   readonly referrers = new ReferrerIndex();
   readonly claims = new ClaimIndex();
+  readonly orphanSweeper: OrphanSweeper | undefined;
   readonly #setups: ReadYourWrites<SesSetup>;
   readonly #useCases: ReadYourWrites<EmailUseCase>;
   readonly #logger: Logger;
@@ -110,6 +115,8 @@ export class Manager {
       setups: { get: (name) => this.#setups.get(name) },
       client: useCaseClient,
       wrote: (object) => this.#useCases.wrote(object),
+      configMaps: kubeConfigMaps(o.kc, (verb) => o.onApiWrite?.('configmaps', verb)),
+      defaultRegion: o.defaultRegion,
     });
     this.setupController = new Controller({
       name: 'sessetup',
@@ -127,6 +134,16 @@ export class Manager {
       logger: o.logger,
       metrics: o.controllerMetrics,
     });
+    if (o.orphanSweep) {
+      this.orphanSweeper = new OrphanSweeper({
+        ...o.orphanSweep,
+        ses: o.ses,
+        setups: () => this.setupInformer.list(),
+        synced: () => this.health().synced,
+        defaultRegion: o.defaultRegion,
+        logger: o.logger.child({ component: 'orphan-sweep' }),
+      });
+    }
     this.#wireSetups();
     this.#wireUseCases();
     for (const { kind, informer } of this.referrerInformers) this.#wireReferrers(kind, informer);
@@ -144,11 +161,12 @@ export class Manager {
   startControllers(): void {
     this.setupController.start();
     this.useCaseController.start();
+    this.orphanSweeper?.start();
   }
 
   /** Stops taking work and lets in-flight reconciles finish within graceMs (0: abort them now). */
   async stopControllers(graceMs: number): Promise<void> {
-    await Promise.all([this.setupController.stop(graceMs), this.useCaseController.stop(graceMs)]);
+    await Promise.all([this.setupController.stop(graceMs), this.useCaseController.stop(graceMs), this.orphanSweeper?.stop()]);
   }
 
   async stopInformers(): Promise<void> {

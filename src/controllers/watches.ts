@@ -59,6 +59,11 @@ export function setupReadinessChanged(setup: SesSetup, old: SesSetup): boolean {
   return readyStatus(setup) !== readyStatus(old) || !!setup.metadata.deletionTimestamp !== !!old.metadata.deletionTimestamp;
 }
 
+/** Whether what the use cases' ConfigMaps carry from the setup (identity ARN, region) changed. */
+export function setupSendingConfigChanged(setup: SesSetup, old: SesSetup): boolean {
+  return setup.status?.identity?.arn !== old.status?.identity?.arn || setup.status?.region !== old.status?.region;
+}
+
 /** Whether the setup's claims (tenantName, domainIdentity) or their order changed: re-index them then. */
 export function claimsChanged(setup: SesSetup, old: SesSetup): boolean {
   return claimKey(setup) !== claimKey(old);
@@ -75,7 +80,7 @@ export function setupUpdated(setup: SesSetup, old: SesSetup, { claims, referrers
   const name = setup.metadata.name;
   return {
     setups: [...(claimsChanged(setup, old) ? claims.set(setup) : []), ...(setupNeedsReconcile(setup, old) ? [name] : [])],
-    useCases: setupReadinessChanged(setup, old) ? useCasesOf(name, referrers) : [],
+    useCases: setupReadinessChanged(setup, old) || setupSendingConfigChanged(setup, old) ? useCasesOf(name, referrers) : [],
   };
 }
 

@@ -5,6 +5,7 @@ import type { ResourceClient } from '../../runtime/resource-client.ts';
 import type { SesGateway } from '../../ses/gateway.ts';
 import type { ReferrerIndex } from '../referrers.ts';
 import { accessDeniedVerdict, isAccessDenied } from './access-denied.ts';
+import { markRetained } from '../orphans/retained.ts';
 import { pinnedRegion } from './region.ts';
 import { tearDown } from './ses-resources.ts';
 import type { Happening } from './step.ts';
@@ -75,7 +76,9 @@ export async function finalize(setup: SesSetup, deps: FinalizeDeps): Promise<Del
   }
   const target = teardownTarget(setup, deps.defaultRegion);
   try {
-    const happened = target.retain ? retained(target) : await tearDownTarget(target, deps, deps.logger.child({ sessetup: setup.metadata.name }));
+    const happened = target.retain
+      ? await retain(setup, target, deps)
+      : await tearDownTarget(target, deps, deps.logger.child({ sessetup: setup.metadata.name }));
     const released = await deps.client.removeFinalizer(setup, FINALIZER);
     deps.wrote?.(released);
     return { kind: 'released', happened };
@@ -83,6 +86,12 @@ export async function finalize(setup: SesSetup, deps: FinalizeDeps): Promise<Del
     const reason = isAccessDenied(error) ? accessDeniedVerdict(error, deps.deniedRetryMs ?? 0).message : error instanceof Error ? error.message : String(error);
     return { kind: 'failed', error, message: `tearing down in ${target.region} failed, retrying: ${reason}` };
   }
+}
+
+/** Tags what Retain keeps, so the orphan sweep never deletes it once the setup is gone. */
+async function retain(setup: SesSetup, target: TeardownTarget, deps: Pick<FinalizeDeps, 'ses' | 'signal'>): Promise<Happening[]> {
+  await markRetained(deps.ses, { ...target, identityArn: setup.status?.identity?.arn }, { signal: deps.signal });
+  return retained(target);
 }
 
 function retained(target: TeardownTarget): Happening[] {
@@ -111,7 +120,10 @@ async function tearDownTarget(target: TeardownTarget, deps: FinalizeDeps, log: L
  */
 export async function tearDownVanished(setup: SesSetup, deps: Pick<FinalizeDeps, 'ses' | 'logger' | 'defaultRegion' | 'signal'>): Promise<void> {
   const target = teardownTarget(setup, deps.defaultRegion);
-  if (target.retain) return;
+  if (target.retain) {
+    await retain(setup, target, deps);
+    return;
+  }
   const result = await tearDown(deps.ses, target.region, target.tenantName, target.domain, target.ownerUid, { signal: deps.signal });
   deps.logger
     .child({ sessetup: setup.metadata.name })

@@ -5,6 +5,7 @@ import { dnsFaults } from './dns-faults.ts';
 import { drift } from './drift.ts';
 import { hostileInputs } from './hostile-inputs.ts';
 import { leaderFailover } from './leader-failover.ts';
+import { orphans } from './orphans.ts';
 import { sesFaults } from './ses-faults.ts';
 
 export interface Scenario {
@@ -25,5 +26,6 @@ export const SCENARIOS: Scenario[] = [
   { name: 'dns-faults', run: dnsFaults },
   { name: 'leader-failover', run: leaderFailover },
   { name: 'hostile-inputs', run: hostileInputs },
+  { name: 'orphans', run: orphans },
   { name: 'drift', run: drift },
 ];
