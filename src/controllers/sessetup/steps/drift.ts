@@ -19,13 +19,16 @@ export const driftStep: Step = {
     const { tenant, identity } = facts;
     if (!tenant?.arn || !identity?.arn || tenant.name !== spec.tenantName || identity.name !== spec.domainIdentity) return {};
     const slowCheckDue = facts.dnsVerified === true && schedule.isDue(setup.metadata.name, true, population(), now());
-    if (!slowCheckDue && verifyRequestOf(setup, facts) === undefined) return {};
+    const verifyRequest = verifyRequestOf(setup, facts);
+    if (!slowCheckDue && verifyRequest === undefined) return {};
+    // A requested check that ends here is still answered: its result is the report below.
+    const answered: Partial<Facts> = verifyRequest === undefined ? {} : { lastHandledVerifyRequest: verifyRequest };
 
     const uid = setup.metadata.uid ?? '';
     const seenTenant = await ses.getTenant(region, tenant.name, { signal });
-    if (seenTenant && seenTenant.tags[OWNER_UID_TAG] !== uid) return replaced('tenant', tenant.name, region, seenTenant.tags);
+    if (seenTenant && seenTenant.tags[OWNER_UID_TAG] !== uid) return replaced('tenant', tenant.name, region, seenTenant.tags, answered);
     const seenIdentity = await ses.getEmailIdentity(region, identity.name, { signal });
-    if (seenIdentity && seenIdentity.tags[OWNER_UID_TAG] !== uid) return replaced('identity', identity.name, region, seenIdentity.tags);
+    if (seenIdentity && seenIdentity.tags[OWNER_UID_TAG] !== uid) return replaced('identity', identity.name, region, seenIdentity.tags, answered);
     // Deleting a tenant deletes its associations: only a live tenant and identity are worth asking about.
     const associated = seenTenant && seenIdentity ? (await ses.listResourceTenants(region, identity.arn, { signal })).includes(tenant.name) : false;
 
@@ -63,7 +66,7 @@ export const driftStep: Step = {
  * identity step's own claim check (create, AlreadyExists, read the owner tag), which also honours
  * adoptionPolicy: Adopt.
  */
-function replaced(what: 'tenant' | 'identity', name: string, region: string, tags: Record<string, string>): StepResult {
+function replaced(what: 'tenant' | 'identity', name: string, region: string, tags: Record<string, string>, answered: Partial<Facts>): StepResult {
   const reason = what === 'tenant' ? 'TenantNotOwned' : 'IdentityNotOwned';
   const owner = tags[OWNER_UID_TAG]
     ? `it belongs to SesSetup ${tags[OWNER_NAME_TAG] ?? '?'} with UID ${tags[OWNER_UID_TAG]}`
@@ -72,6 +75,6 @@ function replaced(what: 'tenant' | 'identity', name: string, region: string, tag
     `the SES ${what} "${name}" in ${region} was replaced outside the operator: the one there now was not created by this SesSetup (${owner}). ` +
     `Nothing was changed. Delete it in SES to have this SesSetup create its own again, or set spec.adoptionPolicy: Adopt to take it over.`;
   const judgement = { ok: false, reason, message };
-  const learned: Partial<Facts> = what === 'tenant' ? { tenant: undefined } : { identity: undefined };
+  const learned: Partial<Facts> = { ...answered, ...(what === 'tenant' ? { tenant: undefined } : { identity: undefined }) };
   return { learned, verdicts: { [what]: judgement, stalled: { reason, message } }, stop: true };
 }

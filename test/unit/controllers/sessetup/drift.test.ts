@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OWNER_NAME_TAG, OWNER_UID_TAG } from '../../../../src/api/group.ts';
+import { OWNER_NAME_TAG, OWNER_UID_TAG, VERIFY_ANNOTATION } from '../../../../src/api/group.ts';
 import { condition, newSetup, reconcilerFixture } from './fixture.ts';
 
 const HOUR = 3_600_000;
@@ -125,6 +125,18 @@ describe('drift: what the operator owns in SES, read back on the slow re-check',
     expect(condition(f.stored(), 'IdentityReady')?.message).toMatch(/belongs to SesSetup other with UID uid-other/);
     expect(condition(f.stored(), 'Stalled')?.status).toBe('True');
     expect(f.ses.identities.get('a.example.test')?.tags[OWNER_UID_TAG]).toBe('uid-other');
+  });
+
+  it('answers a verify request that finds a replaced resource with that report', async () => {
+    const f = await verifiedSetup();
+    f.ses.deleteTenantOutOfBand('a_t');
+    await f.ses.createTenant('eu-west-1', 'a_t', {});
+    const stored = f.stored();
+    stored.metadata.annotations = { [VERIFY_ANNOTATION]: 'check-1' };
+    f.cluster.put(stored);
+    await f.reconciler.reconcile('a');
+    expect(f.stored().status?.lastHandledVerifyRequest).toBe('check-1');
+    expect(condition(f.stored(), 'TenantReady')?.reason).toBe('TenantNotOwned');
   });
 
   it('shows a DKIM lapse on the DKIM records and drops Ready, then Ready again once SES succeeds', async () => {
