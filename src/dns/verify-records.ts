@@ -40,7 +40,11 @@ export function assessRecords(desired: DesiredRecord[], results: LookupResult[],
     const live = judge(record, result);
     let verified = live.ok;
     let message = live.message;
-    if (record.purpose === 'DKIM' && live.ok && view.dkimStatus !== 'SUCCESS') {
+    if (record.purpose === 'DKIM' && isLapse(view.dkimStatus)) {
+      // SES saw this domain verified once and no longer can: say so, whatever the live lookup finds.
+      verified = false;
+      message = lapseMessage(view.dkimStatus!, live);
+    } else if (record.purpose === 'DKIM' && live.ok && view.dkimStatus !== 'SUCCESS') {
       verified = false;
       message = sesDkimMessage(view.dkimStatus);
     }
@@ -191,9 +195,26 @@ function failureMessage(record: DesiredRecord, failure: string, detail: string):
 /** How every "right in DNS, SES not yet" message starts. */
 const PUBLISHED = 'published';
 
+function isLapse(status: string | undefined): boolean {
+  return status === 'TEMPORARY_FAILURE' || status === 'FAILED';
+}
+
+function lapseMessage(status: string, live: { ok: boolean; message: string }): string {
+  const fix = live.ok ? 'it is published correctly now' : `fix it: ${live.message}`;
+  if (status === 'FAILED') {
+    return (
+      `SES reports DKIM FAILED: it could not read the DKIM records and stopped checking, so the domain is not verified for sending; ${fix}, ` +
+      'then retry its DKIM verification in the SES console (or delete the identity in SES: this SesSetup creates it again, with new DKIM tokens)'
+    );
+  }
+  return (
+    `SES reports DKIM TEMPORARY_FAILURE: it can no longer read the DKIM records, and the domain is not verified for sending until it can; ${fix} ` +
+    '(SES keeps retrying for a while, then gives up with FAILED)'
+  );
+}
+
+/** A published record SES has not verified yet (the lapses have their own message). */
 function sesDkimMessage(status: string | undefined): string {
-  if (status === 'FAILED') return `${PUBLISHED}, but SES reports DKIM FAILED: it stopped checking; request a verify after fixing the records`;
-  if (status === 'TEMPORARY_FAILURE') return `${PUBLISHED}; SES reports a TEMPORARY_FAILURE reading it and will retry`;
   return `${PUBLISHED}; SES still ${status ?? 'has not reported'} DKIM verification (it re-checks on its own schedule)`;
 }
 

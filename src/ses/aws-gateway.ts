@@ -7,6 +7,7 @@ import {
   DeleteTenantResourceAssociationCommand,
   GetEmailIdentityCommand,
   GetTenantCommand,
+  ListResourceTenantsCommand,
   ListEmailIdentitiesCommand,
   ListTenantsCommand,
   PutEmailIdentityMailFromAttributesCommand,
@@ -48,6 +49,8 @@ export interface AwsSesGatewayOptions {
   onCall?: SesCallObserver;
   /** How long to wait before retrying a call SES throttled after the SDK's own retries. */
   throttleBackoffMs?: number;
+  /** How long to wait before retrying a call refused with ConcurrentModificationException after the SDK's own retries. */
+  concurrentModificationBackoffMs?: number;
 }
 
 type Call<T> = (client: SESv2Client, options: { abortSignal?: AbortSignal }) => Promise<T>;
@@ -143,6 +146,19 @@ export class AwsSesGateway implements SesGateway {
     );
   }
 
+  async listResourceTenants(region: string, resourceArn: string, options?: SesCallOptions): Promise<string[]> {
+    const names: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const out = await this.#sendOrUndefined(region, 'ListResourceTenants', options, (client, http) =>
+        client.send(new ListResourceTenantsCommand({ ResourceArn: resourceArn, PageSize: 100, NextToken: nextToken }), http),
+      );
+      for (const tenant of out?.ResourceTenants ?? []) if (tenant.TenantName) names.push(tenant.TenantName);
+      nextToken = out?.NextToken;
+    } while (nextToken);
+    return names;
+  }
+
   async listTenants(region: string, nextToken?: string, options?: SesCallOptions): Promise<SesPage<SesTenantSummary>> {
     const out = await this.#send(region, 'ListTenants', options, (client, http) =>
       client.send(new ListTenantsCommand({ NextToken: nextToken, PageSize: TENANT_PAGE_SIZE }), http),
@@ -232,7 +248,7 @@ export class AwsSesGateway implements SesGateway {
     const name = (error as { name?: string }).name ?? 'Error';
     const message = (error as { message?: string }).message ?? String(error);
     const kind = ERROR_KINDS[name] ?? 'Other';
-    const retryAfterMs = kind === 'Throttled' ? (this.#options.throttleBackoffMs ?? 5_000) : kind === 'LimitExceeded' ? 60_000 : undefined;
+    const retryAfterMs = RETRY_AFTER_MS[kind]?.(this.#options);
     return new SesError(kind, operation, `${name}: ${message}`, retryAfterMs);
   }
 }
@@ -249,6 +265,17 @@ const ERROR_KINDS: Record<string, SesErrorKind> = {
   BadRequestException: 'BadRequest',
   LimitExceededException: 'LimitExceeded',
   AccessDeniedException: 'AccessDenied',
+  ConcurrentModificationException: 'ConcurrentModification',
+};
+
+/**
+ * The wait the work queue honours before retrying a failed reconcile, by kind. AccessDenied has
+ * none here: the SesSetup reconciler turns it into Stalled and retries on its own slow schedule.
+ */
+const RETRY_AFTER_MS: Partial<Record<SesErrorKind, (options: AwsSesGatewayOptions) => number>> = {
+  Throttled: (options) => options.throttleBackoffMs ?? 5_000,
+  LimitExceeded: () => 60_000,
+  ConcurrentModification: (options) => options.concurrentModificationBackoffMs ?? 2_000,
 };
 
 function dkim(attributes: DkimAttributes | undefined): Pick<SesIdentity, 'dkimStatus' | 'dkimTokens' | 'signingHostedZone'> {

@@ -71,6 +71,8 @@ export interface SesGateway {
   tagResource(region: string, resourceArn: string, tags: Record<string, string>, options?: SesCallOptions): Promise<void>;
   /** Sets the identity's custom MAIL FROM domain; undefined removes it (SES then uses its default MAIL FROM). */
   putMailFromAttributes(region: string, domain: string, mailFrom: MailFromSetting | undefined, options?: SesCallOptions): Promise<void>;
+  /** The names of the tenants a resource is associated with (every page); empty when the resource does not exist. */
+  listResourceTenants(region: string, resourceArn: string, options?: SesCallOptions): Promise<string[]>;
   /** One page of the region's tenants (ListTenants); pass the previous page's nextToken for the next. */
   listTenants(region: string, nextToken?: string, options?: SesCallOptions): Promise<SesPage<SesTenantSummary>>;
   /** One page of the region's identities (ListEmailIdentities). */
@@ -78,7 +80,16 @@ export interface SesGateway {
 }
 
 /** What went wrong, in the terms the reconciler decides on. */
-export type SesErrorKind = 'AlreadyExists' | 'NotFound' | 'Throttled' | 'BadRequest' | 'LimitExceeded' | 'AccessDenied' | 'Other';
+export type SesErrorKind =
+  | 'AlreadyExists'
+  | 'NotFound'
+  | 'Throttled'
+  | 'BadRequest'
+  | 'LimitExceeded'
+  | 'AccessDenied'
+  /** Another request was changing the same resource: retried shortly. */
+  | 'ConcurrentModification'
+  | 'Other';
 
 export class SesError extends Error {
   readonly kind: SesErrorKind;

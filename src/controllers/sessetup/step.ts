@@ -51,8 +51,12 @@ export interface StepResult {
   learned?: Partial<Facts>;
   verdicts?: Verdicts;
   happened?: Happening[];
+  /** The tenant was created in this pass (it has no associations yet). */
+  tenantCreatedNow?: boolean;
   /** The identity was created in this pass (SES cannot have verified it yet). */
   identityCreatedNow?: boolean;
+  /** SES's view of the identity was read in this pass: the facts carry it, a later step need not read it again. */
+  identityReadNow?: boolean;
   /** A DNS check was booked in the re-check schedule: if its result is not stored, the retry must check again. */
   checkBooked?: boolean;
   requeueAfterMs?: number;
@@ -68,7 +72,9 @@ export interface StepInput {
   spec: SesSetupSpec;
   region: string;
   facts: Readonly<Facts>;
+  tenantCreatedNow: boolean;
   identityCreatedNow: boolean;
+  identityReadNow: boolean;
   log: Logger;
   /** Aborted when the controller gives up on the reconcile (shutdown): a step may pass it on to its calls. */
   signal?: AbortSignal;

@@ -60,7 +60,8 @@ export function summarize(setup: SesSetup, outcome: Outcome, context: SummarizeC
         context.now,
       );
       events.push(...outcome.happened);
-      if (verdicts.stalled) events.push({ type: 'Warning', ...verdicts.stalled });
+      // One Event per distinct problem: a retry that finds the same one (a slow AccessDenied retry) sends none.
+      if (verdicts.stalled && !stalledBefore(setup, verdicts.stalled)) events.push({ type: 'Warning', ...verdicts.stalled });
       verifiedNow = status.dnsVerified === true && !setup.status?.dnsVerified;
       if (verifiedNow)
         events.push({ type: 'Normal', reason: 'Verified', message: `all ${status.dnsRecords?.length ?? 0} DNS records verified; the domain is ready to send` });
@@ -80,6 +81,11 @@ export function summarize(setup: SesSetup, outcome: Outcome, context: SummarizeC
       break;
   }
   return { status: withoutUndefined(status), events, verifiedNow };
+}
+
+function stalledBefore(setup: SesSetup, stalled: { reason: string; message: string }): boolean {
+  const previous = setup.status?.conditions?.find((condition) => condition.type === 'Stalled');
+  return previous?.status === 'True' && previous.reason === stalled.reason && previous.message === stalled.message;
 }
 
 function usedBy(context: SummarizeContext): Pick<SesSetupStatus, 'usedBy' | 'usedByCount'> {

@@ -15,7 +15,7 @@ import { pendingVerifyRequest } from './verify-request.ts';
  */
 export const dnsStep: Step = {
   name: 'dns',
-  async run({ setup, spec, region, facts, identityCreatedNow, log }, { ses, dns, schedule, population, now: clock }) {
+  async run({ setup, spec, region, facts, identityCreatedNow, identityReadNow, log, signal }, { ses, dns, schedule, population, now: clock }) {
     const name = setup.metadata.name;
     const identity = facts.identity!;
     const desired = desiredRecords(spec, region, { tokens: identity.dkimTokens ?? [], signingHostedZone: identity.signingHostedZone });
@@ -29,17 +29,19 @@ export const dnsStep: Step = {
       return delay === undefined ? {} : { requeueAfterMs: delay };
     }
 
-    const results = await lookupRecords(desired, dns);
-    // SES cannot succeed before the records are live, so its view is only asked for when it can tell something new.
+    const results = await lookupRecords(desired, dns, { signal });
+    // SES cannot succeed before the records are live, so its view is only asked for when it can tell
+    // something new; the drift step's read-back in this pass already told DKIM (not MAIL FROM).
     const mailFrom = facts.mailFrom;
     const askAboutMailFrom = mailFrom !== undefined && (mailFrom.status === undefined || mailFrom.status === 'SUCCESS' || mailFromLive(desired, results));
-    const askSes = !identityCreatedNow && (verifyRequested || dkimLive(desired, results) || identity.dkimStatus === 'SUCCESS' || askAboutMailFrom);
+    const askAboutDkim = !identityReadNow && (verifyRequested || dkimLive(desired, results) || identity.dkimStatus === 'SUCCESS');
+    const askSes = !identityCreatedNow && (askAboutDkim || askAboutMailFrom);
     let seen = identity;
     let seenMailFrom = mailFrom;
     let mailFromChangedInSes = false;
     const happened: Happening[] = [];
     if (askSes) {
-      const fresh = await ses.getEmailIdentity(region, spec.domainIdentity);
+      const fresh = await ses.getEmailIdentity(region, spec.domainIdentity, { signal });
       if (!fresh) return identityMissing(spec, log);
       const read = readMailFrom(mailFrom, fresh);
       [seenMailFrom, mailFromChangedInSes] = [read.mailFrom, read.changedInSes];
