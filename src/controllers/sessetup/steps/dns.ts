@@ -31,9 +31,10 @@ export const dnsStep: Step = {
 
     const results = await lookupRecords(desired, dns, { signal });
     // SES cannot succeed before the records are live, so its view is only asked for when it can tell
-    // something new; the drift step's read-back in this pass already told DKIM (not MAIL FROM).
+    // something new; a drift read-back in this pass has told it already, unless MAIL FROM was set since.
     const mailFrom = facts.mailFrom;
-    const askAboutMailFrom = mailFrom !== undefined && (mailFrom.status === undefined || mailFrom.status === 'SUCCESS' || mailFromLive(desired, results));
+    const askAboutMailFrom =
+      mailFrom !== undefined && (mailFrom.status === undefined || (!identityReadNow && (mailFrom.status === 'SUCCESS' || mailFromLive(desired, results))));
     const askAboutDkim = !identityReadNow && (verifyRequested || dkimLive(desired, results) || identity.dkimStatus === 'SUCCESS');
     const askSes = !identityCreatedNow && (askAboutDkim || askAboutMailFrom);
     let seen = identity;

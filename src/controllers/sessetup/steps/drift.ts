@@ -1,5 +1,6 @@
 import { OWNER_NAME_TAG, OWNER_UID_TAG } from '../../../api/group.ts';
 import type { SesSetupStatus } from '../../../api/sessetup.ts';
+import { readMailFrom } from '../mail-from.ts';
 import type { Facts, Happening, Step, StepResult } from '../step.ts';
 import { pendingVerifyRequest } from './verify-request.ts';
 
@@ -11,7 +12,8 @@ type Identity = NonNullable<SesSetupStatus['identity']>;
  * cost nothing more. What it finds becomes facts the next steps act on: a resource deleted
  * outside the operator is forgotten, so its step creates it again (tagged as before); a
  * same-named resource that is no longer ours is reported and left alone; the tenant's
- * SendingStatus and the identity's DKIM status are recorded for the tenant and dns steps to judge.
+ * SendingStatus and the identity's DKIM and MAIL FROM status are recorded for the tenant and dns
+ * steps to judge.
  */
 export const driftStep: Step = {
   name: 'drift',
@@ -55,6 +57,10 @@ export const driftStep: Step = {
         ...(seenIdentity.dkimTokens.length ? { dkimTokens: seenIdentity.dkimTokens } : {}),
       };
       learned.identity = fresh;
+      // The same read tells MAIL FROM's status: the dns step then needs no read of its own.
+      const read = readMailFrom(facts.mailFrom, seenIdentity);
+      learned.mailFrom = read.mailFrom;
+      happened.push(...read.happened);
     }
     return { learned, happened, identityReadNow: seenIdentity !== undefined };
   },
