@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { startSesSimulator, type SesSimulator } from '../simulator/server.ts';
 import { startControlPlane, type ControlPlane } from './control-plane.ts';
 import { startDnsServer, type DnsServer } from './dns-server.ts';
+import type { GoTool } from './go-binaries.ts';
+import { findKubectl } from './kubectl.ts';
+import { ensurePrerequisites } from './prerequisites.ts';
 
 /** What clients need to reach the local stack; `npm run stack` prints exactly this as one JSON line. */
 export interface StackEndpoints {
@@ -38,6 +41,9 @@ export interface StackOptions {
  */
 export async function startLocalStack(options: StackOptions = {}): Promise<LocalStack> {
   const region = options.region ?? 'us-east-1';
+  await ensurePrerequisites({ goTools: stackGoTools(), log: options.log });
+  // Built (or found) before anything starts, so no later step waits on a build with a timeout.
+  await findKubectl(options.log);
   const dir = await mkdtemp(join(tmpdir(), 'ses-operator-stack-'));
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
@@ -72,6 +78,11 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     await stop();
     throw error;
   }
+}
+
+/** The Go-built binaries the stack runs: the control plane, and kubectl unless $KUBECTL names one. */
+export function stackGoTools(): GoTool[] {
+  return ['etcd', 'kube-apiserver', ...(process.env.KUBECTL ? [] : (['kubectl'] as const))];
 }
 
 async function makeDir(path: string): Promise<string> {
