@@ -9,8 +9,11 @@ import { findCommand } from './commands.ts';
 
 const run = promisify(execFile);
 
-/** The Go wrapper modules in tools/ that build real binaries (control plane, kubectl, helm) from the Go module proxy. */
-export const GO_TOOLS = ['etcd', 'kube-apiserver', 'kubectl', 'helm'] as const;
+/**
+ * The Go wrapper modules in tools/ that build real binaries from the Go module proxy: the control
+ * plane, kubectl, helm, and Argo CD's health code for the Argo CD health check's tests.
+ */
+export const GO_TOOLS = ['etcd', 'kube-apiserver', 'kubectl', 'helm', 'argocd-health'] as const;
 export type GoTool = (typeof GO_TOOLS)[number];
 
 /** What `go build` builds in each wrapper: its own main package, or a dependency's command by import path. */
@@ -19,6 +22,7 @@ const BUILD_TARGET: Record<GoTool, string> = {
   etcd: '.',
   kubectl: 'k8s.io/kubernetes/cmd/kubectl',
   helm: 'helm.sh/helm/v3/cmd/helm',
+  'argocd-health': '.',
 };
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
