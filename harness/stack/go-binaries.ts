@@ -116,7 +116,7 @@ async function cacheKey(moduleDir: string, ldflags: string): Promise<string> {
   return hash.digest('hex').slice(0, 16);
 }
 
-/** The oldest Go the wrapper modules build with (their go.mod `go` lines). */
+/** The oldest Go asked for: a wrapper whose go.mod names a newer `go` line makes it fetch that toolchain itself (GOTOOLCHAIN=auto). */
 const MINIMUM_GO = { major: 1, minor: 24 };
 export const GO_NEEDED = `Go ${MINIMUM_GO.major}.${MINIMUM_GO.minor} or newer builds the local stack's binaries from the Go module proxy, once`;
 export const GO_INSTALL = 'install Go from https://go.dev/dl/ into /usr/local/go, or put `go` on PATH, or set GO=/path/to/go';
