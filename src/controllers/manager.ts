@@ -15,9 +15,12 @@ import type { SesGateway } from '../ses/gateway.ts';
 import { EmailUseCaseReconciler } from './emailusecase/reconciler.ts';
 import { ReferrerIndex, type ReferrerKind } from './referrers.ts';
 import { ClaimIndex } from './sessetup/claims.ts';
+import { DnsEndpoints } from './sessetup/dns-endpoints.ts';
 import { RecheckSchedule, type RecheckSettings } from './sessetup/recheck-schedule.ts';
 import { SesSetupReconciler } from './sessetup/reconciler.ts';
 import {
+  dnsEndpointChanged,
+  dnsEndpointDeleted,
   referrerChanged,
   referrerDeleted,
   setupAdded,
@@ -26,6 +29,7 @@ import {
   useCaseAdded,
   useCaseDeleted,
   useCaseUpdated,
+  type DnsEndpointWake,
   type Wake,
 } from './watches.ts';
 
@@ -38,6 +42,8 @@ export interface ManagerOptions {
   concurrency: number;
   recheck: RecheckSettings;
   referrerKinds?: ReferrerKind[];
+  /** Where SesSetups with dnsPublication ExternalDNS keep their DNSEndpoint (none: those setups say so in a condition). */
+  dnsEndpointNamespace?: string;
   events?: EventSink;
   controllerMetrics?: ControllerMetrics;
   queueMetrics?: WorkQueueMetricsProvider;
@@ -60,6 +66,9 @@ export class Manager {
   readonly useCaseController: Controller;
   readonly referrers = new ReferrerIndex();
   readonly claims = new ClaimIndex();
+  /** Watched only once a setup asks for ExternalDNS, and outside health(): a cluster without external-dns lacks the CRD. */
+  readonly dnsEndpoints: DnsEndpoints | undefined;
+  readonly #schedule: RecheckSchedule;
   readonly #setups: ReadYourWrites<SesSetup>;
   readonly #useCases: ReadYourWrites<EmailUseCase>;
   readonly #logger: Logger;
@@ -91,6 +100,11 @@ export class Manager {
     const useCaseClient = new ResourceClient(o.kc, ref(EMAIL_USE_CASE.plural), (verb) => o.onApiWrite?.(EMAIL_USE_CASE.plural, verb));
     const events = o.events ?? new EventRecorder(o.kc, { component: 'ses-operator', logger: o.logger });
 
+    this.#schedule = new RecheckSchedule(o.recheck);
+    this.dnsEndpoints =
+      o.dnsEndpointNamespace === undefined
+        ? undefined
+        : new DnsEndpoints({ kc: o.kc, namespace: o.dnsEndpointNamespace, logger: o.logger, onWrite: (verb) => o.onApiWrite?.('dnsendpoints', verb) });
     const setupReconciler = (this.#setupReconciler = new SesSetupReconciler({
       setups: { get: (name) => this.#setups.get(name), size: () => this.setupInformer.size(), population: () => this.#population() },
       claims: this.claims,
@@ -101,7 +115,8 @@ export class Manager {
       events,
       logger: o.logger,
       defaultRegion: o.defaultRegion,
-      schedule: new RecheckSchedule(o.recheck),
+      schedule: this.#schedule,
+      dnsEndpoints: this.dnsEndpoints,
       wrote: (object) => this.#setups.wrote(object),
       onVerified: o.onVerified,
     }));
@@ -130,6 +145,7 @@ export class Manager {
     this.#wireSetups();
     this.#wireUseCases();
     for (const { kind, informer } of this.referrerInformers) this.#wireReferrers(kind, informer);
+    this.#wireDnsEndpoints();
   }
 
   /** Starts informers and waits for their caches. Every replica does this, so a standby takes over warm. */
@@ -152,7 +168,7 @@ export class Manager {
   }
 
   async stopInformers(): Promise<void> {
-    await Promise.all(this.#informers().map((informer) => informer.stop()));
+    await Promise.all([...this.#informers().map((informer) => informer.stop()), this.dnsEndpoints?.stop()]);
   }
 
   /** Informers, then controllers (tests and single-replica runs). */
@@ -239,6 +255,18 @@ export class Manager {
       onAdd: (object) => wakeSetups(referrerChanged(kind, object, this.referrers)),
       onUpdate: (object) => wakeSetups(referrerChanged(kind, object, this.referrers)),
       onDelete: (object) => wakeSetups(referrerDeleted(kind, object, this.referrers)),
+    });
+  }
+
+  #wireDnsEndpoints(): void {
+    const wake = ({ setups, recheckNow }: DnsEndpointWake) => {
+      for (const name of recheckNow) this.#schedule.restart(name);
+      this.#wake({ setups, useCases: [] });
+    };
+    this.dnsEndpoints?.addEventHandler({
+      onAdd: (endpoint) => wake(dnsEndpointChanged(endpoint, undefined)),
+      onUpdate: (endpoint, old) => wake(dnsEndpointChanged(endpoint, old)),
+      onDelete: (endpoint) => wake(dnsEndpointDeleted(endpoint)),
     });
   }
 

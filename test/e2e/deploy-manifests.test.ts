@@ -44,6 +44,7 @@ const OPERATOR_RULES = {
   'ses.channels.dev/emailusecases': ['get', 'list', 'watch'],
   'ses.channels.dev/emailusecases/status': ['get', 'patch'],
   '/events': ['create', 'patch'],
+  'externaldns.k8s.io/dnsendpoints': ['create', 'delete', 'list', 'update', 'watch'],
 };
 const BASE_IDS = [
   'namespace/ses-operator',

@@ -3,7 +3,9 @@ import { DOMAIN_PATTERN, TENANT_NAME_PATTERN, type SesSetup } from '../../api/se
 import type { Logger } from '../../runtime/logger.ts';
 import type { ResourceClient } from '../../runtime/resource-client.ts';
 import type { SesGateway } from '../../ses/gateway.ts';
+import { ApiError } from '../../runtime/kube-http.ts';
 import type { ReferrerIndex } from '../referrers.ts';
+import type { DnsEndpointAccess } from './dns-endpoints.ts';
 import { pinnedRegion } from './region.ts';
 import { tearDown } from './ses-resources.ts';
 import type { Happening } from './step.ts';
@@ -15,6 +17,7 @@ export interface FinalizeDeps {
   logger: Logger;
   defaultRegion: string;
   wrote?: (object: SesSetup) => void;
+  dnsEndpoints?: DnsEndpointAccess;
 }
 
 /** How a deletion went; summarize turns it into conditions and Events. */
@@ -70,7 +73,9 @@ export async function finalize(setup: SesSetup, deps: FinalizeDeps): Promise<Del
   }
   const target = teardownTarget(setup, deps.defaultRegion);
   try {
-    const happened = target.retain ? retained(target) : await tearDownTarget(target, deps, deps.logger.child({ sessetup: setup.metadata.name }));
+    const log = deps.logger.child({ sessetup: setup.metadata.name });
+    const happened = target.retain ? retained(target) : await tearDownTarget(target, deps, log);
+    happened.push(...(await unpublish(setup, deps.dnsEndpoints, log)));
     const released = await deps.client.removeFinalizer(setup, FINALIZER);
     deps.wrote?.(released);
     return { kind: 'released', happened };
@@ -78,6 +83,26 @@ export async function finalize(setup: SesSetup, deps: FinalizeDeps): Promise<Del
     const reason = error instanceof Error ? error.message : String(error);
     return { kind: 'failed', error, message: `tearing down in ${target.region} failed, retrying: ${reason}` };
   }
+}
+
+/**
+ * The setup's DNSEndpoint, deleted explicitly (external-dns then removes the records): the owner
+ * reference's garbage collection alone may come late, or never where the collector is off. RBAC
+ * that forbids the delete is logged and left to the garbage collector, so it cannot block the deletion.
+ */
+async function unpublish(setup: SesSetup, access: DnsEndpointAccess | undefined, log: Logger): Promise<Happening[]> {
+  const name = setup.metadata.name;
+  const asked = (setup.spec as { dnsPublication?: unknown } | undefined)?.dnsPublication === 'ExternalDNS';
+  const published = setup.status?.dnsRecords?.some((record) => record.published) ?? false;
+  if (!access || !(asked || published || access.get(name))) return [];
+  try {
+    if (!(await access.delete(name))) return [];
+  } catch (error) {
+    if (!(error instanceof ApiError && error.code === 403)) throw error;
+    log.warn({ err: error }, 'deleting the DNSEndpoint is forbidden; leaving it to the garbage collector (owner reference)');
+    return [];
+  }
+  return [{ type: 'Normal', reason: 'Unpublished', message: `DNSEndpoint ${access.namespace}/${name} deleted: external-dns removes its records` }];
 }
 
 function retained(target: TeardownTarget): Happening[] {

@@ -81,6 +81,12 @@ export class RecheckSchedule {
     this.#next.set(name, 0);
   }
 
+  /** Due now, and the fast backoff starts over: the records just changed in DNS (external-dns took them), so the next checks come quickly. */
+  restart(name: string): void {
+    this.dueNow(name);
+    this.#fastAttempts.delete(name);
+  }
+
   forget(name: string): void {
     this.#next.delete(name);
     this.#fastAttempts.delete(name);

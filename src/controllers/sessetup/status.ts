@@ -9,6 +9,8 @@ export interface Verdict {
   tenant: Judgement;
   identity: Judgement;
   stalled?: Verdicts['stalled'];
+  /** DnsPublished: judged with dnsPublication ExternalDNS, `absent` with Manual, undefined when no step got that far (kept as it was). */
+  publication?: Verdicts['publication'];
 }
 
 /**
@@ -37,9 +39,19 @@ export function composeConditions(
   );
   const dns = dnsSummary(records);
   conditions = setCondition(conditions, { type: 'DnsVerified', status: dns.status, reason: dns.reason, message: dns.message, ...g }, now);
+  const publication = verdict.publication;
+  if (publication === 'absent') conditions = removeCondition(conditions, 'DnsPublished');
+  else if (publication)
+    conditions = setCondition(
+      conditions,
+      { type: 'DnsPublished', status: status(publication.ok), reason: publication.reason, message: publication.message, ...g },
+      now,
+    );
 
   const ready = verdict.tenant.ok && verdict.identity.ok && dns.status === 'True';
-  const blocker = !verdict.tenant.ok ? verdict.tenant : !verdict.identity.ok ? verdict.identity : dns;
+  // Records that cannot verify because they cannot be published: the publication problem is what a person must fix.
+  const unpublished = publication && publication !== 'absent' && !publication.ok ? publication : undefined;
+  const blocker = !verdict.tenant.ok ? verdict.tenant : !verdict.identity.ok ? verdict.identity : (unpublished ?? dns);
   conditions = setCondition(
     conditions,
     ready

@@ -52,7 +52,7 @@ export function summarize(setup: SesSetup, outcome: Outcome, context: SummarizeC
       const { verdicts } = outcome;
       status.conditions = composeConditions(
         status.conditions,
-        { tenant: verdicts.tenant ?? failing, identity: verdicts.identity ?? failing, stalled: verdicts.stalled },
+        { tenant: verdicts.tenant ?? failing, identity: verdicts.identity ?? failing, stalled: verdicts.stalled, publication: verdicts.publication },
         status.dnsRecords,
         generation,
         context.now,
