@@ -15,3 +15,9 @@ export const VERIFY_ANNOTATION = `${GROUP}/verify-requested-at`;
 /** SES tags on every resource the operator creates: proof of ownership (the UID) and a hint for people (the name). */
 export const OWNER_UID_TAG = `${GROUP}/owner-uid`;
 export const OWNER_NAME_TAG = `${GROUP}/sessetup`;
+/**
+ * Set to "true" on the tenant and identity of a SesSetup deleted with `deletionPolicy: Retain`: the
+ * orphan sweep never deletes a resource that carries it (the owner tags stay, so people can still
+ * see which SesSetup created it).
+ */
+export const RETAINED_TAG = `${GROUP}/retained`;

@@ -58,6 +58,11 @@ export async function runCommand(argv: string[]): Promise<number> {
       if (Number.isFinite(created)) metrics.timeToVerified.observe((Date.now() - created) / 1000);
     },
     observeSetup: (name, setup) => (setup ? metrics.observeSetup(name, setup.status) : metrics.forgetSetup(name)),
+    orphanSweep: {
+      intervalMs: settings.orphanSweepIntervalMs,
+      graceMs: settings.orphanSweepGraceMs,
+      onSwept: (kind, region) => metrics.orphansSwept.inc({ kind, region }),
+    },
   });
 
   const metricsServer = await serveEndpoints(settings.metricsBindAddress, {
@@ -76,6 +81,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       sesRateLimit: settings.sesRateLimit,
       dnsServers: settings.dnsServers,
       concurrency: settings.concurrency,
+      orphanSweepIntervalMs: settings.orphanSweepIntervalMs,
       leaderElect: settings.leaderElect,
       metrics: metricsServer.url,
       probes: probesServer.url,

@@ -194,6 +194,20 @@ export const SETTINGS = {
         .gt(0, `${flag} must be > 0`)
         .max(1, `${flag} must be at most 1`),
   }),
+  'orphan-sweep-interval': setting({
+    field: 'orphanSweepIntervalMs',
+    env: 'SES_OPERATOR_ORPHAN_SWEEP_INTERVAL',
+    default: '1h',
+    help: 'how often the leader deletes SES resources tagged as its own whose SesSetup is gone (0 turns it off)',
+    schema: (flag) => duration(flag, { allowZero: true }),
+  }),
+  'orphan-sweep-grace': setting({
+    field: 'orphanSweepGraceMs',
+    env: 'SES_OPERATOR_ORPHAN_SWEEP_GRACE',
+    default: '10m',
+    help: 'how long a resource must have been seen orphaned, at two sweeps at least, before it is deleted',
+    schema: (flag) => duration(flag, { allowZero: true }),
+  }),
   'log-level': setting({
     field: 'logLevel',
     env: 'LOG_LEVEL',

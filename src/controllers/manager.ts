@@ -13,6 +13,7 @@ import { ResourceClient } from '../runtime/resource-client.ts';
 import { WorkQueue, type WorkQueueMetricsProvider } from '../runtime/work-queue.ts';
 import type { SesGateway } from '../ses/gateway.ts';
 import { EmailUseCaseReconciler } from './emailusecase/reconciler.ts';
+import { OrphanSweeper, type OrphanSweepOptions } from './orphans/sweeper.ts';
 import { ReferrerIndex, type ReferrerKind } from './referrers.ts';
 import { ClaimIndex } from './sessetup/claims.ts';
 import { DnsEndpoints } from './sessetup/dns-endpoints.ts';
@@ -52,6 +53,8 @@ export interface ManagerOptions {
   onVerified?: (setup: SesSetup) => void;
   /** Each SesSetup as the informer sees it (undefined once deleted): per-setup metrics. */
   observeSetup?: (name: string, setup: SesSetup | undefined) => void;
+  /** The orphan sweep's schedule (leader only; absent or intervalMs 0: off). */
+  orphanSweep?: Pick<OrphanSweepOptions, 'intervalMs' | 'graceMs' | 'onSwept'>;
 }
 
 /**
@@ -69,6 +72,7 @@ export class Manager {
   /** Watched only once a setup asks for ExternalDNS, and outside health(): a cluster without external-dns lacks the CRD. */
   readonly dnsEndpoints: DnsEndpoints | undefined;
   readonly #schedule: RecheckSchedule;
+  readonly orphanSweeper: OrphanSweeper | undefined;
   readonly #setups: ReadYourWrites<SesSetup>;
   readonly #useCases: ReadYourWrites<EmailUseCase>;
   readonly #logger: Logger;
@@ -142,6 +146,16 @@ export class Manager {
       logger: o.logger,
       metrics: o.controllerMetrics,
     });
+    if (o.orphanSweep) {
+      this.orphanSweeper = new OrphanSweeper({
+        ...o.orphanSweep,
+        ses: o.ses,
+        setups: () => this.setupInformer.list(),
+        synced: () => this.health().synced,
+        defaultRegion: o.defaultRegion,
+        logger: o.logger.child({ component: 'orphan-sweep' }),
+      });
+    }
     this.#wireSetups();
     this.#wireUseCases();
     for (const { kind, informer } of this.referrerInformers) this.#wireReferrers(kind, informer);
@@ -160,11 +174,12 @@ export class Manager {
   startControllers(): void {
     this.setupController.start();
     this.useCaseController.start();
+    this.orphanSweeper?.start();
   }
 
   /** Stops taking work and lets in-flight reconciles finish within graceMs (0: abort them now). */
   async stopControllers(graceMs: number): Promise<void> {
-    await Promise.all([this.setupController.stop(graceMs), this.useCaseController.stop(graceMs)]);
+    await Promise.all([this.setupController.stop(graceMs), this.useCaseController.stop(graceMs), this.orphanSweeper?.stop()]);
   }
 
   async stopInformers(): Promise<void> {

@@ -17,6 +17,7 @@ export class OperatorMetrics {
   readonly setupVerifiedRecords: Gauge<'name'>;
   readonly leader: Gauge<'name'>;
   readonly timeToVerified: Histogram;
+  readonly orphansSwept: Counter<'kind' | 'region'>;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -159,6 +160,12 @@ export class OperatorMetrics {
       name: 'ses_operator_time_to_verified_seconds',
       help: "Time from a SesSetup's creation until all its DNS records were first verified",
       buckets: [10, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600, 12 * 3600, 24 * 3600, 72 * 3600],
+      registers: r,
+    });
+    this.orphansSwept = new Counter({
+      name: 'ses_operator_orphans_swept_total',
+      help: "SES resources tagged as the operator's own whose SesSetup is gone, deleted by the orphan sweep (kind: tenant, identity)",
+      labelNames: ['kind', 'region'],
       registers: r,
     });
   }

@@ -7,6 +7,8 @@ import {
   DeleteTenantResourceAssociationCommand,
   GetEmailIdentityCommand,
   GetTenantCommand,
+  ListEmailIdentitiesCommand,
+  ListTenantsCommand,
   SESv2Client,
   TagResourceCommand,
   type DkimAttributes,
@@ -14,7 +16,17 @@ import {
 } from '@aws-sdk/client-sesv2';
 import type { AwsCredentialIdentity, FinalizeHandler, FinalizeHandlerArguments, HandlerExecutionContext } from '@smithy/types';
 import type { ServiceInputTypes, ServiceOutputTypes } from '@aws-sdk/client-sesv2';
-import { SesError, type SesCallOptions, type SesErrorKind, type SesGateway, type SesIdentity, type SesTenant } from './gateway.ts';
+import {
+  SesError,
+  type SesCallOptions,
+  type SesErrorKind,
+  type SesGateway,
+  type SesIdentity,
+  type SesIdentitySummary,
+  type SesPage,
+  type SesTenant,
+  type SesTenantSummary,
+} from './gateway.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 
 export interface SesCallObserver {
@@ -118,6 +130,26 @@ export class AwsSesGateway implements SesGateway {
     );
   }
 
+  async listTenants(region: string, nextToken?: string, options?: SesCallOptions): Promise<SesPage<SesTenantSummary>> {
+    const out = await this.#send(region, 'ListTenants', options, (client, http) =>
+      client.send(new ListTenantsCommand({ NextToken: nextToken, PageSize: TENANT_PAGE_SIZE }), http),
+    );
+    return {
+      items: (out.Tenants ?? []).flatMap((tenant) => (tenant.TenantName ? [{ name: tenant.TenantName, arn: tenant.TenantArn }] : [])),
+      ...(out.NextToken ? { nextToken: out.NextToken } : {}),
+    };
+  }
+
+  async listEmailIdentities(region: string, nextToken?: string, options?: SesCallOptions): Promise<SesPage<SesIdentitySummary>> {
+    const out = await this.#send(region, 'ListEmailIdentities', options, (client, http) =>
+      client.send(new ListEmailIdentitiesCommand({ NextToken: nextToken, PageSize: IDENTITY_PAGE_SIZE }), http),
+    );
+    return {
+      items: (out.EmailIdentities ?? []).flatMap((identity) => (identity.IdentityName ? [{ name: identity.IdentityName, type: identity.IdentityType }] : [])),
+      ...(out.NextToken ? { nextToken: out.NextToken } : {}),
+    };
+  }
+
   /** Closes the HTTP connections of every regional client. */
   destroy(): void {
     for (const client of this.#clients.values()) client.destroy();
@@ -191,6 +223,10 @@ export class AwsSesGateway implements SesGateway {
     return new SesError(kind, operation, `${name}: ${message}`, retryAfterMs);
   }
 }
+
+// The largest pages the SES API reference allows (ListTenants 1-100, ListEmailIdentities 0-1000): fewest calls per sweep.
+const TENANT_PAGE_SIZE = 100;
+const IDENTITY_PAGE_SIZE = 1000;
 
 const ERROR_KINDS: Record<string, SesErrorKind> = {
   AlreadyExistsException: 'AlreadyExists',

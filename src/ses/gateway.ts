@@ -20,6 +20,24 @@ export interface SesIdentity {
   tags: Record<string, string>;
 }
 
+/** One page of a list call; `nextToken` is set while more pages follow. */
+export interface SesPage<T> {
+  items: T[];
+  nextToken?: string;
+}
+
+/** What SES's list calls return: names only, no tags (those take a Get per resource). */
+export interface SesTenantSummary {
+  name: string;
+  arn?: string;
+}
+
+export interface SesIdentitySummary {
+  name: string;
+  /** DOMAIN, EMAIL_ADDRESS or MANAGED_DOMAIN. */
+  type?: string;
+}
+
 /** Per call: `signal` ends the call (its rate-limiter wait, its HTTP request, its retries) when aborted. */
 export interface SesCallOptions {
   signal?: AbortSignal;
@@ -40,6 +58,10 @@ export interface SesGateway {
   /** Idempotent: a missing association counts as success. */
   disassociate(region: string, tenantName: string, resourceArn: string, options?: SesCallOptions): Promise<void>;
   tagResource(region: string, resourceArn: string, tags: Record<string, string>, options?: SesCallOptions): Promise<void>;
+  /** One page of the region's tenants (ListTenants); pass the previous page's nextToken for the next. */
+  listTenants(region: string, nextToken?: string, options?: SesCallOptions): Promise<SesPage<SesTenantSummary>>;
+  /** One page of the region's identities (ListEmailIdentities). */
+  listEmailIdentities(region: string, nextToken?: string, options?: SesCallOptions): Promise<SesPage<SesIdentitySummary>>;
 }
 
 /** What went wrong, in the terms the reconciler decides on. */

@@ -9,6 +9,7 @@ import { crashes } from '../faults/scenarios/crashes.ts';
 import { dnsFaults } from '../faults/scenarios/dns-faults.ts';
 import { hostileInputs } from '../faults/scenarios/hostile-inputs.ts';
 import { leaderFailover } from '../faults/scenarios/leader-failover.ts';
+import { orphans } from '../faults/scenarios/orphans.ts';
 import { sesFaults } from '../faults/scenarios/ses-faults.ts';
 import { scanForSecrets } from '../faults/security.ts';
 import type { ScenarioContext, ScenarioResult } from '../faults/workload.ts';
@@ -78,6 +79,10 @@ describe('fault suite, small size (test/faults)', () => {
   it('6. conflicting and hostile inputs: foreign resources, races, dangling references, deletes mid-creation', async () => {
     expectClean(await run(hostileInputs(ctx(shared))));
   }, 180_000);
+
+  it('orphans: setups deleted with their finalizer stripped while the operator is down are swept after restart; Retain and foreign kept', async () => {
+    expectClean(await run(orphans(ctx(shared))));
+  }, 120_000);
 
   it('3. SES faults: throttling, 500s and latency converge within 2x the calls, at the rate limit', async () => {
     expectClean(await run(sesFaults(ctx(shared))));

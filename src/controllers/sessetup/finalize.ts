@@ -5,6 +5,7 @@ import type { ResourceClient } from '../../runtime/resource-client.ts';
 import type { SesGateway } from '../../ses/gateway.ts';
 import { ApiError } from '../../runtime/kube-http.ts';
 import type { ReferrerIndex } from '../referrers.ts';
+import { markRetained } from '../orphans/retained.ts';
 import type { DnsEndpointAccess } from './dns-endpoints.ts';
 import { pinnedRegion } from './region.ts';
 import { tearDown } from './ses-resources.ts';
@@ -74,7 +75,7 @@ export async function finalize(setup: SesSetup, deps: FinalizeDeps): Promise<Del
   const target = teardownTarget(setup, deps.defaultRegion);
   try {
     const log = deps.logger.child({ sessetup: setup.metadata.name });
-    const happened = target.retain ? retained(target) : await tearDownTarget(target, deps, log);
+    const happened = target.retain ? await retain(setup, target, deps) : await tearDownTarget(target, deps, log);
     happened.push(...(await unpublish(setup, deps.dnsEndpoints, log)));
     const released = await deps.client.removeFinalizer(setup, FINALIZER);
     deps.wrote?.(released);
@@ -105,6 +106,12 @@ async function unpublish(setup: SesSetup, access: DnsEndpointAccess | undefined,
   return [{ type: 'Normal', reason: 'Unpublished', message: `DNSEndpoint ${access.namespace}/${name} deleted: external-dns removes its records` }];
 }
 
+/** Tags what Retain keeps, so the orphan sweep never deletes it once the setup is gone. */
+async function retain(setup: SesSetup, target: TeardownTarget, deps: Pick<FinalizeDeps, 'ses'>): Promise<Happening[]> {
+  await markRetained(deps.ses, { ...target, identityArn: setup.status?.identity?.arn });
+  return retained(target);
+}
+
 function retained(target: TeardownTarget): Happening[] {
   const kept = [target.tenantName && `SES tenant ${target.tenantName}`, target.domain && `identity ${target.domain}`].filter(Boolean).join(' and ');
   return [{ type: 'Normal', reason: 'Retained', message: `deletionPolicy Retain: ${kept || 'nothing'} ${kept.includes(' and ') ? 'are' : 'is'} kept in SES` }];
@@ -131,7 +138,10 @@ async function tearDownTarget(target: TeardownTarget, deps: FinalizeDeps, log: L
  */
 export async function tearDownVanished(setup: SesSetup, deps: Pick<FinalizeDeps, 'ses' | 'logger' | 'defaultRegion'>): Promise<void> {
   const target = teardownTarget(setup, deps.defaultRegion);
-  if (target.retain) return;
+  if (target.retain) {
+    await retain(setup, target, deps);
+    return;
+  }
   const result = await tearDown(deps.ses, target.region, target.tenantName, target.domain, target.ownerUid);
   deps.logger
     .child({ sessetup: setup.metadata.name })

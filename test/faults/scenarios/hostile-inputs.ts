@@ -1,7 +1,6 @@
-import { CreateEmailIdentityCommand, CreateTenantCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import type { SesSetup } from '../../../src/api/sessetup.ts';
+import { plantForeign } from '../foreign.ts';
 import type { TrackedSetup } from '../invariants.ts';
-import { FAKE_AWS_ENV } from '../../../harness/stack/local-operator.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runScenario, Workload, type ScenarioContext, type ScenarioResult } from '../workload.ts';
 
@@ -115,22 +114,7 @@ export async function hostileInputs(ctx: ScenarioContext): Promise<ScenarioResul
       );
 
       // Foreign resources: an untagged tenant and identity someone else made in SES.
-      const sdk = new SESv2Client({
-        endpoint: w.env.sesEndpoint,
-        region: w.env.region,
-        credentials: { accessKeyId: FAKE_AWS_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: FAKE_AWS_ENV.AWS_SECRET_ACCESS_KEY },
-      });
-      const theirTags = [{ Key: 'team', Value: 'other' }];
-      const foreignTenant = `${w.prefix}_theirs`;
-      const foreignIdentity = `theirs.${w.prefix}.test`;
-      try {
-        await sdk.send(new CreateTenantCommand({ TenantName: foreignTenant, Tags: theirTags }));
-        await sdk.send(new CreateEmailIdentityCommand({ EmailIdentity: foreignIdentity, Tags: theirTags }));
-      } finally {
-        sdk.destroy();
-      }
-      w.harnessCalls += 2;
-      w.foreign.push({ kind: 'tenant', name: foreignTenant, tags: theirTags }, { kind: 'identity', name: foreignIdentity, tags: theirTags });
+      const { tenant: foreignTenant, identity: foreignIdentity } = await plantForeign(w);
       const takesTenant = w.plan('foreigntenant', { tenantName: foreignTenant, expect: 'tenant-not-owned' });
       const takesIdentity = w.plan('foreignidentity', { domain: foreignIdentity, expect: 'identity-not-owned' });
 

@@ -4,6 +4,7 @@ import { crashes } from './crashes.ts';
 import { dnsFaults } from './dns-faults.ts';
 import { hostileInputs } from './hostile-inputs.ts';
 import { leaderFailover } from './leader-failover.ts';
+import { orphans } from './orphans.ts';
 import { sesFaults } from './ses-faults.ts';
 
 export interface Scenario {
@@ -24,4 +25,5 @@ export const SCENARIOS: Scenario[] = [
   { name: 'dns-faults', run: dnsFaults },
   { name: 'leader-failover', run: leaderFailover },
   { name: 'hostile-inputs', run: hostileInputs },
+  { name: 'orphans', run: orphans },
 ];

@@ -1,4 +1,12 @@
-import { SesError, type SesGateway, type SesIdentity, type SesTenant } from '../../../src/ses/gateway.ts';
+import {
+  SesError,
+  type SesGateway,
+  type SesIdentity,
+  type SesIdentitySummary,
+  type SesPage,
+  type SesTenant,
+  type SesTenantSummary,
+} from '../../../src/ses/gateway.ts';
 
 /** A small in-memory double of the operator's SesGateway, with a call log, for unit tests. */
 export class MemorySes implements SesGateway {
@@ -6,6 +14,8 @@ export class MemorySes implements SesGateway {
   readonly identities = new Map<string, SesIdentity>();
   readonly associations = new Set<string>();
   readonly calls: string[] = [];
+  /** Items per page of the list calls: small, so callers must follow nextToken. */
+  pageSize = 2;
   /** The region of each call in `calls`, in the same order. */
   readonly callRegions: string[] = [];
   /** Operation name -> error to throw once. */
@@ -72,5 +82,26 @@ export class MemorySes implements SesGateway {
     this.#call('TagResource', region);
     for (const tenant of this.tenants.values()) if (tenant.arn === resourceArn) Object.assign(tenant.tags, tags);
     for (const identity of this.identities.values()) if (resourceArn.endsWith(`:identity/${identity.name}`)) Object.assign(identity.tags, tags);
+  }
+  async listTenants(region: string, nextToken?: string): Promise<SesPage<SesTenantSummary>> {
+    this.#call('ListTenants', region);
+    return this.#page(
+      [...this.tenants.values()].map((tenant) => ({ name: tenant.name, arn: tenant.arn })),
+      nextToken,
+    );
+  }
+  async listEmailIdentities(region: string, nextToken?: string): Promise<SesPage<SesIdentitySummary>> {
+    this.#call('ListEmailIdentities', region);
+    return this.#page(
+      [...this.identities.values()].map((identity) => ({ name: identity.name, type: 'DOMAIN' })),
+      nextToken,
+    );
+  }
+  #page<T extends { name: string }>(items: T[], nextToken: string | undefined): SesPage<T> {
+    const sorted = items.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const start = nextToken === undefined ? 0 : sorted.findIndex((item) => item.name > nextToken);
+    const page = start < 0 ? [] : sorted.slice(start, start + this.pageSize);
+    const more = start >= 0 && start + this.pageSize < sorted.length;
+    return { items: page, ...(more ? { nextToken: page.at(-1)!.name } : {}) };
   }
 }

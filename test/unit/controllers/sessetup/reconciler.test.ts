@@ -172,6 +172,8 @@ describe('SesSetupReconciler (in-memory doubles)', () => {
     await reconciler.reconcile('keep');
     expect(cluster.objects.has('keep')).toBe(false);
     expect(ses.tenants.has('keep_t')).toBe(true);
+    expect(ses.tenants.get('keep_t')!.tags['ses.channels.dev/retained']).toBe('true');
+    expect(ses.identities.get('keep.example.test')!.tags['ses.channels.dev/retained']).toBe('true');
 
     await ses.createEmailIdentity('eu-west-1', 'foreign.example.test', {});
     apply(newSetup('foreign', { domainIdentity: 'foreign.example.test' }));

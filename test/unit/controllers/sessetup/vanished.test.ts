@@ -71,7 +71,7 @@ describe('a SesSetup removed without its finalizer being honoured', () => {
     expect(h.ses.associations.size).toBe(0);
   });
 
-  it('leaves a normal deletion (deletionTimestamp set, finalizer handled) and deletionPolicy Retain alone', async () => {
+  it('leaves a normal deletion (deletionTimestamp set, finalizer handled) alone, and only tags deletionPolicy Retain as retained', async () => {
     const h = reconcilerFixture();
     h.apply(newSetup('kept', { deletionPolicy: 'Retain' }));
     h.apply(newSetup('normal'));
@@ -87,7 +87,11 @@ describe('a SesSetup removed without its finalizer being honoured', () => {
     const calls = h.ses.calls.length;
     await h.reconciler.reconcile('kept');
     await h.reconciler.reconcile('normal');
-    expect(h.ses.calls.length).toBe(calls);
+    // Retain deletes nothing; it only tags what it keeps so the orphan sweep leaves it alone.
+    expect(h.ses.calls.slice(calls)).toEqual(['GetTenant', 'GetEmailIdentity', 'TagResource', 'TagResource']);
     expect(h.ses.tenants.size).toBe(2);
+    expect(h.ses.tenants.get('kept_t')!.tags['ses.channels.dev/retained']).toBe('true');
+    expect(h.ses.identities.get('kept.example.test')!.tags['ses.channels.dev/retained']).toBe('true');
+    expect(h.ses.tenants.get('normal_t')!.tags['ses.channels.dev/retained']).toBeUndefined();
   });
 });

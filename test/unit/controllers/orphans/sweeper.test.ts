@@ -1,0 +1,269 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { OWNER_NAME_TAG, OWNER_UID_TAG, RETAINED_TAG } from '../../../../src/api/group.ts';
+import type { SesSetup } from '../../../../src/api/sessetup.ts';
+import { markRetained } from '../../../../src/controllers/orphans/retained.ts';
+import { OrphanSweeper, type OrphanKind } from '../../../../src/controllers/orphans/sweeper.ts';
+import { identityArn } from '../../../../src/ses/gateway.ts';
+import { MemorySes } from '../../../support/memory-ses.ts';
+
+const silent = { info() {}, warn() {}, error() {}, debug() {}, child: () => silent };
+const GRACE = 10 * 60_000;
+
+function setup(name: string, uid: string, status?: SesSetup['status']): SesSetup {
+  return {
+    apiVersion: 'ses.channels.dev/v1alpha1',
+    kind: 'SesSetup',
+    metadata: { name, uid },
+    spec: { tenantName: `${name}_t`, domainIdentity: `${name}.example.test`, deletionPolicy: 'Delete', adoptionPolicy: 'Never', dnsPublication: 'Manual' },
+    ...(status ? { status } : {}),
+  };
+}
+
+/** What a SesSetup leaves in SES: tenant + identity tagged with its UID, associated. */
+async function created(ses: MemorySes, name: string, uid: string): Promise<void> {
+  const tags = { [OWNER_UID_TAG]: uid, [OWNER_NAME_TAG]: name };
+  const tenant = await ses.createTenant('eu-west-1', `${name}_t`, tags);
+  await ses.createEmailIdentity('eu-west-1', `${name}.example.test`, tags);
+  await ses.associate('eu-west-1', tenant.name, identityArn(tenant.arn!, `${name}.example.test`));
+}
+
+function harness(options: { intervalMs?: number; graceMs?: number } = {}) {
+  const ses = new MemorySes();
+  const state = { now: Date.parse('2026-11-30T09:00:00Z'), synced: true, setups: [] as SesSetup[] };
+  const swept: { kind: OrphanKind; region: string }[] = [];
+  const warnings: unknown[] = [];
+  const logger = { ...silent, warn: (fields: unknown) => void warnings.push(fields), child: () => logger };
+  const sweeper = new OrphanSweeper({
+    ses,
+    setups: () => state.setups,
+    synced: () => state.synced,
+    defaultRegion: 'eu-west-1',
+    intervalMs: options.intervalMs ?? 3_600_000,
+    graceMs: options.graceMs ?? GRACE,
+    logger,
+    onSwept: (kind, region) => swept.push({ kind, region }),
+    now: () => state.now,
+  });
+  return { ses, state, swept, warnings, sweeper };
+}
+
+afterEach(() => vi.useRealTimers());
+
+describe('OrphanSweeper', () => {
+  it('deletes association, identity and tenant of a gone setup once it has been orphaned for the grace, and counts and logs each', async () => {
+    const h = harness();
+    await created(h.ses, 'gone', 'uid-gone');
+    const first = await h.sweeper.sweep();
+    expect(first.orphans.map((o) => `${o.kind} ${o.name}`).sort()).toEqual(['identity gone.example.test', 'tenant gone_t']);
+    expect(first.deleted).toEqual([]);
+
+    h.state.now += GRACE;
+    const calls = h.ses.calls.length;
+    const second = await h.sweeper.sweep();
+    expect(second.deleted.map((o) => o.kind)).toEqual(['identity', 'tenant']);
+    expect(h.ses.tenants.size).toBe(0);
+    expect(h.ses.identities.size).toBe(0);
+    expect(h.ses.associations.size).toBe(0);
+    // Teardown's order, each delete right after a read that still shows the orphan's UID.
+    const deletes = h.ses.calls.slice(calls).filter((call) => /^(Delete|Get)/.test(call));
+    expect(deletes.slice(-5)).toEqual(['GetEmailIdentity', 'DeleteTenantResourceAssociation', 'DeleteEmailIdentity', 'GetTenant', 'DeleteTenant']);
+    expect(h.swept).toEqual([
+      { kind: 'identity', region: 'eu-west-1' },
+      { kind: 'tenant', region: 'eu-west-1' },
+    ]);
+    expect(h.warnings).toEqual([
+      expect.objectContaining({ kind: 'identity', name: 'gone.example.test', region: 'eu-west-1', ownerUid: 'uid-gone', ownerName: 'gone' }),
+      expect.objectContaining({ kind: 'tenant', name: 'gone_t', region: 'eu-west-1', ownerUid: 'uid-gone', ownerName: 'gone' }),
+    ]);
+  });
+
+  it('keeps an orphan younger than the grace, and one seen at only one sweep however old', async () => {
+    const h = harness();
+    await created(h.ses, 'young', 'uid-young');
+    await h.sweeper.sweep();
+    h.state.now += GRACE - 1;
+    expect((await h.sweeper.sweep()).deleted).toEqual([]);
+    expect(h.ses.tenants.size).toBe(1);
+
+    // A fresh sweeper (a restart) has no memory: the first sighting never deletes.
+    const restarted = harness();
+    await created(restarted.ses, 'old', 'uid-old');
+    restarted.state.now += 10 * GRACE;
+    expect((await restarted.sweeper.sweep()).deleted).toEqual([]);
+    expect(restarted.ses.identities.size).toBe(1);
+  });
+
+  it('keeps what a Retain deletion marked, and never reads it again', async () => {
+    const h = harness();
+    await created(h.ses, 'kept', 'uid-kept');
+    const marked = await markRetained(h.ses, { region: 'eu-west-1', tenantName: 'kept_t', domain: 'kept.example.test', ownerUid: 'uid-kept' });
+    expect(marked).toEqual({ tenant: 'marked', identity: 'marked' });
+    expect(h.ses.tenants.get('kept_t')!.tags).toMatchObject({ [RETAINED_TAG]: 'true', [OWNER_UID_TAG]: 'uid-kept' });
+
+    expect((await h.sweeper.sweep()).orphans).toEqual([]);
+    h.state.now += GRACE;
+    const calls = h.ses.calls.length;
+    expect((await h.sweeper.sweep()).deleted).toEqual([]);
+    expect(h.ses.calls.slice(calls)).toEqual(['ListTenants', 'ListEmailIdentities']);
+    expect(h.ses.tenants.size).toBe(1);
+    expect(h.ses.identities.size).toBe(1);
+  });
+
+  it('tags a live Retain setup ahead of its deletion, so stripping its finalizer does not get it swept', async () => {
+    const h = harness();
+    await created(h.ses, 'keep', 'uid-keep');
+    const live = {
+      ...setup('keep', 'uid-keep', { tenant: { name: 'keep_t', arn: h.ses.tenants.get('keep_t')!.arn }, identity: { name: 'keep.example.test' } }),
+    };
+    live.spec.deletionPolicy = 'Retain';
+    h.state.setups = [live];
+    expect((await h.sweeper.sweep()).markedRetained).toBe(1);
+    expect(h.ses.tenants.get('keep_t')!.tags[RETAINED_TAG]).toBe('true');
+    expect(h.ses.identities.get('keep.example.test')!.tags[RETAINED_TAG]).toBe('true');
+    // Once per process: the next sweep costs no call for it.
+    const calls = h.ses.calls.length;
+    expect((await h.sweeper.sweep()).markedRetained).toBe(0);
+    expect(h.ses.calls.slice(calls)).toEqual(['ListTenants', 'ListEmailIdentities']);
+
+    h.state.setups = []; // finalizer stripped, setup gone, no teardown
+    await h.sweeper.sweep();
+    h.state.now += GRACE;
+    expect((await h.sweeper.sweep()).deleted).toEqual([]);
+    expect(h.ses.tenants.size).toBe(1);
+    expect(h.ses.identities.size).toBe(1);
+  });
+
+  it('never touches foreign resources: untagged, or tagged by a live setup', async () => {
+    const h = harness();
+    await h.ses.createTenant('eu-west-1', 'foreign_t', {});
+    await h.ses.createEmailIdentity('eu-west-1', 'foreign.example.test', { team: 'billing' });
+    await created(h.ses, 'alive', 'uid-alive');
+    h.state.setups = [setup('alive', 'uid-alive')];
+    await h.sweeper.sweep();
+    h.state.now += GRACE;
+    const report = await h.sweeper.sweep();
+    expect(report.orphans).toEqual([]);
+    expect([...h.ses.tenants.keys()].sort()).toEqual(['alive_t', 'foreign_t']);
+    expect(h.ses.identities.size).toBe(2);
+    expect(h.ses.associations.size).toBe(1);
+    expect(h.ses.calls).not.toContain('TagResource');
+  });
+
+  it('skips the Get for resources a live setup records in status, and pages through long lists', async () => {
+    const h = harness();
+    for (const n of [1, 2, 3, 4, 5]) await created(h.ses, `s${n}`, `uid-s${n}`);
+    h.state.setups = [1, 2, 3, 4, 5].map((n) =>
+      setup(`s${n}`, `uid-s${n}`, { tenant: { name: `s${n}_t`, arn: h.ses.tenants.get(`s${n}_t`)!.arn }, identity: { name: `s${n}.example.test` } }),
+    );
+    const calls = h.ses.calls.length;
+    const report = await h.sweeper.sweep();
+    // 5 of each at 2 per page: 3 pages each, and no Get at all.
+    expect(h.ses.calls.slice(calls)).toEqual([
+      'ListTenants',
+      'ListTenants',
+      'ListTenants',
+      'ListEmailIdentities',
+      'ListEmailIdentities',
+      'ListEmailIdentities',
+    ]);
+    expect(report.calls).toBe(6);
+  });
+
+  it('does not sweep while the caches are not synced, and stops deleting if they stop being synced', async () => {
+    const h = harness();
+    await created(h.ses, 'gone', 'uid-gone');
+    h.state.synced = false;
+    expect(await h.sweeper.sweep()).toMatchObject({ skipped: 'not-synced', orphans: [] });
+    expect(h.ses.calls.filter((call) => call.startsWith('List'))).toEqual([]);
+
+    h.state.synced = true;
+    await h.sweeper.sweep();
+    h.state.now += GRACE;
+    // The cache loses sync during the sweep (a relist): the deletes that follow are not made.
+    const getTenant = h.ses.getTenant.bind(h.ses);
+    h.ses.getTenant = async (...args) => {
+      h.state.synced = false;
+      return getTenant(...args);
+    };
+    expect((await h.sweeper.sweep()).deleted).toEqual([]);
+    expect(h.ses.tenants.size).toBe(1);
+    expect(h.ses.identities.size).toBe(1);
+  });
+
+  it('keeps an orphan whose setup shows up again in the cache, or that was adopted meanwhile', async () => {
+    const h = harness();
+    await created(h.ses, 'back', 'uid-back');
+    await created(h.ses, 'adopted', 'uid-adopted');
+    await h.sweeper.sweep();
+    h.state.now += GRACE;
+    h.state.setups = [setup('back', 'uid-back')];
+    // Another setup takes the identity over (adoptionPolicy Adopt) between the sweeps.
+    h.ses.identities.get('adopted.example.test')!.tags[OWNER_UID_TAG] = 'uid-new';
+    h.state.setups.push(setup('new', 'uid-new'));
+    const report = await h.sweeper.sweep();
+    expect(report.deleted.map((o) => `${o.kind} ${o.name}`)).toEqual(['tenant adopted_t']);
+    expect(h.ses.identities.has('adopted.example.test')).toBe(true);
+    expect(h.ses.tenants.has('back_t')).toBe(true);
+    expect(h.ses.identities.has('back.example.test')).toBe(true);
+  });
+
+  it('sweeps every region in use: status.region, spec.region, the default, and regions whose last setup went', async () => {
+    const h = harness();
+    const regions: string[] = [];
+    const list = h.ses.listTenants.bind(h.ses);
+    h.ses.listTenants = async (region, token) => (regions.push(region), list(region, token));
+    h.state.setups = [
+      setup('a', 'uid-a', { region: 'ap-south-1' } as SesSetup['status']),
+      { ...setup('b', 'uid-b'), spec: { ...setup('b', 'uid-b').spec, region: 'us-west-2' } },
+    ];
+    await h.sweeper.sweep();
+    expect(regions.sort()).toEqual(['ap-south-1', 'eu-west-1', 'us-west-2']);
+    h.state.setups = [];
+    regions.length = 0;
+    await h.sweeper.sweep();
+    expect(regions.sort()).toEqual(['ap-south-1', 'eu-west-1', 'us-west-2']);
+  });
+
+  it('runs one interval after the start and then every interval, sooner while an orphan waits out its grace, and not at all with interval 0', async () => {
+    vi.useFakeTimers();
+    const off = harness({ intervalMs: 0 });
+    await created(off.ses, 'gone', 'uid-gone');
+    expect(off.sweeper.enabled).toBe(false);
+    off.sweeper.start();
+    await vi.advanceTimersByTimeAsync(10 * 3_600_000);
+    expect(off.ses.calls.filter((call) => call.startsWith('List'))).toEqual([]);
+    expect(off.ses.tenants.size).toBe(1);
+
+    const on = harness({ intervalMs: 3_600_000, graceMs: 60_000 });
+    await created(on.ses, 'gone', 'uid-gone');
+    on.sweeper.start();
+    await vi.advanceTimersByTimeAsync(3_600_000 - 1);
+    expect(on.ses.calls.filter((call) => call === 'ListTenants')).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(on.ses.calls.filter((call) => call === 'ListTenants')).toHaveLength(1);
+    on.state.now += 60_000;
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(on.ses.tenants.size).toBe(0);
+    expect(on.ses.identities.size).toBe(0);
+    await vi.advanceTimersByTimeAsync(3_600_000 - 1);
+    expect(on.ses.calls.filter((call) => call === 'ListTenants')).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(on.ses.calls.filter((call) => call === 'ListTenants')).toHaveLength(3);
+    await on.sweeper.stop();
+    await vi.advanceTimersByTimeAsync(10 * 3_600_000);
+    expect(on.ses.calls.filter((call) => call === 'ListTenants')).toHaveLength(3);
+  });
+});
+
+describe('markRetained', () => {
+  it('tags only resources carrying the setup UID, and only once', async () => {
+    const ses = new MemorySes();
+    await created(ses, 'mine', 'uid-mine');
+    await ses.createEmailIdentity('eu-west-1', 'theirs.example.test', { [OWNER_UID_TAG]: 'uid-other' });
+    const target = { region: 'eu-west-1', tenantName: 'mine_t', ownerUid: 'uid-mine' };
+    expect(await markRetained(ses, { ...target, domain: 'theirs.example.test' })).toEqual({ tenant: 'marked', identity: 'not-owned' });
+    expect(ses.identities.get('theirs.example.test')!.tags[RETAINED_TAG]).toBeUndefined();
+    expect(await markRetained(ses, { ...target, domain: 'mine.example.test' })).toEqual({ tenant: 'already-marked', identity: 'marked' });
+    expect(await markRetained(ses, { ...target, tenantName: 'none_t', domain: 'none.example.test' })).toEqual({ tenant: 'absent', identity: 'absent' });
+  });
+});
