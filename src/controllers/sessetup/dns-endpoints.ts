@@ -7,6 +7,8 @@ import { DNS_ENDPOINT, DNS_ENDPOINT_SELECTOR, type DnsEndpoint } from './dns-end
 export interface PublicationProblem {
   reason: 'DnsEndpointCrdMissing' | 'DnsEndpointForbidden' | 'DnsEndpointNamespaceMissing' | 'DnsEndpointsUnavailable';
   message: string;
+  /** Not a problem a person must fix: the first LIST has not answered yet. */
+  transient?: boolean;
 }
 
 /** What the publish step and the teardown need: the cached DNSEndpoints, and the three writes. */
@@ -69,6 +71,8 @@ export class DnsEndpoints implements DnsEndpointAccess {
       path: objectPath(DNS_ENDPOINT, options.namespace),
       labelSelector: DNS_ENDPOINT_SELECTOR,
       logger: options.logger,
+      // A CRD installed after the operator started is noticed within seconds; a 404 LIST costs the API server little.
+      backoff: { maxMs: 10_000 },
     });
   }
 

@@ -6,6 +6,8 @@ import type { Judgement, Step, StepResult } from '../step.ts';
 
 /** How long a setup waits before looking again at a publication problem that only a person can fix (no hot loop). */
 export const PUBLICATION_RETRY_MS = 15_000;
+/** How long a setup waits for the DNSEndpoint watch's first LIST, started by its own first reconcile. */
+const FIRST_LIST_WAIT_MS = 1_000;
 
 /**
  * With dnsPublication ExternalDNS: one DNSEndpoint named after the setup holds every record of
@@ -26,7 +28,7 @@ export const publishStep: Step = {
           'the operator knows no namespace for DNSEndpoints: start it with --dns-endpoint-namespace (or POD_NAMESPACE), or set spec.dnsPublication to Manual',
       });
     const problem = dnsEndpoints.problem();
-    if (problem) return refused(records, { ok: false, ...problem });
+    if (problem) return refused(records, { ok: false, reason: problem.reason, message: problem.message }, problem.transient ? FIRST_LIST_WAIT_MS : undefined);
     if (!records?.length) return { verdicts: { publication: { ok: false, reason: 'RecordsUnknown', message: 'no DNS records to publish yet' } } };
 
     const desired = renderDnsEndpoint(setup, dnsEndpoints.namespace, records);
@@ -66,8 +68,8 @@ async function write(access: DnsEndpointAccess, existing: DnsEndpoint | undefine
 }
 
 /** Publication cannot happen now: say why and look again later (a person has to act). */
-function refused(records: DnsRecord[] | undefined, verdict: Judgement): StepResult {
-  return { learned: records ? { dnsRecords: flagged(records, false) } : {}, verdicts: { publication: verdict }, requeueAfterMs: PUBLICATION_RETRY_MS };
+function refused(records: DnsRecord[] | undefined, verdict: Judgement, retryMs = PUBLICATION_RETRY_MS): StepResult {
+  return { learned: records ? { dnsRecords: flagged(records, false) } : {}, verdicts: { publication: verdict }, requeueAfterMs: retryMs };
 }
 
 /** Manual: nothing of ours stays in external-dns's hands. */
