@@ -5,14 +5,20 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { patchedWrapper, PATCHES_FILE } from './go-patches.ts';
 
 const run = promisify(execFile);
 
-/** The Go wrapper modules in tools/ that build real binaries (control plane, helm) from the Go module proxy. */
-export type GoTool = 'kube-apiserver' | 'etcd' | 'helm';
+/** The Go wrapper modules in tools/ that build real binaries (control plane, helm, external-dns) from the Go module proxy. */
+export type GoTool = 'kube-apiserver' | 'etcd' | 'helm' | 'external-dns';
 
 /** What `go build` builds in each wrapper: its own main package, or a dependency's command by import path. */
-const BUILD_TARGET: Record<GoTool, string> = { 'kube-apiserver': '.', etcd: '.', helm: 'helm.sh/helm/v3/cmd/helm' };
+const BUILD_TARGET: Record<GoTool, string> = {
+  'kube-apiserver': '.',
+  etcd: '.',
+  helm: 'helm.sh/helm/v3/cmd/helm',
+  'external-dns': 'sigs.k8s.io/external-dns',
+};
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -36,9 +42,10 @@ export async function ensureGoBinary(tool: GoTool, log: (line: string) => void =
   await mkdir(dirname(target), { recursive: true });
   // Build to a private name, then rename: concurrent builders never see a half-written binary.
   const partial = `${target}.${process.pid}.partial`;
+  const patched = await patchedWrapper(go, moduleDir);
   try {
     await run(go, ['build', '-trimpath', '-ldflags', ldflags, '-o', partial, BUILD_TARGET[tool]], {
-      cwd: moduleDir,
+      cwd: patched?.dir ?? moduleDir,
       maxBuffer: 64 * 1024 * 1024,
       env: { ...process.env, GOFLAGS: `${process.env.GOFLAGS ?? ''} -mod=readonly`.trim() },
     });
@@ -46,6 +53,8 @@ export async function ensureGoBinary(tool: GoTool, log: (line: string) => void =
     await rm(partial, { force: true });
     const stderr = (error as { stderr?: string }).stderr ?? String(error);
     throw new Error(`building ${tool} failed in ${moduleDir}:\n${stderr}`);
+  } finally {
+    await patched?.remove();
   }
   await rename(partial, target);
   log(`built ${tool}: ${target}`);
@@ -59,6 +68,7 @@ export async function ensureGoBinary(tool: GoTool, log: (line: string) => void =
  */
 async function linkerFlags(tool: GoTool, moduleDir: string): Promise<string> {
   if (tool === 'helm') return helmLinkerFlags(moduleDir);
+  if (tool === 'external-dns') return externalDnsLinkerFlags(moduleDir);
   if (tool !== 'kube-apiserver') return '-s -w';
   const goMod = await readFile(join(moduleDir, 'go.mod'), 'utf8');
   const version = /k8s\.io\/kubernetes (v(\d+)\.(\d+)\.\d+)/.exec(goMod);
@@ -85,12 +95,22 @@ async function helmLinkerFlags(moduleDir: string): Promise<string> {
   return ['-s -w', ...version, ...kube].join(' ');
 }
 
+/** As external-dns's Makefile does: stamp its version, which it logs at start ("unknown" otherwise), marked when patched. */
+async function externalDnsLinkerFlags(moduleDir: string): Promise<string> {
+  const version = /sigs\.k8s\.io\/external-dns (v\d+\.\d+\.\d+)/.exec(await readFile(join(moduleDir, 'go.mod'), 'utf8'))?.[1];
+  if (!version) throw new Error(`no sigs.k8s.io/external-dns requirement in ${moduleDir}/go.mod`);
+  const patched = (await exists(join(moduleDir, PATCHES_FILE))) ? '+ses-operator-patches' : '';
+  return `-s -w -X sigs.k8s.io/external-dns/pkg/apis/externaldns.Version=${version}${patched}`;
+}
+
 async function cacheKey(moduleDir: string, ldflags: string): Promise<string> {
   const hash = createHash('sha256');
   hash.update(ldflags);
-  // go.mod, go.sum, then the wrapper's Go files (main.go; tools.go for helm) in name order.
-  const goFiles = (await readdir(moduleDir)).filter((file) => file.endsWith('.go')).sort();
+  // go.mod, go.sum, then the wrapper's Go files (main.go; tools.go for helm) in name order, and its patches.
+  const files = await readdir(moduleDir);
+  const goFiles = files.filter((file) => file.endsWith('.go')).sort();
   for (const file of ['go.mod', 'go.sum', ...goFiles]) hash.update(await readFile(join(moduleDir, file)));
+  if (files.includes(PATCHES_FILE)) hash.update(await readFile(join(moduleDir, PATCHES_FILE)));
   return hash.digest('hex').slice(0, 16);
 }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { startSesSimulator, type SesSimulator } from '../simulator/server.ts';
 import { startControlPlane, type ControlPlane } from './control-plane.ts';
 import { startDnsServer, type DnsServer } from './dns-server.ts';
+import { installDnsEndpointCrd, startExternalDns, type ExternalDns } from './external-dns.ts';
 
 /** What clients need to reach the local stack; `npm run stack` prints exactly this as one JSON line. */
 export interface StackEndpoints {
@@ -18,6 +19,8 @@ export interface LocalStack extends StackEndpoints {
   readonly controlPlane: ControlPlane;
   readonly dns: DnsServer;
   readonly ses: SesSimulator;
+  /** Present when started with `externalDns`: DNSEndpoints in any namespace go into BIND. */
+  readonly externalDns?: ExternalDns;
   stop(): Promise<void>;
 }
 
@@ -28,6 +31,8 @@ export interface StackOptions {
   /** The simulator's account limits (default 10,000 each, SES's default quota); benchmarks need more. */
   maxTenants?: number;
   maxIdentities?: number;
+  /** Also install the DNSEndpoint CRD and run the real external-dns (CRD source, RFC 2136 into BIND). */
+  externalDns?: boolean | { interval?: string; ownerId?: string };
   log?: (line: string) => void;
 }
 
@@ -57,6 +62,8 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
       maxIdentities: options.maxIdentities,
     });
     stops.push(ses.close);
+    const externalDns = options.externalDns ? await startStackExternalDns(controlPlane.kubeconfig, dns.address, dir, options) : undefined;
+    if (externalDns) stops.push(externalDns.stop);
     return {
       dir,
       region,
@@ -66,12 +73,19 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
       controlPlane,
       dns,
       ses,
+      externalDns,
       stop,
     };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+async function startStackExternalDns(kubeconfig: string, dnsServer: string, dir: string, options: StackOptions): Promise<ExternalDns> {
+  await installDnsEndpointCrd(kubeconfig);
+  const settings = typeof options.externalDns === 'object' ? options.externalDns : {};
+  return startExternalDns({ kubeconfig, dnsServer, dir: await makeDir(join(dir, 'external-dns')), log: options.log, ...settings });
 }
 
 async function makeDir(path: string): Promise<string> {
