@@ -6,7 +6,8 @@ import { LOCAL_ZONE } from './dns-server.ts';
 import { ensureGoBinary, PROJECT_ROOT } from './go-binaries.ts';
 import { kubectl } from './kubectl.ts';
 import { freePort } from './ports.ts';
-import { startProcess, waitUntil, type ManagedProcess } from './processes.ts';
+import { startProcess, type ManagedProcess } from './processes.ts';
+import { waitUntil } from './wait.ts';
 
 /** The DNSEndpoint CRD, copied from the external-dns module tools/external-dns builds. */
 export const DNS_ENDPOINT_CRD = join(PROJECT_ROOT, 'harness/stack/crds/dnsendpoints.externaldns.k8s.io.yaml');

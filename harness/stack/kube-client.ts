@@ -21,6 +21,17 @@ export interface KubeClientOptions {
   retryForMs?: number;
 }
 
+/** A ConfigMap as the API server returns it: data and owners are what tests read. */
+export interface ConfigMapObject {
+  metadata: {
+    name: string;
+    namespace: string;
+    labels?: Record<string, string>;
+    ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[];
+  };
+  data?: Record<string, string>;
+}
+
 /**
  * The Kubernetes client of the end-to-end tests, the fault suite, the benchmarks and the demo:
  * SesSetups, EmailUseCases, namespaces and ConfigMaps on the local stack. It talks over the
@@ -93,6 +104,11 @@ export class KubeClient {
     return this.#mergePatch(`annotate SesSetup ${name}`, SETUPS, undefined, name, { metadata: { annotations } });
   }
 
+  /** Merge-patches the SesSetup's spec (a null value removes a field). */
+  patchSetupSpec(name: string, spec: Record<string, unknown>): Promise<void> {
+    return this.#mergePatch(`patch SesSetup ${name}`, SETUPS, undefined, name, { spec });
+  }
+
   /** Last resort of a cleanup: drops every finalizer, so an object no operator will finalize cannot outlive its test. */
   async clearSetupFinalizers(name: string): Promise<void> {
     const body = { metadata: { finalizers: null } };
@@ -126,6 +142,11 @@ export class KubeClient {
     );
   }
 
+  /** Sets (or, with null, removes) these labels of the namespace, leaving the others. */
+  labelNamespace(name: string, labels: Record<string, string | null>): Promise<void> {
+    return this.#mergePatch(`label namespace ${name}`, NAMESPACES, undefined, name, { metadata: { labels } });
+  }
+
   deleteNamespace(name: string): Promise<void> {
     return this.#delete(`delete namespace ${name}`, NAMESPACES, undefined, name);
   }
@@ -133,6 +154,10 @@ export class KubeClient {
   async createConfigMap(namespace: string, name: string, data: Record<string, string>): Promise<void> {
     const body = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data };
     await this.#create(`create ConfigMap ${namespace}/${name}`, CONFIG_MAPS, namespace, name, body);
+  }
+
+  getConfigMap(namespace: string, name: string): Promise<ConfigMapObject | undefined> {
+    return this.#get(`get ConfigMap ${namespace}/${name}`, CONFIG_MAPS, namespace, name);
   }
 
   /** Sets these keys of the ConfigMap's data, leaving the others. */

@@ -21,6 +21,10 @@ export const emailUseCaseSpecSchema = z
       .max(320)
       .regex(new RegExp(EMAIL_PATTERN))
       .meta({ description: "The sender address; its domain must be the setup's domainIdentity or a subdomain of it." }),
+    configMapName: z.string().min(1).max(253).regex(new RegExp(OBJECT_NAME_PATTERN)).optional().meta({
+      description:
+        'Name of the ConfigMap in this namespace that the operator keeps with what an app needs to send (region, tenant, identity ARN, from address, ready). Default: <use case name>-ses.',
+    }),
   })
   .strict()
   .meta({ description: 'Which SesSetup this use case sends through, and from which address.' });
@@ -29,7 +33,8 @@ export const emailUseCaseStatusSchema = z
   .object({
     observedGeneration: z.number().int().optional().meta({ description: 'The metadata.generation this status was written for.' }),
     conditions: conditionsSchema.optional().meta({
-      description: 'Ready (True when the setup exists, is Ready, and fromAddress lies in its domain), and Reconciling / Stalled (present only while true).',
+      description:
+        'Ready (True when the setup exists, is Ready, and fromAddress lies in its domain), ConfigMapReady, and Reconciling / Stalled (present only while true).',
     }),
   })
   .meta({ description: 'Written by the operator only.' });

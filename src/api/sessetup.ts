@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { conditionsSchema } from './conditions.ts';
 import type { CustomResource } from './meta.ts';
+import { labelSelectorSchema } from './label-selector.ts';
 
 /** RE2-compatible (the API server's regex engine) and JS-compatible patterns, shared by zod and the CRD. */
 export const TENANT_NAME_PATTERN = '^[A-Za-z0-9_-]+$';
@@ -29,6 +30,29 @@ export const dmarcSchema = z
   })
   .strict()
   .meta({ description: 'The DMARC record the customer is asked to publish at _dmarc.<domain>.' });
+
+/** Which namespaces' EmailUseCases (and referrers) may use a SesSetup: the Gateway API's allowedRoutes.namespaces, without Same. */
+export const allowedNamespacesSchema = z
+  .object({
+    from: z.enum(['All', 'Selector']).default('All').meta({
+      description:
+        'All (default): EmailUseCases in every namespace may use this SesSetup. Selector: only those in namespaces whose labels match selector; the others are Ready=False (NamespaceNotAllowed) and neither count as users nor hold its deletion.',
+    }),
+    selector: labelSelectorSchema.optional().meta({
+      description:
+        'The namespaces allowed when from is Selector, by their labels (every namespace carries kubernetes.io/metadata.name=<its name>). Required with Selector, not allowed with All.',
+    }),
+  })
+  .strict()
+  .meta({
+    description: 'Which namespaces may reference this SesSetup. Changes take effect at once, for use cases that exist already too.',
+    'x-kubernetes-validations': [
+      {
+        rule: "self.from == 'Selector' ? has(self.selector) : !has(self.selector)",
+        message: 'selector is required when from is Selector, and not allowed otherwise',
+      },
+    ],
+  });
 
 export const sesSetupSpecSchema = z
   .object({
@@ -70,6 +94,7 @@ export const sesSetupSpecSchema = z
       description:
         "Never (default): a tenant or identity that exists in SES without this SesSetup's owner tag is left alone and reported. Adopt: the operator tags it as this SesSetup's and manages it (and deletes it under deletionPolicy Delete).",
     }),
+    allowedNamespaces: allowedNamespacesSchema.optional(),
   })
   .strict()
   .meta({
@@ -93,12 +118,9 @@ export const dnsRecordSchema = z.object({
     description:
       'True when the last live check found the record right. DKIM also needs SES to report DKIM SUCCESS; MX needs the SES host to hold the lowest preference value alone.',
   }),
-  published: z
-    .boolean()
-    .optional()
-    .meta({
-      description: 'With dnsPublication ExternalDNS: true when the record is in the DNSEndpoint handed to external-dns (verified still means DNS answers it).',
-    }),
+  published: z.boolean().optional().meta({
+    description: 'With dnsPublication ExternalDNS: true when the record is in the DNSEndpoint handed to external-dns (verified still means DNS answers it).',
+  }),
   observed: z.array(z.string()).max(16).meta({ description: 'What DNS answered at the last check (at most 16 answers; MX as "<preference> <host>").' }),
   message: z
     .string()
@@ -179,6 +201,7 @@ export const sesSetupStatusSchema = z
   .meta({ description: 'What the operator observed and did; written by the operator only.' });
 
 export type SesSetupSpec = z.infer<typeof sesSetupSpecSchema>;
+export type AllowedNamespaces = z.infer<typeof allowedNamespacesSchema>;
 export type SesSetupStatus = z.infer<typeof sesSetupStatusSchema>;
 export type DnsRecord = z.infer<typeof dnsRecordSchema>;
 

@@ -6,12 +6,16 @@ import { LiveDnsLookup } from '../dns/lookup.ts';
 import { closeServer, serveEndpoints } from '../runtime/http-endpoints.ts';
 import { LeaderElector } from '../runtime/leader-election.ts';
 import { OperatorMetrics } from '../runtime/metrics.ts';
+import { startChannelsApi } from '../rest-api/index.ts';
 import { AwsSesGateway } from '../ses/aws-gateway.ts';
 import { RateLimiter } from '../ses/rate-limiter.ts';
 import { createLogger } from './logging.ts';
 import { loadKubeConfig } from './kubeconfig.ts';
 import { settingsHelp } from './settings-docs.ts';
 import { parseSettingsArgs, resolveSettings, SettingsError, type Settings } from './settings.ts';
+
+/** Shown in the REST API's OpenAPI document. */
+const OPERATOR_VERSION = '0.1.0';
 
 export function runUsage(): string {
   return `Usage: ses-operator run [flags]\n\nRuns the operator. Flags (each also read from its environment variable; flags win):\n${settingsHelp()}\n`;
@@ -74,6 +78,21 @@ export async function runCommand(argv: string[]): Promise<number> {
       manager.health().healthy ? { status: 200, body: 'ok\n' } : { status: 500, body: `${JSON.stringify(manager.health().informers)}\n` },
     '/readyz': async () => (manager.health().synced ? { status: 200, body: 'ok\n' } : { status: 503, body: 'caches not synced\n' }),
   });
+  // REST API: served by every replica from its warm cache (the leader runs the checks it asks for).
+  const api =
+    settings.apiBindAddress === '0'
+      ? undefined
+      : await startChannelsApi({
+          kc,
+          bindAddress: settings.apiBindAddress,
+          tls: settings.apiTlsCertFile ? { certFile: settings.apiTlsCertFile, keyFile: settings.apiTlsKeyFile! } : undefined,
+          refreshTimeoutMs: settings.apiRefreshTimeoutMs,
+          setupInformer: manager.setupInformer,
+          referrers: manager.referrers,
+          registry: metrics.registry,
+          logger,
+          version: OPERATOR_VERSION,
+        });
   logger.info(
     {
       region: settings.region,
@@ -85,6 +104,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       leaderElect: settings.leaderElect,
       metrics: metricsServer.url,
       probes: probesServer.url,
+      api: api?.url,
     },
     'starting',
   );
@@ -135,6 +155,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const reason = await Promise.race([stopped, leaseLost]);
   logger.info({ reason, graceMs: settings.shutdownGraceMs }, 'stopping: no new work; finishing in-flight reconciles');
   await manager.stopControllers(reason === 'lost' ? 0 : settings.shutdownGraceMs);
+  await api?.close();
   await elector?.stop();
   await manager.stopInformers();
   await Promise.all([closeServer(metricsServer.server), closeServer(probesServer.server)]);

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { parseReferrerKind, type ReferrerKind } from '../controllers/referrers.ts';
 import { REGION_PATTERN } from '../api/sessetup.ts';
+import { isLoopbackBindAddress } from '../rest-api/loopback.ts';
 import { parseDuration } from './duration.ts';
 
 /**
@@ -280,6 +281,32 @@ export const SETTINGS = {
     help: 'on SIGTERM, how long in-flight reconciles may take to finish',
     schema: (flag) => duration(flag, { allowZero: true }),
   }),
+  'api-bind-address': setting({
+    field: 'apiBindAddress',
+    env: 'SES_OPERATOR_API_BIND_ADDRESS',
+    default: '0',
+    help: 'where the Channels REST API is served, e.g. :8443 (0 turns it off); plain HTTP only on a loopback address',
+    schema: bindAddress,
+  }),
+  'api-tls-cert-file': setting({
+    field: 'apiTlsCertFile',
+    env: 'SES_OPERATOR_API_TLS_CERT_FILE',
+    help: "PEM certificate (chain) of the REST API's TLS",
+    schema: () => optional(z.string()),
+  }),
+  'api-tls-key-file': setting({
+    field: 'apiTlsKeyFile',
+    env: 'SES_OPERATOR_API_TLS_KEY_FILE',
+    help: "PEM private key of the REST API's TLS",
+    schema: () => optional(z.string()),
+  }),
+  'api-refresh-timeout': setting({
+    field: 'apiRefreshTimeoutMs',
+    env: 'SES_OPERATOR_API_REFRESH_TIMEOUT',
+    default: '5s',
+    help: 'how long a REST API GET or verify waits for its live check, and a create for the DNS records',
+    schema: (flag) => duration(flag),
+  }),
 };
 
 type Rows = typeof SETTINGS;
@@ -295,6 +322,12 @@ function checkTogether(s: Settings, problem: (message: string) => void): void {
   if (s.leaderElect && !s.leaderElectionNamespace) problem('--leader-elect needs --leader-election-namespace (or POD_NAMESPACE)');
   if (!(s.renewDeadlineMs < s.leaseDurationMs)) problem('--renew-deadline must be shorter than --lease-duration');
   if (!(s.retryPeriodMs < s.renewDeadlineMs)) problem('--retry-period must be shorter than --renew-deadline');
+  if (!s.apiTlsCertFile !== !s.apiTlsKeyFile) problem('--api-tls-cert-file and --api-tls-key-file go together');
+  if (s.apiBindAddress !== '0' && !s.apiTlsCertFile && !isLoopbackBindAddress(s.apiBindAddress)) {
+    problem(
+      `--api-bind-address ${s.apiBindAddress} is not a loopback address: plain HTTP would carry bearer tokens; set --api-tls-cert-file and --api-tls-key-file`,
+    );
+  }
 }
 
 /** The full help text of one row: its own help plus what its kind and alias imply. */

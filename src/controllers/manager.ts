@@ -12,6 +12,7 @@ import { ReadYourWrites } from '../runtime/read-your-writes.ts';
 import { ResourceClient } from '../runtime/resource-client.ts';
 import { WorkQueue, type WorkQueueMetricsProvider } from '../runtime/work-queue.ts';
 import type { SesGateway } from '../ses/gateway.ts';
+import { kubeConfigMaps } from './emailusecase/configmap.ts';
 import { EmailUseCaseReconciler } from './emailusecase/reconciler.ts';
 import { OrphanSweeper, type OrphanSweepOptions } from './orphans/sweeper.ts';
 import { ReferrerIndex, type ReferrerKind } from './referrers.ts';
@@ -19,9 +20,12 @@ import { ClaimIndex } from './sessetup/claims.ts';
 import { DnsEndpoints } from './sessetup/dns-endpoints.ts';
 import { RecheckSchedule, type RecheckSettings } from './sessetup/recheck-schedule.ts';
 import { SesSetupReconciler } from './sessetup/reconciler.ts';
+import { fencesNamespaces, type NamespaceLabels } from './tenancy.ts';
 import {
   dnsEndpointChanged,
   dnsEndpointDeleted,
+  namespaceAdded,
+  namespaceUpdated,
   referrerChanged,
   referrerDeleted,
   setupAdded,
@@ -31,6 +35,7 @@ import {
   useCaseDeleted,
   useCaseUpdated,
   type DnsEndpointWake,
+  type NamespaceMeta,
   type Wake,
 } from './watches.ts';
 
@@ -65,6 +70,8 @@ export class Manager {
   readonly setupInformer: Informer<SesSetup>;
   readonly useCaseInformer: Informer<EmailUseCase>;
   readonly referrerInformers: { kind: ReferrerKind; informer: Informer<KubeObject> }[];
+  /** Namespaces' names and labels only, for SesSetups' spec.allowedNamespaces (namespaces are few: always watched). */
+  readonly namespaceInformer: Informer<NamespaceMeta>;
   readonly setupController: Controller;
   readonly useCaseController: Controller;
   readonly referrers = new ReferrerIndex();
@@ -96,6 +103,8 @@ export class Manager {
         logger: o.logger,
       }),
     }));
+    this.namespaceInformer = new Informer<NamespaceMeta>({ kc: o.kc, path: '/api/v1/namespaces', logger: o.logger, transform: namespaceMeta });
+    const namespaces: NamespaceLabels = { labels: (name) => this.namespaceInformer.get(name)?.metadata.labels };
     this.#setups = new ReadYourWrites(this.setupInformer);
     this.#useCases = new ReadYourWrites(this.useCaseInformer);
 
@@ -113,6 +122,7 @@ export class Manager {
       setups: { get: (name) => this.#setups.get(name), size: () => this.setupInformer.size(), population: () => this.#population() },
       claims: this.claims,
       referrers: this.referrers,
+      namespaces,
       ses: o.ses,
       dns: o.dns,
       client: setupClient,
@@ -127,8 +137,11 @@ export class Manager {
     const useCaseReconciler = new EmailUseCaseReconciler({
       useCases: { get: (key) => this.#useCases.get(key) },
       setups: { get: (name) => this.#setups.get(name) },
+      namespaces,
       client: useCaseClient,
       wrote: (object) => this.#useCases.wrote(object),
+      configMaps: kubeConfigMaps(o.kc, (verb) => o.onApiWrite?.('configmaps', verb)),
+      defaultRegion: o.defaultRegion,
     });
     this.setupController = new Controller({
       name: 'sessetup',
@@ -160,6 +173,7 @@ export class Manager {
     this.#wireUseCases();
     for (const { kind, informer } of this.referrerInformers) this.#wireReferrers(kind, informer);
     this.#wireDnsEndpoints();
+    this.#wireNamespaces();
   }
 
   /** Starts informers and waits for their caches. Every replica does this, so a standby takes over warm. */
@@ -198,7 +212,12 @@ export class Manager {
   }
 
   #informers(): Informer<KubeObject>[] {
-    return [this.setupInformer, this.useCaseInformer, ...this.referrerInformers.map((r) => r.informer)] as unknown as Informer<KubeObject>[];
+    return [
+      this.setupInformer,
+      this.useCaseInformer,
+      this.namespaceInformer,
+      ...this.referrerInformers.map((r) => r.informer),
+    ] as unknown as Informer<KubeObject>[];
   }
 
   /** Informers synced (readiness) and none stuck failing (liveness). */
@@ -206,6 +225,7 @@ export class Manager {
     const all: [string, Informer<KubeObject>][] = [
       [SES_SETUP.plural, this.setupInformer as unknown as Informer<KubeObject>],
       [EMAIL_USE_CASE.plural, this.useCaseInformer as unknown as Informer<KubeObject>],
+      ['namespaces', this.namespaceInformer as unknown as Informer<KubeObject>],
       ...this.referrerInformers.map((r): [string, Informer<KubeObject>] => [`${r.kind.group}/${r.kind.resource}`, r.informer]),
     ];
     const informers = Object.fromEntries(all.map(([name, informer]) => [name, informer.health()]));
@@ -285,8 +305,23 @@ export class Manager {
     });
   }
 
+  /** A namespace's labels decide which use cases the setups that fence namespaces admit. */
+  #wireNamespaces(): void {
+    const fences = (setup: string) => fencesNamespaces(this.#setups.get(setup));
+    this.namespaceInformer.addEventHandler({
+      onAdd: (namespace) => this.#wake(namespaceAdded(namespace, this.referrers, fences)),
+      onUpdate: (namespace, old) => this.#wake(namespaceUpdated(namespace, old, this.referrers, fences)),
+    });
+  }
+
   #wake({ setups, useCases }: Wake): void {
     for (const name of setups) this.setupController.queue.add(name);
     for (const key of useCases) this.useCaseController.queue.add(key);
   }
+}
+
+/** Only what the fence reads: a cached Namespace costs its name and labels, not its spec and status. */
+function namespaceMeta(namespace: NamespaceMeta): NamespaceMeta {
+  const { name, resourceVersion, labels } = namespace.metadata;
+  return { metadata: { name, resourceVersion, ...(labels ? { labels } : {}) } };
 }

@@ -5,6 +5,7 @@ import type { SesSetup } from '../api/sessetup.ts';
 import { readField, type ReferrerIndex, type ReferrerKind } from './referrers.ts';
 import { claimKey, type ClaimIndex } from './sessetup/claims.ts';
 import { generationObserved, SETUP_LABEL, type DnsEndpoint } from './sessetup/dns-endpoint.ts';
+import { allowedNamespacesChanged } from './tenancy.ts';
 
 /**
  * Which watch event wakes which work-queue keys, as named functions the manager wires to the
@@ -60,6 +61,11 @@ export function setupReadinessChanged(setup: SesSetup, old: SesSetup): boolean {
   return readyStatus(setup) !== readyStatus(old) || !!setup.metadata.deletionTimestamp !== !!old.metadata.deletionTimestamp;
 }
 
+/** Whether what the use cases' ConfigMaps carry from the setup (identity ARN, region) changed. */
+export function setupSendingConfigChanged(setup: SesSetup, old: SesSetup): boolean {
+  return setup.status?.identity?.arn !== old.status?.identity?.arn || setup.status?.region !== old.status?.region;
+}
+
 /** Whether the setup's claims (tenantName, domainIdentity) or their order changed: re-index them then. */
 export function claimsChanged(setup: SesSetup, old: SesSetup): boolean {
   return claimKey(setup) !== claimKey(old);
@@ -71,12 +77,16 @@ export function setupAdded(setup: SesSetup, { claims, referrers }: WatchIndexes)
   return { setups: [...claims.set(setup), name], useCases: useCasesOf(name, referrers) };
 }
 
-/** A SesSetup changed: the setups sharing an old or new claim when its claims moved; itself unless only status changed; its use cases when its readiness changed. */
+/**
+ * A SesSetup changed: the setups sharing an old or new claim when its claims moved; itself unless
+ * only status changed; its use cases when its readiness or the namespaces it allows changed.
+ */
 export function setupUpdated(setup: SesSetup, old: SesSetup, { claims, referrers }: WatchIndexes): Wake {
   const name = setup.metadata.name;
   return {
     setups: [...(claimsChanged(setup, old) ? claims.set(setup) : []), ...(setupNeedsReconcile(setup, old) ? [name] : [])],
-    useCases: setupReadinessChanged(setup, old) ? useCasesOf(name, referrers) : [],
+    useCases:
+      setupReadinessChanged(setup, old) || setupSendingConfigChanged(setup, old) || allowedNamespacesChanged(setup, old) ? useCasesOf(name, referrers) : [],
   };
 }
 
@@ -94,7 +104,7 @@ export function useCaseSetup(useCase: EmailUseCase): string | undefined {
 
 /** Re-indexes a use case's reference; returns the setups whose referrers changed (usedBy, a waiting deletion). */
 function trackUseCase(useCase: EmailUseCase, referrers: ReferrerIndex): string[] {
-  return referrers.set(useCaseReferrerId(useCase), `${EMAIL_USE_CASE.kind} ${objectKey(useCase)}`, useCaseSetup(useCase));
+  return referrers.set(useCaseReferrerId(useCase), `${EMAIL_USE_CASE.kind} ${objectKey(useCase)}`, useCaseSetup(useCase), useCase.metadata.namespace);
 }
 
 /** An EmailUseCase appeared: itself, and the setup it references. */
@@ -117,7 +127,12 @@ export function useCaseDeleted(useCase: EmailUseCase, referrers: ReferrerIndex):
 
 /** An object of a configured referrer kind appeared or changed: the setups whose referrers changed. */
 export function referrerChanged(kind: ReferrerKind, object: KubeObject, referrers: ReferrerIndex): string[] {
-  return referrers.set(referrerId(kind, object), `${object.kind ?? kind.resource} ${objectKey(object)}`, readField(object, kind.fieldPath));
+  return referrers.set(
+    referrerId(kind, object),
+    `${object.kind ?? kind.resource} ${objectKey(object)}`,
+    readField(object, kind.fieldPath),
+    object.metadata.namespace,
+  );
 }
 
 /** An object of a configured referrer kind went: the setup it referenced. */
@@ -158,6 +173,49 @@ export function dnsEndpointChanged(endpoint: DnsEndpoint, old: DnsEndpoint | und
 export function dnsEndpointDeleted(endpoint: DnsEndpoint): DnsEndpointWake {
   const setup = dnsEndpointSetup(endpoint);
   return { setups: setup ? [setup] : [], recheckNow: [] };
+}
+
+/** The part of a Namespace the operator keeps: the fence reads only its labels. */
+export interface NamespaceMeta {
+  metadata: { name: string; resourceVersion?: string; labels?: Record<string, string> };
+}
+
+/** Whether a namespace's labels changed: nothing else about a namespace matters to the fence. */
+export function namespaceLabelsChanged(namespace: NamespaceMeta, old: NamespaceMeta): boolean {
+  const a = namespace.metadata.labels ?? {};
+  const b = old.metadata.labels ?? {};
+  const keys = Object.keys(a);
+  return keys.length !== Object.keys(b).length || keys.some((key) => !Object.hasOwn(b, key) || a[key] !== b[key]);
+}
+
+/**
+ * The referrers in a namespace whose setup fences namespaces, and those setups: what a change of
+ * the namespace's labels may allow or refuse. Setups open to all namespaces are left asleep.
+ */
+export function namespaceReferrers(namespace: string, referrers: Pick<ReferrerIndex, 'inNamespace'>, fences: (setup: string) => boolean): Wake {
+  const setups = new Set<string>();
+  const useCases: string[] = [];
+  for (const { id, setup } of referrers.inNamespace(namespace)) {
+    if (!fences(setup)) continue;
+    setups.add(setup);
+    if (id.startsWith(USE_CASE_PREFIX)) useCases.push(id.slice(USE_CASE_PREFIX.length));
+  }
+  return { setups: [...setups], useCases };
+}
+
+/** A namespace appeared (or the watch delivered it late): its referrers are judged again with its real labels. */
+export function namespaceAdded(namespace: NamespaceMeta, referrers: Pick<ReferrerIndex, 'inNamespace'>, fences: (setup: string) => boolean): Wake {
+  return namespaceReferrers(namespace.metadata.name, referrers, fences);
+}
+
+/** A namespace changed: when its labels did, its referrers and their fencing setups. */
+export function namespaceUpdated(
+  namespace: NamespaceMeta,
+  old: NamespaceMeta,
+  referrers: Pick<ReferrerIndex, 'inNamespace'>,
+  fences: (setup: string) => boolean,
+): Wake {
+  return namespaceLabelsChanged(namespace, old) ? namespaceReferrers(namespace.metadata.name, referrers, fences) : { setups: [], useCases: [] };
 }
 
 function readyStatus(setup: SesSetup): string | undefined {

@@ -38,13 +38,26 @@ const created: string[][] = [];
 
 /** The API calls the operator makes (src/controllers, src/runtime): exactly these, per resource. */
 const OPERATOR_RULES = {
-  'ses.channels.dev/sessetups': ['get', 'list', 'patch', 'watch'],
+  // create, delete: the REST API's, after a SubjectAccessReview of the caller.
+  'ses.channels.dev/sessetups': ['create', 'delete', 'get', 'list', 'patch', 'watch'],
   'ses.channels.dev/sessetups/status': ['get', 'patch'],
   'ses.channels.dev/sessetups/finalizers': ['update'],
   'ses.channels.dev/emailusecases': ['get', 'list', 'watch'],
   'ses.channels.dev/emailusecases/status': ['get', 'patch'],
   '/events': ['create', 'patch'],
   'externaldns.k8s.io/dnsendpoints': ['create', 'delete', 'list', 'update', 'watch'],
+  '/namespaces': ['get', 'list', 'watch'],
+  // Each EmailUseCase's ConfigMap.
+  '/configmaps': ['create', 'get', 'update'],
+  // The REST API's authentication and authorization of its callers.
+  'authentication.k8s.io/tokenreviews': ['create'],
+  'authorization.k8s.io/subjectaccessreviews': ['create'],
+};
+/** The REST API's permissions as ClusterRoles: Channel.view, Channel.create, Channel.delete. */
+const CHANNEL_ROLES = {
+  'ses-operator-channel-viewer': { 'ses.channels.dev/sessetups': ['get', 'list'] },
+  'ses-operator-channel-creator': { 'ses.channels.dev/sessetups': ['create'] },
+  'ses-operator-channel-deleter': { 'ses.channels.dev/sessetups': ['delete'] },
 };
 const BASE_IDS = [
   'namespace/ses-operator',
@@ -61,6 +74,12 @@ const BASE_IDS = [
   'poddisruptionbudget.policy/ses-operator',
   'service/ses-operator-metrics',
   'networkpolicy.networking.k8s.io/ses-operator',
+  'service/ses-operator-api',
+  'clusterrole.rbac.authorization.k8s.io/ses-operator-channel-viewer',
+  'clusterrole.rbac.authorization.k8s.io/ses-operator-channel-creator',
+  'clusterrole.rbac.authorization.k8s.io/ses-operator-channel-deleter',
+  'validatingadmissionpolicy.admissionregistration.k8s.io/ses-operator-sessetup-in-use',
+  'validatingadmissionpolicybinding.admissionregistration.k8s.io/ses-operator-sessetup-in-use',
 ];
 const REFERRERS = [
   { group: 'apps.example.com', version: 'v1', resource: 'mailers', fieldPath: 'spec.sesSetupName' },
@@ -256,8 +275,38 @@ describe('deploy/: manifests against the real API server', () => {
     }
   });
 
+  it('ships the REST API: channel roles with exactly the permission verbs, an HTTPS Service, TLS flags, the in-use admission policy', () => {
+    for (const objects of [base, chart]) {
+      for (const [name, rules] of Object.entries(CHANNEL_ROLES)) {
+        const role = findOne(objects, 'ClusterRole', name);
+        expect(ruleMap(rulesOf(role))).toEqual(rules);
+        // Not aggregated: view/edit already carry these verbs; these are for API clients only.
+        expect(Object.keys(role.metadata.labels ?? {}).filter((l) => l.startsWith('rbac.authorization.k8s.io/'))).toEqual([]);
+      }
+      const service = findOne(objects, 'Service', 'ses-operator-api');
+      expect((service.spec as { ports: unknown[] }).ports).toEqual([{ name: 'https-api', port: 443, targetPort: 'https-api', protocol: 'TCP' }]);
+      const { container, spec } = podOf(findOne(objects, 'Deployment'));
+      expect(flagsOf(container.args).get('api-bind-address')).toEqual([':8443']);
+      expect(flagsOf(container.args).get('api-tls-cert-file')).toEqual(['/etc/ses-operator/api-tls/tls.crt']);
+      expect(spec.volumes).toContainEqual({ name: 'api-tls', secret: { secretName: 'ses-operator-api-tls' } });
+      const policy = findOne(objects, 'ValidatingAdmissionPolicy');
+      expect(findOne(objects, 'ValidatingAdmissionPolicyBinding').spec).toEqual({ policyName: policy.metadata.name, validationActions: ['Deny'] });
+    }
+    expect(findOne(chart, 'ValidatingAdmissionPolicy').spec).toEqual(findOne(base, 'ValidatingAdmissionPolicy').spec);
+  });
+
+  it('helm: api.enabled=false and admissionPolicy.enabled=false leave the API, its RBAC and the policy out', async () => {
+    const { text, objects } = await helmTemplate({ api: { enabled: false }, admissionPolicy: { enabled: false } });
+    const rules = ruleMap(rulesOf(findOne(objects, 'ClusterRole', 'ses-operator')));
+    const { 'authentication.k8s.io/tokenreviews': _t, 'authorization.k8s.io/subjectaccessreviews': _s, ...withoutApi } = OPERATOR_RULES;
+    expect(rules).toEqual({ ...withoutApi, 'ses.channels.dev/sessetups': ['get', 'list', 'patch', 'watch'] });
+    expect(objects.filter((o) => /-api$|-channel-/.test(o.metadata.name) || o.kind.includes('Admission'))).toEqual([]);
+    expect(flagsOf(podOf(findOne(objects, 'Deployment')).container.args).has('api-bind-address')).toBe(false);
+    await dryRun(text);
+  });
+
   it('renders the same RBAC, security contexts, probes and resources from kustomize and helm', () => {
-    for (const name of ['ses-operator', 'ses-operator-view', 'ses-operator-edit']) {
+    for (const name of ['ses-operator', 'ses-operator-view', 'ses-operator-edit', ...Object.keys(CHANNEL_ROLES)]) {
       expect(findOne(chart, 'ClusterRole', name).rules).toEqual(findOne(base, 'ClusterRole', name).rules);
     }
     expect(findOne(chart, 'Role').rules).toEqual(findOne(base, 'Role').rules);
@@ -305,7 +354,7 @@ describe('deploy/: manifests against the real API server', () => {
     expect(referrerArgs.map(parseReferrerKind)).toEqual(REFERRERS);
   });
 
-  it('limits the operator pods to API server, SES and DNS egress and metrics/probe ingress (kustomize and helm alike)', () => {
+  it('limits the operator pods to API server, SES and DNS egress and metrics/probe/REST API ingress (kustomize and helm alike)', () => {
     for (const objects of [base, chart]) {
       const policy = findOne(objects, 'NetworkPolicy').spec as NetworkPolicySpec;
       const { container } = podOf(findOne(objects, 'Deployment'));
@@ -314,10 +363,10 @@ describe('deploy/: manifests against the real API server', () => {
       expect(podLabels).toMatchObject(policy.podSelector.matchLabels);
       expect(policy.podSelector.matchLabels['app.kubernetes.io/component']).toBe('controller');
       expect(policy.policyTypes.sort()).toEqual(['Egress', 'Ingress']);
-      // Ingress: exactly the container's ports (metrics and probes), from anywhere by default.
+      // Ingress: exactly the container's ports (metrics, probes, the REST API), from anywhere by default.
       const containerPorts = (container.ports as { containerPort: number; protocol: string }[]).map((p) => `${p.containerPort}/${p.protocol}`).sort();
       expect(openPorts(policy.ingress)).toEqual(containerPorts);
-      expect(containerPorts).toEqual(['8080/TCP', '8081/TCP']);
+      expect(containerPorts).toEqual(['8080/TCP', '8081/TCP', '8443/TCP']);
       // Egress: DNS over UDP and TCP, HTTPS (SES, STS, API server on 443), the API server on 6443;
       // and port 80 only to the EKS Pod Identity agent's link-local addresses.
       expect(openPorts(policy.egress)).toEqual(['443/TCP', '53/TCP', '53/UDP', '6443/TCP']);
@@ -378,7 +427,11 @@ describe('deploy/: manifests against the real API server', () => {
   it('helm: referrers become --referrer flags and get/list/watch rules, and pass a dry-run', async () => {
     const { text, objects } = await helmTemplate({ referrers: REFERRERS });
     const rules = ruleMap(rulesOf(findOne(objects, 'ClusterRole', 'ses-operator')));
-    expect(rules).toEqual({ ...OPERATOR_RULES, 'apps.example.com/mailers': ['get', 'list', 'watch'], '/configmaps': ['get', 'list', 'watch'] });
+    expect(rules).toEqual({
+      ...OPERATOR_RULES,
+      'apps.example.com/mailers': ['get', 'list', 'watch'],
+      '/configmaps': [...OPERATOR_RULES['/configmaps'], 'get', 'list', 'watch'].sort(),
+    });
     await dryRun(text);
     await helm(['lint', '--strict', CHART_DIR, '--set-json', `referrers=${JSON.stringify(REFERRERS)}`]);
   });
@@ -391,7 +444,7 @@ describe('deploy/: manifests against the real API server', () => {
     expect(chart.filter((o) => o.kind === 'ServiceMonitor')).toEqual([]);
     const { text, objects } = await helmTemplate({ metrics: { serviceMonitor: { enabled: true, labels: { release: 'prometheus' } } } });
     const monitor = findOne(objects, 'ServiceMonitor');
-    const service = findOne(objects, 'Service');
+    const service = findOne(objects, 'Service', 'ses-operator-metrics');
     const spec = monitor.spec as { selector: { matchLabels: Record<string, string> }; endpoints: { port: string }[] };
     expect(service.metadata.labels).toMatchObject(spec.selector.matchLabels);
     expect((service.spec as { ports: { name: string }[] }).ports.map((p) => p.name)).toContain(spec.endpoints[0]!.port);

@@ -9,6 +9,7 @@ import { waitUntil } from '../../harness/stack/wait.ts';
 import { writeServiceAccountKubeconfig } from '../../harness/stack/service-account.ts';
 import { deleteNamespaceNow, findOne, helmTemplate, OPERATOR_NAMESPACE, podOf, type Manifest } from '../support/deploy.ts';
 import { startOperator, type OperatorProcess } from '../support/operator.ts';
+import { apiClient, selfSignedCertificate } from '../support/rest-api.ts';
 
 /**
  * The chart's RBAC is enough, and no more: its ServiceAccount, ClusterRole(Binding) and Lease
@@ -28,6 +29,7 @@ const setupName = `rbac-${id}`;
 const cleanup: string[][] = [];
 let operator: OperatorProcess | undefined;
 let dir: string;
+let tls: Awaited<ReturnType<typeof selfSignedCertificate>>;
 
 async function exists(args: string[]): Promise<boolean> {
   return c.kubectl(['get', ...args]).then(
@@ -97,16 +99,24 @@ describe("deploy/: the operator runs with exactly the chart's RBAC", () => {
     // The Deployment's container, as the kubelet would start it (the image's ENTRYPOINT is node dist/cli/main.js).
     const { container } = podOf(findOne(objects, 'Deployment'));
     const env = Object.fromEntries(container.env.map((e) => [e.name, e.value ?? OPERATOR_NAMESPACE])); // POD_NAMESPACE: the fieldRef's value
+    tls = await selfSignedCertificate(dir);
     operator = await startOperator(
       [
         ...container.args.slice(1),
         '--kubeconfig',
         await serviceAccountKubeconfig(),
-        // Loopback ephemeral ports instead of :8080/:8081, which other processes here may hold.
+        // Loopback ephemeral ports instead of :8080/:8081/:8443, which other processes here may hold.
         '--metrics-bind-address',
         '127.0.0.1:0',
         '--health-probe-bind-address',
         '127.0.0.1:0',
+        // The REST API over TLS with a certificate of this test (the Secret the pods mount does not exist here).
+        '--api-bind-address',
+        '127.0.0.1:0',
+        '--api-tls-cert-file',
+        tls.certFile,
+        '--api-tls-key-file',
+        tls.keyFile,
       ],
       env,
     );
@@ -158,6 +168,12 @@ describe("deploy/: the operator runs with exactly the chart's RBAC", () => {
     await c.deleteConfigMap(ns, 'mailer');
     await waitUntil('the SesSetup to be gone', async () => (await c.getSetup(setupName)) === undefined, { timeoutMs: 30_000 });
 
+    // The REST API's TokenReview and SubjectAccessReview, with the operator's own token as a caller that may list.
+    const api = apiClient(String((await operator!.waitForLog('starting')).api), tls.ca);
+    const token = (await c.kubectl(['create', 'token', 'ses-operator', '-n', OPERATOR_NAMESPACE, '--duration=10m'])).stdout.trim();
+    const list = await api('GET', '/v1/3fa85f64-5717-4562-b3fc-2c963f66afa6/channels/ses-setup', { token });
+    expect(list.status, list.text).toBe(200);
+
     const log = await readFile(operator!.logFile, 'utf8');
     // A refusal's Status message says "forbidden" (a bare 403 would also match a duration in ms).
     expect(log).not.toMatch(/forbidden/i);
@@ -172,6 +188,7 @@ describe("deploy/: the operator runs with exactly the chart's RBAC", () => {
       'watch emailusecases': await canI('watch', 'emailusecases.ses.channels.dev', ...other),
       'create events anywhere': await canI('create', 'events', ...other),
       'watch configmaps (referrer)': await canI('watch', 'configmaps', ...other),
+      'watch namespaces (allowedNamespaces)': await canI('watch', 'namespaces'),
       'update its Lease': await canI('update', 'leases.coordination.k8s.io/ses-operator', '-n', OPERATOR_NAMESPACE),
       ...Object.fromEntries(
         await Promise.all(
@@ -181,16 +198,25 @@ describe("deploy/: the operator runs with exactly the chart's RBAC", () => {
           ]),
         ),
       ),
+      // The REST API: create and delete on behalf of authorized callers, and the reviews that authorize them.
+      'create sessetups (REST API)': await canI('create', 'sessetups.ses.channels.dev'),
+      'delete sessetups (REST API)': await canI('delete', 'sessetups.ses.channels.dev'),
+      'create tokenreviews': await canI('create', 'tokenreviews.authentication.k8s.io'),
+      'create subjectaccessreviews': await canI('create', 'subjectaccessreviews.authorization.k8s.io'),
+      "create and update use cases' ConfigMaps": (await canI('create', 'configmaps', ...other)) && (await canI('update', 'configmaps', ...other)),
     };
     expect(Object.entries(granted).filter(([, yes]) => !yes)).toEqual([]);
     const refused = {
-      'create sessetups': await canI('create', 'sessetups.ses.channels.dev'),
-      'delete sessetups': await canI('delete', 'sessetups.ses.channels.dev'),
       'update sessetups': await canI('update', 'sessetups.ses.channels.dev'),
       'patch emailusecases': await canI('patch', 'emailusecases.ses.channels.dev', ...other),
       'delete events': await canI('delete', 'events', ...other),
       'patch configmaps': await canI('patch', 'configmaps', ...other),
+      'delete configmaps': await canI('delete', 'configmaps', ...other),
       'get secrets': await canI('get', 'secrets', ...other),
+      'impersonate users': await canI('impersonate', 'users'),
+      'create localsubjectaccessreviews': await canI('create', 'localsubjectaccessreviews.authorization.k8s.io', ...other),
+      'patch namespaces': await canI('patch', 'namespaces'),
+      'delete namespaces': await canI('delete', 'namespaces'),
       'update another Lease': await canI('update', 'leases.coordination.k8s.io/other', '-n', OPERATOR_NAMESPACE),
       'create a Lease elsewhere': await canI('create', 'leases.coordination.k8s.io', ...other),
       'delete its Lease': await canI('delete', 'leases.coordination.k8s.io/ses-operator', '-n', OPERATOR_NAMESPACE),

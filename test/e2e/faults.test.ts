@@ -11,6 +11,7 @@ import { hostileInputs } from '../faults/scenarios/hostile-inputs.ts';
 import { leaderFailover } from '../faults/scenarios/leader-failover.ts';
 import { orphans } from '../faults/scenarios/orphans.ts';
 import { sesFaults } from '../faults/scenarios/ses-faults.ts';
+import { tenancy } from '../faults/scenarios/tenancy.ts';
 import { scanForSecrets } from '../faults/security.ts';
 import type { ScenarioContext, ScenarioResult } from '../faults/workload.ts';
 
@@ -83,6 +84,10 @@ describe('fault suite, small size (test/faults)', () => {
   it('orphans: setups deleted with their finalizer stripped while the operator is down are swept after restart; Retain and foreign kept', async () => {
     expectClean(await run(orphans(ctx(shared))));
   }, 120_000);
+
+  it('8. tenancy: namespaces relabelled and selectors changed live (once with the operator down); refused use cases never counted nor holding a deletion', async () => {
+    expectClean(await run(tenancy(ctx(shared))));
+  }, 180_000);
 
   it('3. SES faults: throttling, 500s and latency converge within 2x the calls, at the rate limit', async () => {
     expectClean(await run(sesFaults(ctx(shared))));

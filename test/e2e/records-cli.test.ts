@@ -9,7 +9,8 @@ import { requireCommand } from '../../harness/stack/commands.ts';
 import { splitHostPort } from '../../harness/stack/dns-records.ts';
 import { PROJECT_ROOT } from '../../harness/stack/go-binaries.ts';
 import { findKubectl } from '../../harness/stack/kubectl.ts';
-import { cluster, eventually, uniqueSuffix } from '../support/cluster.ts';
+import { cluster, uniqueSuffix } from '../support/cluster.ts';
+import { waitUntil } from '../../harness/stack/wait.ts';
 import { startOperator, type OperatorProcess } from '../support/operator.ts';
 
 const run = promisify(execFile);
@@ -43,7 +44,7 @@ async function kubectlAsUser(args: string[]): Promise<{ code: number; stdout: st
 }
 
 async function withRecords(name: string): Promise<SesSetup> {
-  return eventually(`records in status of ${name}`, async () => {
+  return waitUntil(`records in status of ${name}`, async () => {
     const setup = await c.getSetup(name);
     return setup?.status?.dnsRecords?.length === 5 ? setup : undefined;
   });

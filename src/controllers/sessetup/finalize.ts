@@ -7,6 +7,7 @@ import { ApiError } from '../../runtime/kube-http.ts';
 import type { ReferrerIndex } from '../referrers.ts';
 import { markRetained } from '../orphans/retained.ts';
 import type { DnsEndpointAccess } from './dns-endpoints.ts';
+import { countedReferrers, type NamespaceLabels } from '../tenancy.ts';
 import { pinnedRegion } from './region.ts';
 import { tearDown } from './ses-resources.ts';
 import type { Happening } from './step.ts';
@@ -14,6 +15,8 @@ import type { Happening } from './step.ts';
 export interface FinalizeDeps {
   ses: SesGateway;
   referrers: Pick<ReferrerIndex, 'referrers'>;
+  /** Namespace labels: referrers from namespaces the setup does not allow never hold its deletion. */
+  namespaces?: NamespaceLabels;
   client: Pick<ResourceClient, 'removeFinalizer'>;
   logger: Logger;
   defaultRegion: string;
@@ -62,12 +65,13 @@ function validName(value: unknown, pattern: string, maxLength: number): string |
 }
 
 /**
- * A deleting SesSetup: blocked while referrers exist; else SES torn down in the contract's order
- * (only what carries our UID tag), or kept with deletionPolicy Retain; then our finalizer removed.
+ * A deleting SesSetup: blocked while referrers exist (only those from namespaces it allows count);
+ * else SES torn down in the contract's order (only what carries our UID tag), or kept with
+ * deletionPolicy Retain; then our finalizer removed.
  */
 export async function finalize(setup: SesSetup, deps: FinalizeDeps): Promise<DeletionOutcome> {
   if (!setup.metadata.finalizers?.includes(FINALIZER)) return { kind: 'released-earlier' };
-  const referrers = deps.referrers.referrers(setup.metadata.name);
+  const referrers = countedReferrers(setup, deps.referrers, deps.namespaces);
   if (referrers.length > 0) {
     const shown = referrers.slice(0, 10).join(', ') + (referrers.length > 10 ? `, and ${referrers.length - 10} more` : '');
     return { kind: 'blocked', message: `deletion waits for ${referrers.length} referrer(s) to be deleted: ${shown}` };

@@ -6,6 +6,7 @@ import type { Logger } from '../../runtime/logger.ts';
 import type { ResourceClient } from '../../runtime/resource-client.ts';
 import type { SesGateway } from '../../ses/gateway.ts';
 import type { ReferrerIndex } from '../referrers.ts';
+import { countedReferrers, type NamespaceLabels } from '../tenancy.ts';
 import type { ClaimIndex } from './claims.ts';
 import type { DnsEndpointAccess } from './dns-endpoints.ts';
 import { finalize, tearDownVanished, type FinalizeDeps } from './finalize.ts';
@@ -20,6 +21,8 @@ export interface SesSetupReconcilerDeps {
   setups: { get(name: string): SesSetup | undefined; size(): number; population?(): { verified: number; unverified: number } };
   claims: ClaimIndex;
   referrers: ReferrerIndex;
+  /** Namespace labels, for spec.allowedNamespaces: referrers from other namespaces do not count. */
+  namespaces?: NamespaceLabels;
   ses: SesGateway;
   dns: DnsLookup;
   client: Pick<ResourceClient, 'patchStatus' | 'addFinalizer' | 'removeFinalizer'>;
@@ -179,7 +182,7 @@ export class SesSetupReconciler {
   /** Summarize, send the Events, and write status once (only what changed). */
   async #summarizeAndPatch(setup: SesSetup, outcome: Outcome): Promise<void> {
     const summary = summarize(setup, outcome, {
-      referrers: this.#d.referrers.referrers(setup.metadata.name),
+      referrers: countedReferrers(setup, this.#d.referrers, this.#d.namespaces),
       usedByLimit: this.#d.usedByLimit ?? 20,
       now: new Date(this.#now()).toISOString(),
     });
@@ -191,8 +194,8 @@ export class SesSetupReconciler {
   }
 
   #finalizeDeps(): FinalizeDeps {
-    const { ses, referrers, client, logger, defaultRegion, wrote, dnsEndpoints } = this.#d;
-    return { ses, referrers, client, logger, defaultRegion, wrote, dnsEndpoints };
+    const { ses, referrers, namespaces, client, logger, defaultRegion, wrote, dnsEndpoints } = this.#d;
+    return { ses, referrers, namespaces, client, logger, defaultRegion, wrote, dnsEndpoints };
   }
 }
 

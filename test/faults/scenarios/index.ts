@@ -6,6 +6,7 @@ import { hostileInputs } from './hostile-inputs.ts';
 import { leaderFailover } from './leader-failover.ts';
 import { orphans } from './orphans.ts';
 import { sesFaults } from './ses-faults.ts';
+import { tenancy } from './tenancy.ts';
 
 export interface Scenario {
   name: string;
@@ -26,4 +27,5 @@ export const SCENARIOS: Scenario[] = [
   { name: 'leader-failover', run: leaderFailover },
   { name: 'hostile-inputs', run: hostileInputs },
   { name: 'orphans', run: orphans },
+  { name: 'tenancy', run: tenancy },
 ];

@@ -55,6 +55,20 @@ describe('operator settings', () => {
   it('requires a region', () => {
     expect(() => resolveSettings({}, {})).toThrow(/--region \(or AWS_REGION\) is required/);
   });
+
+  it('serves the REST API only when asked, and plain HTTP only on loopback', () => {
+    const off = resolveSettings({ region: 'us-east-1' }, {});
+    expect(off).toMatchObject({ apiBindAddress: '0', apiRefreshTimeoutMs: 5_000 });
+    expect(resolveSettings({ region: 'us-east-1', 'api-bind-address': '127.0.0.1:8443' }, {}).apiBindAddress).toBe('127.0.0.1:8443');
+    expect(resolveSettings({ region: 'us-east-1', 'api-bind-address': '[::1]:0', 'api-refresh-timeout': '2s' }, {}).apiRefreshTimeoutMs).toBe(2_000);
+    const tls = resolveSettings({ region: 'us-east-1', 'api-bind-address': ':8443', 'api-tls-cert-file': '/c', 'api-tls-key-file': '/k' }, {});
+    expect(tls).toMatchObject({ apiTlsCertFile: '/c', apiTlsKeyFile: '/k' });
+    for (const address of [':8443', '0.0.0.0:8443', '10.0.0.5:8443']) {
+      expect(() => resolveSettings({ region: 'us-east-1', 'api-bind-address': address }, {})).toThrow(/is not a loopback address/);
+    }
+    expect(() => resolveSettings({ region: 'us-east-1', 'api-bind-address': ':8443', 'api-tls-key-file': '/k' }, {})).toThrow(/go together/);
+    expect(() => resolveSettings({ region: 'us-east-1', 'api-refresh-timeout': '0s' }, {})).toThrow(/--api-refresh-timeout/);
+  });
 });
 
 describe('settings rows', () => {

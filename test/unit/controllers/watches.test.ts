@@ -10,6 +10,10 @@ import {
   dnsEndpointChanged,
   dnsEndpointDeleted,
   dnsEndpointSetup,
+  namespaceAdded,
+  namespaceLabelsChanged,
+  namespaceReferrers,
+  namespaceUpdated,
   referrerChanged,
   referrerDeleted,
   setupAdded,
@@ -20,6 +24,7 @@ import {
   useCaseDeleted,
   useCaseUpdated,
   useCasesOf,
+  type NamespaceMeta,
 } from '../../../src/controllers/watches.ts';
 import { newSetup } from './sessetup/fixture.ts';
 
@@ -183,5 +188,84 @@ describe('DNSEndpoint events', () => {
     expect(dnsEndpointChanged(endpoint(2, 2, { 'ses.channels.dev/sessetup': 'acme', x: 'y' }), endpoint(2, 2))).toEqual({ setups: ['acme'], recheckNow: [] });
     expect(dnsEndpointChanged(endpoint(1, 1, {}), endpoint(1, undefined, {}))).toEqual({ setups: [], recheckNow: [] });
     expect(dnsEndpointSetup(endpoint(1, 1, {}))).toBeUndefined();
+  });
+});
+
+describe('namespace allowances (spec.allowedNamespaces)', () => {
+  const fenced: SesSetup['spec']['allowedNamespaces'] = { from: 'Selector', selector: { matchLabels: { team: 'billing' } } };
+  const namespace = (name: string, labels?: Record<string, string>, resourceVersion = '1'): NamespaceMeta => ({
+    metadata: { name, resourceVersion, ...(labels ? { labels } : {}) },
+  });
+  const kind: ReferrerKind = { group: '', version: 'v1', resource: 'configmaps', fieldPath: 'data.sesSetup' };
+
+  /** Use cases in billing and shop naming the fenced setup "f" and the open setup "open"; a ConfigMap in shop naming "g". */
+  function world() {
+    const ix = indexes();
+    useCaseAdded(useCase('billing', 'invoices', 'f'), ix.referrers);
+    useCaseAdded(useCase('shop', 'orders', 'f'), ix.referrers);
+    useCaseAdded(useCase('shop', 'news', 'open'), ix.referrers);
+    referrerChanged(kind, { kind: 'ConfigMap', metadata: { name: 'mailer', namespace: 'shop' }, data: { sesSetup: 'g' } } as KubeObject, ix.referrers);
+    const fences = (setup: string) => setup === 'f' || setup === 'g';
+    return { ix, fences };
+  }
+
+  it("a namespace's label change wakes its use cases and the setups they reference, only for setups that fence namespaces", () => {
+    const { ix, fences } = world();
+    const wake = namespaceUpdated(namespace('shop', { team: 'billing' }, '2'), namespace('shop', undefined, '1'), ix.referrers, fences);
+    expect(wake.useCases).toEqual(['shop/orders']);
+    expect(wake.setups.sort()).toEqual(['f', 'g']);
+  });
+
+  it('a namespace change that leaves its labels alone wakes nothing', () => {
+    const { ix, fences } = world();
+    expect(namespaceUpdated(namespace('shop', { team: 'x' }, '2'), namespace('shop', { team: 'x' }, '1'), ix.referrers, fences)).toEqual({
+      setups: [],
+      useCases: [],
+    });
+  });
+
+  it('compares labels by key and value, in any order', () => {
+    const ns = (labels?: Record<string, string>) => namespace('n', labels);
+    expect(namespaceLabelsChanged(ns({ a: '1', b: '2' }), ns({ b: '2', a: '1' }))).toBe(false);
+    expect(namespaceLabelsChanged(ns({}), ns(undefined))).toBe(false);
+    expect(namespaceLabelsChanged(ns({ a: '1' }), ns({ a: '2' }))).toBe(true);
+    expect(namespaceLabelsChanged(ns({ a: '1' }), ns({ b: '1' }))).toBe(true);
+    expect(namespaceLabelsChanged(ns({ a: '1' }), ns({ a: '1', b: '' }))).toBe(true);
+    expect(namespaceLabelsChanged(ns({ a: '' }), ns(undefined))).toBe(true);
+  });
+
+  it('a namespace the watch delivers late wakes what references setups from it; an empty or unknown namespace wakes nothing', () => {
+    const { ix, fences } = world();
+    expect(namespaceAdded(namespace('billing', { team: 'billing' }), ix.referrers, fences)).toEqual({ setups: ['f'], useCases: ['billing/invoices'] });
+    expect(namespaceAdded(namespace('empty'), ix.referrers, fences)).toEqual({ setups: [], useCases: [] });
+    expect(namespaceReferrers('shop', ix.referrers, () => false)).toEqual({ setups: [], useCases: [] });
+  });
+
+  it('follows references as they move and go', () => {
+    const { ix, fences } = world();
+    useCaseUpdated(useCase('shop', 'orders', 'open', 2), useCase('shop', 'orders', 'f'), ix.referrers);
+    expect(namespaceReferrers('shop', ix.referrers, fences)).toEqual({ setups: ['g'], useCases: [] });
+    useCaseDeleted(useCase('billing', 'invoices', 'f'), ix.referrers);
+    expect(namespaceReferrers('billing', ix.referrers, fences)).toEqual({ setups: [], useCases: [] });
+  });
+
+  it("a change of the setup's allowedNamespaces wakes the setup and all its use cases; other spec changes only the setup", () => {
+    const ix = indexes();
+    const open = newSetup('f');
+    setupAdded(open, ix);
+    useCaseAdded(useCase('billing', 'invoices', 'f'), ix.referrers);
+    useCaseAdded(useCase('shop', 'orders', 'f'), ix.referrers);
+    const selecting = { ...structuredClone(open), metadata: { ...open.metadata, generation: 2 }, spec: { ...open.spec, allowedNamespaces: fenced } };
+    const wake = setupUpdated(selecting, open, ix);
+    expect(wake.setups).toEqual(['f']);
+    expect(wake.useCases.sort()).toEqual(['billing/invoices', 'shop/orders']);
+    const reselecting = structuredClone(selecting);
+    reselecting.metadata.generation = 3;
+    reselecting.spec.allowedNamespaces = { from: 'Selector', selector: { matchLabels: { team: 'shop' } } };
+    expect(setupUpdated(reselecting, selecting, ix).useCases.sort()).toEqual(['billing/invoices', 'shop/orders']);
+    const dmarc = structuredClone(reselecting);
+    dmarc.metadata.generation = 4;
+    dmarc.spec.dmarc = { policy: 'reject' };
+    expect(setupUpdated(dmarc, reselecting, ix)).toEqual({ setups: ['f'], useCases: [] });
   });
 });
