@@ -24,6 +24,7 @@ import { fencesNamespaces, type NamespaceLabels } from './tenancy.ts';
 import {
   dnsEndpointChanged,
   dnsEndpointDeleted,
+  dnsEndpointsSynced,
   namespaceAdded,
   namespaceUpdated,
   referrerChanged,
@@ -298,6 +299,8 @@ export class Manager {
       for (const name of recheckNow) this.#schedule.restart(name);
       this.#wake({ setups, useCases: [] });
     };
+    // Setups waiting for a missing CRD otherwise wait for their next retry.
+    void this.dnsEndpoints?.informer.waitForSync().then(() => this.#wake({ setups: dnsEndpointsSynced(this.setupInformer.list()), useCases: [] }));
     this.dnsEndpoints?.addEventHandler({
       onAdd: (endpoint) => wake(dnsEndpointChanged(endpoint, undefined)),
       onUpdate: (endpoint, old) => wake(dnsEndpointChanged(endpoint, old)),

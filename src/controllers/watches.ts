@@ -169,6 +169,11 @@ export function dnsEndpointChanged(endpoint: DnsEndpoint, old: DnsEndpoint | und
   return { setups: observedNow || edited ? [setup] : [], recheckNow: observedNow ? [setup] : [] };
 }
 
+/** The DNSEndpoint watch listed for the first time (its CRD may just have been installed): the setups that ask for ExternalDNS look again now. */
+export function dnsEndpointsSynced(setups: readonly SesSetup[]): string[] {
+  return setups.filter((setup) => setup.spec?.dnsPublication === 'ExternalDNS').map((setup) => setup.metadata.name);
+}
+
 /** A DNSEndpoint of ours went: its setup recreates it (or, being deleted itself, has nothing to do). */
 export function dnsEndpointDeleted(endpoint: DnsEndpoint): DnsEndpointWake {
   const setup = dnsEndpointSetup(endpoint);

@@ -87,8 +87,9 @@ export class DnsEndpoints implements DnsEndpointAccess {
     }
     if (this.informer.hasSynced()) return undefined;
     const { lastErrorCode, lastError } = this.informer.health();
+    if (lastError === undefined) return { reason: 'DnsEndpointsUnavailable', message: `listing DNSEndpoints in namespace ${this.namespace}`, transient: true };
     if (lastErrorCode === undefined)
-      return { reason: 'DnsEndpointsUnavailable', message: `reading DNSEndpoints in namespace ${this.namespace}: ${lastError ?? 'not listed yet'}` };
+      return { reason: 'DnsEndpointsUnavailable', message: `listing DNSEndpoints in namespace ${this.namespace} failed: ${lastError}` };
     return (
       problemOf(new ApiError(lastErrorCode, undefined, lastError ?? ''), this.namespace) ?? {
         reason: 'DnsEndpointsUnavailable',

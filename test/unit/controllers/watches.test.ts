@@ -10,6 +10,7 @@ import {
   dnsEndpointChanged,
   dnsEndpointDeleted,
   dnsEndpointSetup,
+  dnsEndpointsSynced,
   namespaceAdded,
   namespaceLabelsChanged,
   namespaceReferrers,
@@ -188,6 +189,11 @@ describe('DNSEndpoint events', () => {
     expect(dnsEndpointChanged(endpoint(2, 2, { 'ses.channels.dev/sessetup': 'acme', x: 'y' }), endpoint(2, 2))).toEqual({ setups: ['acme'], recheckNow: [] });
     expect(dnsEndpointChanged(endpoint(1, 1, {}), endpoint(1, undefined, {}))).toEqual({ setups: [], recheckNow: [] });
     expect(dnsEndpointSetup(endpoint(1, 1, {}))).toBeUndefined();
+  });
+
+  it('the first listing of DNSEndpoints (a CRD just installed) wakes exactly the setups that ask for ExternalDNS', () => {
+    const publishing = newSetup('p', { dnsPublication: 'ExternalDNS' });
+    expect(dnsEndpointsSynced([newSetup('m'), publishing, newSetup('d', { dnsPublication: 'Manual' })])).toEqual(['p']);
   });
 });
 

@@ -7,6 +7,8 @@ import {
   renderDnsEndpoint,
   updatedDnsEndpoint,
 } from '../../../../src/controllers/sessetup/dns-endpoint.ts';
+import { problemOf } from '../../../../src/controllers/sessetup/dns-endpoints.ts';
+import { ApiError } from '../../../../src/runtime/kube-http.ts';
 import { newSetup } from './fixture.ts';
 
 const records = [
@@ -95,5 +97,18 @@ describe('DNSEndpoint rendering', () => {
     expect(generationObserved(endpoint)).toBe(false);
     endpoint.status.observedGeneration = 2;
     expect(generationObserved(endpoint)).toBe(true);
+  });
+});
+
+describe('what a failed DNSEndpoint request means', () => {
+  it('404 without a namespace: the CRD is missing; 404 naming the namespace: the namespace is; 403: RBAC; others: retry', () => {
+    expect(problemOf(new ApiError(404, undefined, 'HTTP 404: 404 page not found\n'), 'dns')?.reason).toBe('DnsEndpointCrdMissing');
+    expect(problemOf(new ApiError(404, 'NotFound', 'namespaces "dns" not found'), 'dns')).toMatchObject({
+      reason: 'DnsEndpointNamespaceMissing',
+      message: expect.stringMatching(/namespace dns .*does not exist/),
+    });
+    expect(problemOf(new ApiError(403, 'Forbidden', 'dnsendpoints.externaldns.k8s.io is forbidden'), 'dns')?.reason).toBe('DnsEndpointForbidden');
+    expect(problemOf(new ApiError(500, 'InternalError', 'etcd'), 'dns')).toBeUndefined();
+    expect(problemOf(new Error('socket hang up'), 'dns')).toBeUndefined();
   });
 });

@@ -76,6 +76,14 @@ describe('publish step (dnsPublication)', () => {
     expect(condition(stored(), 'DnsPublished')?.status).toBe('True');
   });
 
+  it('the DNSEndpoint watch has not listed yet: looked at again within a second, not after the long retry', async () => {
+    endpoints.listProblem = { reason: 'DnsEndpointsUnavailable', message: 'listing DNSEndpoints', transient: true };
+    fixture.apply(newSetup('a', { dnsPublication: 'ExternalDNS' }));
+    const result = await fixture.reconciler.reconcile('a');
+    expect(result?.requeueAfterMs).toBe(1_000);
+    expect(condition(stored(), 'DnsPublished')?.reason).toBe('DnsEndpointsUnavailable');
+  });
+
   it('RBAC forbids the write: DnsPublished False, DnsEndpointForbidden, no error thrown (no hot loop)', async () => {
     endpoints.failWrites = new ApiError(403, 'Forbidden', 'dnsendpoints.externaldns.k8s.io is forbidden');
     fixture.apply(newSetup('a', { dnsPublication: 'ExternalDNS' }));
