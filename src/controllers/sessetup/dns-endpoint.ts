@@ -113,6 +113,11 @@ function ownerUids(endpoint: DnsEndpoint): string[] {
     .map((owner) => owner.uid);
 }
 
+/** The operator made this DNSEndpoint for this very SesSetup (a setup recreated under the same name is another owner). */
+export function ownedBy(endpoint: DnsEndpoint, uid: string | undefined): boolean {
+  return uid !== undefined && ownerUids(endpoint).includes(uid);
+}
+
 /** external-dns has read this generation of the DNSEndpoint (it sets status.observedGeneration when it starts a sync with it). */
 export function generationObserved(endpoint: DnsEndpoint): boolean {
   const generation = endpoint.metadata.generation;

@@ -20,8 +20,8 @@ export interface DnsEndpointAccess {
   get(name: string): DnsEndpoint | undefined;
   create(endpoint: DnsEndpoint): Promise<DnsEndpoint>;
   update(endpoint: DnsEndpoint): Promise<DnsEndpoint>;
-  /** Deletes it if it exists; false when there was nothing to delete. */
-  delete(name: string): Promise<boolean>;
+  /** Deletes exactly that object (by UID): false when it is gone already or was replaced by another. */
+  delete(name: string, uid: string | undefined): Promise<boolean>;
 }
 
 const CRD_NAME = `${DNS_ENDPOINT.plural}.${DNS_ENDPOINT.group}`;
@@ -113,14 +113,15 @@ export class DnsEndpoints implements DnsEndpointAccess {
     return requestJson<DnsEndpoint>(this.#kc, 'PUT', objectPath(DNS_ENDPOINT, this.namespace, endpoint.metadata.name), { body: endpoint });
   }
 
-  async delete(name: string): Promise<boolean> {
+  async delete(name: string, uid: string | undefined): Promise<boolean> {
+    const body = uid ? { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid } } : undefined;
     try {
       this.#onWrite('delete');
-      await requestJson(this.#kc, 'DELETE', objectPath(DNS_ENDPOINT, this.namespace, name));
+      await requestJson(this.#kc, 'DELETE', objectPath(DNS_ENDPOINT, this.namespace, name), { body });
       return true;
     } catch (error) {
-      // Gone already, or the CRD itself is gone (and every DNSEndpoint with it).
-      if (error instanceof ApiError && error.code === 404) return false;
+      // Gone already, the CRD itself gone (and every DNSEndpoint with it), or (409) another object under that name now.
+      if (error instanceof ApiError && (error.code === 404 || error.code === 409)) return false;
       throw error;
     }
   }

@@ -6,6 +6,7 @@ import type { SesGateway } from '../../ses/gateway.ts';
 import { ApiError } from '../../runtime/kube-http.ts';
 import type { ReferrerIndex } from '../referrers.ts';
 import { markRetained } from '../orphans/retained.ts';
+import { ownedBy } from './dns-endpoint.ts';
 import type { DnsEndpointAccess } from './dns-endpoints.ts';
 import { countedReferrers, type NamespaceLabels } from '../tenancy.ts';
 import { pinnedRegion } from './region.ts';
@@ -100,8 +101,14 @@ async function unpublish(setup: SesSetup, access: DnsEndpointAccess | undefined,
   const asked = (setup.spec as { dnsPublication?: unknown } | undefined)?.dnsPublication === 'ExternalDNS';
   const published = setup.status?.dnsRecords?.some((record) => record.published) ?? false;
   if (!access || !(asked || published || access.get(name))) return [];
+  const problem = access.problem();
+  // Right after a restart the watch may not have listed yet: wait for it rather than miss the object.
+  if (problem?.transient) throw new Error(`waiting for the first listing of DNSEndpoints in ${access.namespace}`);
+  // Only the operator's own object for this setup (labelled, owned by its UID) is deleted; a CRD that is gone took every DNSEndpoint with it.
+  const endpoint = problem ? undefined : access.get(name);
+  if (!endpoint || !ownedBy(endpoint, setup.metadata.uid)) return [];
   try {
-    if (!(await access.delete(name))) return [];
+    if (!(await access.delete(name, endpoint.metadata.uid))) return [];
   } catch (error) {
     if (!(error instanceof ApiError && error.code === 403)) throw error;
     log.warn({ err: error }, 'deleting the DNSEndpoint is forbidden; leaving it to the garbage collector (owner reference)');

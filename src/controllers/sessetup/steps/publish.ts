@@ -1,6 +1,6 @@
-import type { DnsRecord } from '../../../api/sessetup.ts';
+import type { DnsRecord, SesSetup } from '../../../api/sessetup.ts';
 import { ApiError } from '../../../runtime/kube-http.ts';
-import { dnsEndpointUpToDate, renderDnsEndpoint, updatedDnsEndpoint, type DnsEndpoint } from '../dns-endpoint.ts';
+import { DNS_ENDPOINT_SELECTOR, dnsEndpointUpToDate, ownedBy, renderDnsEndpoint, updatedDnsEndpoint, type DnsEndpoint } from '../dns-endpoint.ts';
 import { problemOf, type DnsEndpointAccess } from '../dns-endpoints.ts';
 import type { Judgement, Step, StepResult } from '../step.ts';
 
@@ -19,7 +19,7 @@ export const publishStep: Step = {
   name: 'publish',
   async run({ setup, spec, facts, log }, { dnsEndpoints }) {
     const records = facts.dnsRecords;
-    if (spec.dnsPublication !== 'ExternalDNS') return withdraw(setup.metadata.name, records, dnsEndpoints);
+    if (spec.dnsPublication !== 'ExternalDNS') return withdraw(setup, records, dnsEndpoints);
     if (!dnsEndpoints)
       return refused(records, {
         ok: false,
@@ -41,6 +41,8 @@ export const publishStep: Step = {
       } catch (error) {
         const known = problemOf(error, dnsEndpoints.namespace);
         if (known) return refused(records, { ok: false, ...known });
+        const taken = existing ? undefined : nameTaken(error, dnsEndpoints, setup.metadata.name);
+        if (taken) return refused(records, taken);
         // A conflict or a server error: the work queue retries with backoff.
         return { learned: { dnsRecords: flagged(records, false) }, error };
       }
@@ -53,18 +55,22 @@ export const publishStep: Step = {
 };
 
 async function write(access: DnsEndpointAccess, existing: DnsEndpoint | undefined, desired: DnsEndpoint): Promise<void> {
-  if (existing) {
-    await access.update(updatedDnsEndpoint(existing, desired));
-    return;
-  }
-  try {
-    await access.create(desired);
-  } catch (error) {
-    // Created by an earlier pass whose event has not reached the cache yet: the retry updates it from the cache.
-    if (error instanceof ApiError && error.code === 409)
-      throw new Error(`${desired.kind} ${desired.metadata.namespace}/${desired.metadata.name} exists but is not in the cache yet; retrying`);
-    throw error;
-  }
+  if (existing) await access.update(updatedDnsEndpoint(existing, desired));
+  else await access.create(desired);
+}
+
+/**
+ * A create refused with 409: an object of that name exists outside the operator's label (someone
+ * else's), or the operator's own create has not reached the cache yet (its watch event then wakes
+ * the setup at once and this clears).
+ */
+function nameTaken(error: unknown, access: DnsEndpointAccess, name: string): Judgement | undefined {
+  if (!(error instanceof ApiError && error.code === 409)) return undefined;
+  return {
+    ok: false,
+    reason: 'DnsEndpointConflict',
+    message: `a DNSEndpoint ${access.namespace}/${name} exists without the label ${DNS_ENDPOINT_SELECTOR}: it is not this operator's; delete or rename it (or point --dns-endpoint-namespace elsewhere)`,
+  };
 }
 
 /** Publication cannot happen now: say why and look again later (a person has to act). */
@@ -73,12 +79,14 @@ function refused(records: DnsRecord[] | undefined, verdict: Judgement, retryMs =
 }
 
 /** Manual: nothing of ours stays in external-dns's hands. */
-async function withdraw(name: string, records: DnsRecord[] | undefined, access: DnsEndpointAccess | undefined): Promise<StepResult> {
+async function withdraw(setup: SesSetup, records: DnsRecord[] | undefined, access: DnsEndpointAccess | undefined): Promise<StepResult> {
   const result: StepResult = { verdicts: { publication: 'absent' } };
   if (records?.some((record) => record.published !== undefined)) result.learned = { dnsRecords: records.map(({ published: _, ...record }) => record) };
   // Only where a cache says there is one: a Manual setup never starts the DNSEndpoint watch.
-  if (access && access.get(name)) {
-    await access.delete(name);
+  const name = setup.metadata.name;
+  const endpoint = access?.get(name);
+  if (access && endpoint && ownedBy(endpoint, setup.metadata.uid)) {
+    await access.delete(name, endpoint.metadata.uid);
     result.happened = [{ type: 'Normal', reason: 'Unpublished', message: `dnsPublication is Manual: DNSEndpoint ${access.namespace}/${name} deleted` }];
   }
   return result;

@@ -11,7 +11,10 @@ export class MemoryDnsEndpoints implements DnsEndpointAccess {
   listProblem: PublicationProblem | undefined;
   /** Every write fails with it (RBAC, a missing namespace). */
   failWrites: ApiError | undefined;
+  /** Objects that exist but are not in the cache (no operator label): get() does not see them, create() collides. */
+  readonly hidden = new Set<string>();
   #generation = 0;
+  #uids = 0;
 
   constructor(namespace = 'ses-operator') {
     this.namespace = namespace;
@@ -20,13 +23,16 @@ export class MemoryDnsEndpoints implements DnsEndpointAccess {
     return this.listProblem;
   }
   get(name: string): DnsEndpoint | undefined {
-    return structuredClone(this.objects.get(name));
+    return this.hidden.has(name) ? undefined : structuredClone(this.objects.get(name));
   }
   async create(endpoint: DnsEndpoint): Promise<DnsEndpoint> {
     this.calls.push(`create ${endpoint.metadata.name}`);
     if (this.failWrites) throw this.failWrites;
     if (this.objects.has(endpoint.metadata.name)) throw new ApiError(409, 'AlreadyExists', 'exists');
-    return this.#store({ ...structuredClone(endpoint), metadata: { ...structuredClone(endpoint.metadata), generation: 1 } });
+    return this.#store({
+      ...structuredClone(endpoint),
+      metadata: { ...structuredClone(endpoint.metadata), generation: 1, uid: `dnsendpoint-${++this.#uids}` },
+    });
   }
   async update(endpoint: DnsEndpoint): Promise<DnsEndpoint> {
     this.calls.push(`update ${endpoint.metadata.name}`);
@@ -38,9 +44,10 @@ export class MemoryDnsEndpoints implements DnsEndpointAccess {
       metadata: { ...structuredClone(endpoint.metadata), generation: (stored.metadata.generation ?? 0) + 1 },
     });
   }
-  async delete(name: string): Promise<boolean> {
+  async delete(name: string, uid: string | undefined): Promise<boolean> {
     this.calls.push(`delete ${name}`);
     if (this.failWrites) throw this.failWrites;
+    if (uid !== undefined && this.objects.get(name)?.metadata.uid !== uid) return false;
     return this.objects.delete(name);
   }
   #store(endpoint: DnsEndpoint): DnsEndpoint {

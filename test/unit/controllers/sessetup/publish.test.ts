@@ -84,6 +84,23 @@ describe('publish step (dnsPublication)', () => {
     expect(condition(stored(), 'DnsPublished')?.reason).toBe('DnsEndpointsUnavailable');
   });
 
+  it("a DNSEndpoint of that name that is not the operator's (not in its labelled cache): DnsEndpointConflict, no error, nothing overwritten", async () => {
+    fixture.apply(newSetup('a', { dnsPublication: 'ExternalDNS' }));
+    const foreign = {
+      apiVersion: 'externaldns.k8s.io/v1alpha1',
+      kind: 'DNSEndpoint',
+      metadata: { name: 'a', namespace: 'ses-operator' },
+      spec: { endpoints: [] },
+    };
+    endpoints.objects.set('a', foreign);
+    endpoints.hidden.add('a');
+    const result = await fixture.reconciler.reconcile('a');
+    expect(condition(stored(), 'DnsPublished')).toMatchObject({ status: 'False', reason: 'DnsEndpointConflict' });
+    expect(condition(stored(), 'DnsPublished')?.message).toMatch(/without the label app\.kubernetes\.io\/managed-by=ses-operator/);
+    expect(result?.requeueAfterMs).toBe(PUBLICATION_RETRY_MS);
+    expect(endpoints.objects.get('a')).toEqual(foreign);
+  });
+
   it('RBAC forbids the write: DnsPublished False, DnsEndpointForbidden, no error thrown (no hot loop)', async () => {
     endpoints.failWrites = new ApiError(403, 'Forbidden', 'dnsendpoints.externaldns.k8s.io is forbidden');
     fixture.apply(newSetup('a', { dnsPublication: 'ExternalDNS' }));
@@ -124,6 +141,17 @@ describe('publish step (dnsPublication)', () => {
     expect(endpoints.objects.has('a')).toBe(false);
     expect(fixture.cluster.objects.has('a')).toBe(false);
     expect(fixture.events.map((e) => e.reason)).toContain('Unpublished');
+  });
+
+  it("deletion leaves a DNSEndpoint that is not this setup's (someone else's of the same name, or one owned by an earlier setup's UID)", async () => {
+    fixture.apply(newSetup('a', { dnsPublication: 'ExternalDNS' }));
+    await fixture.reconciler.reconcile('a');
+    endpoints.objects.get('a')!.metadata.ownerReferences![0]!.uid = 'uid-of-an-older-a';
+    fixture.cluster.markDeleted('a');
+    await fixture.reconciler.reconcile('a');
+    expect(fixture.cluster.objects.has('a')).toBe(false);
+    expect(endpoints.objects.has('a')).toBe(true);
+    expect(endpoints.calls.filter((call) => call.startsWith('delete'))).toEqual([]);
   });
 
   it('deletion goes on when RBAC forbids the DNSEndpoint delete (the garbage collector has the owner reference)', async () => {
