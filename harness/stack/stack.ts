@@ -5,6 +5,9 @@ import { startSesSimulator, type SesSimulator } from '../simulator/server.ts';
 import { startControlPlane, type ControlPlane } from './control-plane.ts';
 import { startDnsServer, type DnsServer } from './dns-server.ts';
 import { installDnsEndpointCrd, startExternalDns, type ExternalDns } from './external-dns.ts';
+import type { GoTool } from './go-binaries.ts';
+import { findKubectl } from './kubectl.ts';
+import { ensurePrerequisites } from './prerequisites.ts';
 
 /** What clients need to reach the local stack; `npm run stack` prints exactly this as one JSON line. */
 export interface StackEndpoints {
@@ -43,6 +46,9 @@ export interface StackOptions {
  */
 export async function startLocalStack(options: StackOptions = {}): Promise<LocalStack> {
   const region = options.region ?? 'us-east-1';
+  await ensurePrerequisites({ goTools: stackGoTools(), log: options.log });
+  // Built (or found) before anything starts, so no later step waits on a build with a timeout.
+  await findKubectl(options.log);
   const dir = await mkdtemp(join(tmpdir(), 'ses-operator-stack-'));
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
@@ -86,6 +92,11 @@ async function startStackExternalDns(kubeconfig: string, dnsServer: string, dir:
   await installDnsEndpointCrd(kubeconfig);
   const settings = typeof options.externalDns === 'object' ? options.externalDns : {};
   return startExternalDns({ kubeconfig, dnsServer, dir: await makeDir(join(dir, 'external-dns')), log: options.log, ...settings });
+}
+
+/** The Go-built binaries the stack runs: the control plane, and kubectl unless $KUBECTL names one. */
+export function stackGoTools(): GoTool[] {
+  return ['etcd', 'kube-apiserver', ...(process.env.KUBECTL ? [] : (['kubectl'] as const))];
 }
 
 async function makeDir(path: string): Promise<string> {

@@ -7,6 +7,7 @@ import { formatReport } from '../faults/report.ts';
 import { apiserverRestarts } from '../faults/scenarios/apiserver-restarts.ts';
 import { crashes } from '../faults/scenarios/crashes.ts';
 import { dnsFaults } from '../faults/scenarios/dns-faults.ts';
+import { drift } from '../faults/scenarios/drift.ts';
 import { hostileInputs } from '../faults/scenarios/hostile-inputs.ts';
 import { leaderFailover } from '../faults/scenarios/leader-failover.ts';
 import { orphans } from '../faults/scenarios/orphans.ts';
@@ -92,6 +93,10 @@ describe('fault suite, small size (test/faults)', () => {
   it('3. SES faults: throttling, 500s and latency converge within 2x the calls, at the rate limit', async () => {
     expectClean(await run(sesFaults(ctx(shared))));
   }, 240_000);
+
+  it('8. drift: SES changed behind the operator (deletions, a replaced tenant, DKIM lapse, pause, AccessDenied) seen within one slow re-check, repaired or reported', async () => {
+    expectClean(await run(drift(ctx(shared))));
+  }, 200_000);
 
   it('2. kube-apiserver restarts: watches recover without a missed change, no operator restart', async () => {
     const result = await restarts;

@@ -59,7 +59,9 @@ describe('EmailUseCase ConfigMap', () => {
     expect(first.metadata?.ownerReferences).toEqual([
       { apiVersion: 'ses.channels.dev/v1alpha1', kind: 'EmailUseCase', name: 'invoices', uid: useCase.metadata.uid, controller: true },
     ]);
-    expect(condition(await c.getUseCase(ns, 'invoices'), 'ConfigMapReady')).toMatchObject({ status: 'True', reason: 'ConfigMapWritten' });
+    // The status that reports the ConfigMap is written right after it.
+    const written = await waitUntil('ConfigMapReady in status', async () => condition(await c.getUseCase(ns, 'invoices'), 'ConfigMapReady'));
+    expect(written).toMatchObject({ status: 'True', reason: 'ConfigMapWritten' });
 
     await publishRecords(
       c.stack.dnsServer,

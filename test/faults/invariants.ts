@@ -33,6 +33,8 @@ export interface ForeignResource {
   kind: 'tenant' | 'identity';
   name: string;
   tags: { Key: string; Value: string }[];
+  /** It replaced one of ours at this call sequence number: earlier calls on the name were not on it. */
+  sinceSeq?: number;
 }
 
 export interface Verdict {
@@ -194,9 +196,9 @@ export function checkInvariants(input: InvariantInput): Verdict {
     else if (JSON.stringify(sortTags(found.tags)) !== JSON.stringify(sortTags(f.tags)))
       violations.push(`foreign ${f.kind} ${f.name} was changed: tags ${JSON.stringify(found.tags)}`);
   }
-  const foreignNames = new Set(input.foreign.map((f) => f.name));
+  const foreignSince = new Map(input.foreign.map((f) => [f.name, f.sinceSeq ?? 0]));
   for (const call of input.calls) {
-    if (call.status !== 200 || !call.target || !foreignNames.has(call.target)) continue;
+    if (call.status !== 200 || !call.target || !foreignSince.has(call.target) || call.seq <= foreignSince.get(call.target)!) continue;
     if (/^(Delete|Tag|Untag)/.test(call.operation) || call.operation === 'CreateTenantResourceAssociation')
       violations.push(`${call.operation} succeeded on foreign ${call.target}`);
   }

@@ -5,6 +5,7 @@ import type { ResourceClient } from '../../runtime/resource-client.ts';
 import type { SesGateway } from '../../ses/gateway.ts';
 import { ApiError } from '../../runtime/kube-http.ts';
 import type { ReferrerIndex } from '../referrers.ts';
+import { accessDeniedVerdict, isAccessDenied } from './access-denied.ts';
 import { markRetained } from '../orphans/retained.ts';
 import { ownedBy } from './dns-endpoint.ts';
 import type { DnsEndpointAccess } from './dns-endpoints.ts';
@@ -23,6 +24,10 @@ export interface FinalizeDeps {
   defaultRegion: string;
   wrote?: (object: SesSetup) => void;
   dnsEndpoints?: DnsEndpointAccess;
+  /** Aborted when the controller gives up on the reconcile: ends the teardown's pending SES call. */
+  signal?: AbortSignal;
+  /** How long a teardown IAM denied waits before the next try (said in its message). */
+  deniedRetryMs?: number;
 }
 
 /** How a deletion went; summarize turns it into conditions and Events. */
@@ -86,7 +91,7 @@ export async function finalize(setup: SesSetup, deps: FinalizeDeps): Promise<Del
     deps.wrote?.(released);
     return { kind: 'released', happened };
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = isAccessDenied(error) ? accessDeniedVerdict(error, deps.deniedRetryMs ?? 0).message : error instanceof Error ? error.message : String(error);
     return { kind: 'failed', error, message: `tearing down in ${target.region} failed, retrying: ${reason}` };
   }
 }
@@ -118,8 +123,8 @@ async function unpublish(setup: SesSetup, access: DnsEndpointAccess | undefined,
 }
 
 /** Tags what Retain keeps, so the orphan sweep never deletes it once the setup is gone. */
-async function retain(setup: SesSetup, target: TeardownTarget, deps: Pick<FinalizeDeps, 'ses'>): Promise<Happening[]> {
-  await markRetained(deps.ses, { ...target, identityArn: setup.status?.identity?.arn });
+async function retain(setup: SesSetup, target: TeardownTarget, deps: Pick<FinalizeDeps, 'ses' | 'signal'>): Promise<Happening[]> {
+  await markRetained(deps.ses, { ...target, identityArn: setup.status?.identity?.arn }, { signal: deps.signal });
   return retained(target);
 }
 
@@ -129,7 +134,7 @@ function retained(target: TeardownTarget): Happening[] {
 }
 
 async function tearDownTarget(target: TeardownTarget, deps: FinalizeDeps, log: Logger): Promise<Happening[]> {
-  const result = await tearDown(deps.ses, target.region, target.tenantName, target.domain, target.ownerUid);
+  const result = await tearDown(deps.ses, target.region, target.tenantName, target.domain, target.ownerUid, { signal: deps.signal });
   log.info({ region: target.region, ...result }, 'SES torn down');
   const happened: Happening[] = [];
   for (const [what, label] of [
@@ -147,13 +152,13 @@ async function tearDownTarget(target: TeardownTarget, deps: FinalizeDeps, log: L
  * The teardown of a setup removed without its finalizer being honoured (kubernetes/kubernetes#77988):
  * the same target as a normal deletion, from the last state the watch delivered.
  */
-export async function tearDownVanished(setup: SesSetup, deps: Pick<FinalizeDeps, 'ses' | 'logger' | 'defaultRegion'>): Promise<void> {
+export async function tearDownVanished(setup: SesSetup, deps: Pick<FinalizeDeps, 'ses' | 'logger' | 'defaultRegion' | 'signal'>): Promise<void> {
   const target = teardownTarget(setup, deps.defaultRegion);
   if (target.retain) {
     await retain(setup, target, deps);
     return;
   }
-  const result = await tearDown(deps.ses, target.region, target.tenantName, target.domain, target.ownerUid);
+  const result = await tearDown(deps.ses, target.region, target.tenantName, target.domain, target.ownerUid, { signal: deps.signal });
   deps.logger
     .child({ sessetup: setup.metadata.name })
     .warn({ uid: setup.metadata.uid, region: target.region, ...result }, 'SesSetup was deleted without its finalizer being honoured; SES torn down');

@@ -5,6 +5,7 @@ import type { EventSink } from '../../runtime/events.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { ResourceClient } from '../../runtime/resource-client.ts';
 import type { SesGateway } from '../../ses/gateway.ts';
+import { accessDeniedVerdict, isAccessDenied } from './access-denied.ts';
 import type { ReferrerIndex } from '../referrers.ts';
 import { countedReferrers, type NamespaceLabels } from '../tenancy.ts';
 import type { ClaimIndex } from './claims.ts';
@@ -87,7 +88,7 @@ export class SesSetupReconciler {
   async reconcile(name: string, context: { signal?: AbortSignal } = {}): Promise<{ requeueAfterMs?: number } | void> {
     const vanished = this.#vanished.get(name);
     if (vanished) {
-      await tearDownVanished(vanished, this.#finalizeDeps());
+      await tearDownVanished(vanished, this.#finalizeDeps(context.signal));
       this.#vanished.delete(name);
     }
     let setup = this.#d.setups.get(name);
@@ -97,11 +98,13 @@ export class SesSetupReconciler {
     }
 
     if (setup.metadata.deletionTimestamp) {
-      const outcome = await finalize(setup, this.#finalizeDeps());
+      const outcome = await finalize(setup, this.#finalizeDeps(context.signal));
       if (outcome.kind === 'released') this.#d.schedule.forget(name);
       await this.#summarizeAndPatch(setup, outcome);
-      if (outcome.kind === 'failed') throw outcome.error;
-      return;
+      if (outcome.kind !== 'failed') return;
+      // A denied teardown waits for a person to fix IAM: retried slowly, not by the fast backoff.
+      if (isAccessDenied(outcome.error)) return { requeueAfterMs: this.#d.schedule.slowRetryMs() };
+      throw outcome.error;
     }
 
     const parsed = sesSetupSpecSchema.safeParse(setup.spec);
@@ -150,7 +153,9 @@ export class SesSetupReconciler {
     if (facts.region === undefined && (facts.tenant || facts.identity)) facts.region = recordedRegion(setup) ?? region;
     const verdicts: Verdicts = {};
     const happened: Happening[] = [];
+    let tenantCreatedNow = false;
     let identityCreatedNow = false;
+    let identityReadNow = false;
     let checkBooked = false;
     let requeueAfterMs: number | undefined;
     let error: unknown;
@@ -161,16 +166,28 @@ export class SesSetupReconciler {
         break;
       }
       const result: StepResult = await step
-        .run({ setup, spec, region, facts, identityCreatedNow, log, signal }, deps)
+        .run({ setup, spec, region, facts, tenantCreatedNow, identityCreatedNow, identityReadNow, log, signal }, deps)
         .catch((thrown: unknown) => ({ error: thrown }));
       facts = { ...facts, ...result.learned };
       Object.assign(verdicts, result.verdicts);
       happened.push(...(result.happened ?? []));
+      tenantCreatedNow ||= result.tenantCreatedNow === true;
       identityCreatedNow ||= result.identityCreatedNow === true;
+      identityReadNow ||= result.identityReadNow === true;
       checkBooked ||= result.checkBooked === true;
       if (result.requeueAfterMs !== undefined) requeueAfterMs = result.requeueAfterMs;
       if (result.error !== undefined) {
         log.debug({ step: step.name }, 'step failed');
+        if (isAccessDenied(result.error)) {
+          const denied = accessDeniedVerdict(result.error, this.#d.schedule.slowRetryMs());
+          // Only a person can grant it: Stalled, retried slowly, not the work queue's fast backoff.
+          log.warn({ err: result.error }, 'SES denied a call');
+          verdicts.tenant ??= denied;
+          verdicts.identity ??= denied;
+          verdicts.stalled = denied;
+          requeueAfterMs = this.#d.schedule.slowRetryMs();
+          break;
+        }
         error = result.error;
         break;
       }
@@ -193,9 +210,9 @@ export class SesSetupReconciler {
     if (stored) this.#d.wrote?.(stored);
   }
 
-  #finalizeDeps(): FinalizeDeps {
+  #finalizeDeps(signal: AbortSignal | undefined): FinalizeDeps {
     const { ses, referrers, namespaces, client, logger, defaultRegion, wrote, dnsEndpoints } = this.#d;
-    return { ses, referrers, namespaces, client, logger, defaultRegion, wrote, dnsEndpoints };
+    return { ses, referrers, namespaces, client, logger, defaultRegion, wrote, dnsEndpoints, signal, deniedRetryMs: this.#d.schedule.slowRetryMs() };
   }
 }
 

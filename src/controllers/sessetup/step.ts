@@ -8,13 +8,17 @@ import type { DnsEndpointAccess } from './dns-endpoints.ts';
 import type { RecheckSchedule } from './recheck-schedule.ts';
 
 /** What status records about the setup's SES resources and DNS records: the facts steps learn. */
-export type Facts = Pick<SesSetupStatus, 'region' | 'tenant' | 'identity' | 'dnsRecords' | 'dnsVerified' | 'dnsCheckedAt' | 'lastHandledVerifyRequest'>;
+export type Facts = Pick<
+  SesSetupStatus,
+  'region' | 'tenant' | 'identity' | 'mailFrom' | 'dnsRecords' | 'dnsVerified' | 'dnsCheckedAt' | 'lastHandledVerifyRequest'
+>;
 
 /** The status fields that are facts (everything else in status is summarized from verdicts). */
 export const FACT_KEYS = [
   'region',
   'tenant',
   'identity',
+  'mailFrom',
   'dnsRecords',
   'dnsVerified',
   'dnsCheckedAt',
@@ -50,8 +54,12 @@ export interface StepResult {
   learned?: Partial<Facts>;
   verdicts?: Verdicts;
   happened?: Happening[];
+  /** The tenant was created in this pass (it has no associations yet). */
+  tenantCreatedNow?: boolean;
   /** The identity was created in this pass (SES cannot have verified it yet). */
   identityCreatedNow?: boolean;
+  /** SES's view of the identity was read in this pass: the facts carry it, a later step need not read it again. */
+  identityReadNow?: boolean;
   /** A DNS check was booked in the re-check schedule: if its result is not stored, the retry must check again. */
   checkBooked?: boolean;
   requeueAfterMs?: number;
@@ -67,7 +75,9 @@ export interface StepInput {
   spec: SesSetupSpec;
   region: string;
   facts: Readonly<Facts>;
+  tenantCreatedNow: boolean;
   identityCreatedNow: boolean;
+  identityReadNow: boolean;
   log: Logger;
   /** Aborted when the controller gives up on the reconcile (shutdown): a step may pass it on to its calls. */
   signal?: AbortSignal;

@@ -2,6 +2,7 @@ import type { ScenarioContext, ScenarioResult } from '../workload.ts';
 import { apiserverRestarts } from './apiserver-restarts.ts';
 import { crashes } from './crashes.ts';
 import { dnsFaults } from './dns-faults.ts';
+import { drift } from './drift.ts';
 import { hostileInputs } from './hostile-inputs.ts';
 import { leaderFailover } from './leader-failover.ts';
 import { orphans } from './orphans.ts';
@@ -28,4 +29,5 @@ export const SCENARIOS: Scenario[] = [
   { name: 'hostile-inputs', run: hostileInputs },
   { name: 'orphans', run: orphans },
   { name: 'tenancy', run: tenancy },
+  { name: 'drift', run: drift },
 ];
