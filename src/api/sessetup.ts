@@ -104,6 +104,10 @@ export const sesSetupSpecSchema = z
       .enum(['Delete', 'Retain'])
       .default('Delete')
       .meta({ description: 'On deletion of this SesSetup: Delete (default) tears the identity and tenant down in SES; Retain keeps both in SES.' }),
+    dnsPublication: z.enum(['Manual', 'ExternalDNS']).default('Manual').meta({
+      description:
+        "Manual (default): you publish status.dnsRecords at your DNS host. ExternalDNS: the operator keeps a DNSEndpoint (externaldns.k8s.io/v1alpha1) with every record, named after this SesSetup in the operator's --dns-endpoint-namespace, for a running external-dns to publish.",
+    }),
     adoptionPolicy: z.enum(['Never', 'Adopt']).default('Never').meta({
       description:
         "Never (default): a tenant or identity that exists in SES without this SesSetup's owner tag is left alone and reported. Adopt: the operator tags it as this SesSetup's and manages it (and deletes it under deletionPolicy Delete).",
@@ -143,6 +147,9 @@ export const dnsRecordSchema = z.object({
   verified: z.boolean().meta({
     description:
       'True when the last live check found the record right. DKIM also needs SES to report DKIM SUCCESS, MAIL_FROM SES to report the MAIL FROM domain SUCCESS; MX needs the SES host to hold the lowest preference value alone.',
+  }),
+  published: z.boolean().optional().meta({
+    description: 'With dnsPublication ExternalDNS: true when the record is in the DNSEndpoint handed to external-dns (verified still means DNS answers it).',
   }),
   observed: z.array(z.string()).max(16).meta({ description: 'What DNS answered at the last check (at most 16 answers; MX as "<preference> <host>").' }),
   message: z
@@ -229,7 +236,7 @@ export const sesSetupStatusSchema = z
     usedByCount: z.number().int().optional().meta({ description: 'The exact number of referrers (usedBy shows at most 20).' }),
     conditions: conditionsSchema.optional().meta({
       description:
-        'Ready, TenantReady, IdentityReady, DnsVerified, MailFromReady (only with spec.mailFrom), DeletionBlocked (only while a deletion waits), and Reconciling / Stalled (kstatus: present only while true).',
+        'Ready, TenantReady, IdentityReady, DnsVerified, DnsPublished (only with dnsPublication ExternalDNS), MailFromReady (only with spec.mailFrom), DeletionBlocked (only while a deletion waits), and Reconciling / Stalled (kstatus: present only while true).',
     }),
   })
   .meta({ description: 'What the operator observed and did; written by the operator only.' });
