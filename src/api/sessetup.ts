@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { conditionsSchema } from './conditions.ts';
 import type { CustomResource } from './meta.ts';
 import { labelSelectorSchema } from './label-selector.ts';
+import { statusSchema } from './status.ts';
 
 /** RE2-compatible (the API server's regex engine) and JS-compatible patterns, shared by zod and the CRD. */
 export const TENANT_NAME_PATTERN = '^[A-Za-z0-9_-]+$';
@@ -159,9 +159,11 @@ export const dnsRecordSchema = z.object({
 
 const adopted = (what: string) => `True when the operator took over an existing ${what} under adoptionPolicy Adopt (tagging it as this SesSetup's).`;
 
-export const sesSetupStatusSchema = z
-  .object({
-    observedGeneration: z.number().int().optional().meta({ description: 'The metadata.generation this status was written for.' }),
+export const sesSetupStatusSchema = statusSchema({
+  description: 'What the operator observed and did; written by the operator only.',
+  conditions:
+    'Ready, TenantReady, IdentityReady, DnsVerified, DnsPublished (only with dnsPublication ExternalDNS), MailFromReady (only with spec.mailFrom), DeletionBlocked (only while a deletion waits), and Reconciling / Stalled (kstatus: present only while true).',
+  fields: {
     region: z.string().optional().meta({
       description:
         "The AWS region the tenant and identity were created in, recorded at the first call to SES. Every later call and the teardown use it, whatever the operator's default region is now.",
@@ -234,12 +236,8 @@ export const sesSetupStatusSchema = z
       .optional()
       .meta({ description: 'What references this SesSetup ("EmailUseCase namespace/name", or a configured referrer kind), at most 20, sorted.' }),
     usedByCount: z.number().int().optional().meta({ description: 'The exact number of referrers (usedBy shows at most 20).' }),
-    conditions: conditionsSchema.optional().meta({
-      description:
-        'Ready, TenantReady, IdentityReady, DnsVerified, DnsPublished (only with dnsPublication ExternalDNS), MailFromReady (only with spec.mailFrom), DeletionBlocked (only while a deletion waits), and Reconciling / Stalled (kstatus: present only while true).',
-    }),
-  })
-  .meta({ description: 'What the operator observed and did; written by the operator only.' });
+  },
+});
 
 export type SesSetupSpec = z.infer<typeof sesSetupSpecSchema>;
 export type AllowedNamespaces = z.infer<typeof allowedNamespacesSchema>;
