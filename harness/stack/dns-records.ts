@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { quotedStrings, recordData } from '../../src/cli/records-format.ts';
+import { recordData } from '../../src/cli/records-format.ts';
+import { quotedStrings } from '../../src/dns/txt-strings.ts';
 import { requireCommand } from './commands.ts';
 
 export type PublishableType = 'CNAME' | 'MX' | 'TXT' | 'A';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { conditionsSchema } from './conditions.ts';
 import type { CustomResource } from './meta.ts';
 import { labelSelectorSchema } from './label-selector.ts';
+import { statusSchema } from './status.ts';
 
 /** RE2-compatible (the API server's regex engine) and JS-compatible patterns, shared by zod and the CRD. */
 export const TENANT_NAME_PATTERN = '^[A-Za-z0-9_-]+$';
@@ -104,6 +104,10 @@ export const sesSetupSpecSchema = z
       .enum(['Delete', 'Retain'])
       .default('Delete')
       .meta({ description: 'On deletion of this SesSetup: Delete (default) tears the identity and tenant down in SES; Retain keeps both in SES.' }),
+    dnsPublication: z.enum(['Manual', 'ExternalDNS']).default('Manual').meta({
+      description:
+        "Manual (default): you publish status.dnsRecords at your DNS host. ExternalDNS: the operator keeps a DNSEndpoint (externaldns.k8s.io/v1alpha1) with every record, named after this SesSetup in the operator's --dns-endpoint-namespace, for a running external-dns to publish.",
+    }),
     adoptionPolicy: z.enum(['Never', 'Adopt']).default('Never').meta({
       description:
         "Never (default): a tenant or identity that exists in SES without this SesSetup's owner tag is left alone and reported. Adopt: the operator tags it as this SesSetup's and manages it (and deletes it under deletionPolicy Delete).",
@@ -144,6 +148,9 @@ export const dnsRecordSchema = z.object({
     description:
       'True when the last live check found the record right. DKIM also needs SES to report DKIM SUCCESS, MAIL_FROM SES to report the MAIL FROM domain SUCCESS; MX needs the SES host to hold the lowest preference value alone.',
   }),
+  published: z.boolean().optional().meta({
+    description: 'With dnsPublication ExternalDNS: true when the record is in the DNSEndpoint handed to external-dns (verified still means DNS answers it).',
+  }),
   observed: z.array(z.string()).max(16).meta({ description: 'What DNS answered at the last check (at most 16 answers; MX as "<preference> <host>").' }),
   message: z
     .string()
@@ -152,9 +159,11 @@ export const dnsRecordSchema = z.object({
 
 const adopted = (what: string) => `True when the operator took over an existing ${what} under adoptionPolicy Adopt (tagging it as this SesSetup's).`;
 
-export const sesSetupStatusSchema = z
-  .object({
-    observedGeneration: z.number().int().optional().meta({ description: 'The metadata.generation this status was written for.' }),
+export const sesSetupStatusSchema = statusSchema({
+  description: 'What the operator observed and did; written by the operator only.',
+  conditions:
+    'Ready, TenantReady, IdentityReady, DnsVerified, DnsPublished (only with dnsPublication ExternalDNS), MailFromReady (only with spec.mailFrom), DeletionBlocked (only while a deletion waits), and Reconciling / Stalled (kstatus: present only while true).',
+  fields: {
     region: z.string().optional().meta({
       description:
         "The AWS region the tenant and identity were created in, recorded at the first call to SES. Every later call and the teardown use it, whatever the operator's default region is now.",
@@ -227,12 +236,8 @@ export const sesSetupStatusSchema = z
       .optional()
       .meta({ description: 'What references this SesSetup ("EmailUseCase namespace/name", or a configured referrer kind), at most 20, sorted.' }),
     usedByCount: z.number().int().optional().meta({ description: 'The exact number of referrers (usedBy shows at most 20).' }),
-    conditions: conditionsSchema.optional().meta({
-      description:
-        'Ready, TenantReady, IdentityReady, DnsVerified, MailFromReady (only with spec.mailFrom), DeletionBlocked (only while a deletion waits), and Reconciling / Stalled (kstatus: present only while true).',
-    }),
-  })
-  .meta({ description: 'What the operator observed and did; written by the operator only.' });
+  },
+});
 
 export type SesSetupSpec = z.infer<typeof sesSetupSpecSchema>;
 export type AllowedNamespaces = z.infer<typeof allowedNamespacesSchema>;

@@ -1,4 +1,5 @@
 import type { DnsRecord } from '../api/sessetup.ts';
+import { quotedStrings } from '../dns/txt-strings.ts';
 import { recordsTable } from './records-table.ts';
 
 export const RECORD_FORMATS = ['table', 'bind', 'json', 'csv'] as const;
@@ -59,25 +60,6 @@ export function recordData(record: Pick<DnsRecord, 'type' | 'value'>): string {
     case 'TXT':
       return quotedStrings(record.value);
   }
-}
-
-/** A TXT string holds at most 255 bytes: longer text becomes several quoted strings that resolvers join. */
-export function quotedStrings(text: string): string {
-  const chunks: string[] = [];
-  let chunk = '';
-  let bytes = 0;
-  for (const char of text) {
-    const size = Buffer.byteLength(char);
-    if (bytes + size > 255) {
-      chunks.push(chunk);
-      chunk = '';
-      bytes = 0;
-    }
-    chunk += char;
-    bytes += size;
-  }
-  chunks.push(chunk);
-  return chunks.map((c) => `"${c.replace(/(["\\])/g, '\\$1')}"`).join(' ');
 }
 
 function absolute(name: string): string {

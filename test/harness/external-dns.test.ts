@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { Resolver } from 'node:dns/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, onTestFailed } from 'vitest';
-import { quotedStrings } from '../../src/cli/records-format.ts';
+import { quotedStrings } from '../../src/dns/txt-strings.ts';
 import { publishRecords, splitHostPort } from '../../harness/stack/dns-records.ts';
 import { DNS_ENDPOINT_API_VERSION, installDnsEndpointCrd, startExternalDns, type ExternalDns } from '../../harness/stack/external-dns.ts';
 import { kubectl } from '../../harness/stack/kubectl.ts';

@@ -3,9 +3,12 @@ import { DOMAIN_PATTERN, TENANT_NAME_PATTERN, type SesSetup } from '../../api/se
 import type { Logger } from '../../runtime/logger.ts';
 import type { ResourceClient } from '../../runtime/resource-client.ts';
 import type { SesGateway } from '../../ses/gateway.ts';
+import { ApiError } from '../../runtime/kube-http.ts';
 import type { ReferrerIndex } from '../referrers.ts';
 import { accessDeniedVerdict, isAccessDenied } from './access-denied.ts';
 import { markRetained } from '../orphans/retained.ts';
+import { ownedBy } from './dns-endpoint.ts';
+import type { DnsEndpointAccess } from './dns-endpoints.ts';
 import { countedReferrers, type NamespaceLabels } from '../tenancy.ts';
 import { pinnedRegion } from './region.ts';
 import { tearDown } from './ses-resources.ts';
@@ -20,6 +23,7 @@ export interface FinalizeDeps {
   logger: Logger;
   defaultRegion: string;
   wrote?: (object: SesSetup) => void;
+  dnsEndpoints?: DnsEndpointAccess;
   /** Aborted when the controller gives up on the reconcile: ends the teardown's pending SES call. */
   signal?: AbortSignal;
   /** How long a teardown IAM denied waits before the next try (said in its message). */
@@ -80,9 +84,9 @@ export async function finalize(setup: SesSetup, deps: FinalizeDeps): Promise<Del
   }
   const target = teardownTarget(setup, deps.defaultRegion);
   try {
-    const happened = target.retain
-      ? await retain(setup, target, deps)
-      : await tearDownTarget(target, deps, deps.logger.child({ sessetup: setup.metadata.name }));
+    const log = deps.logger.child({ sessetup: setup.metadata.name });
+    const happened = target.retain ? await retain(setup, target, deps) : await tearDownTarget(target, deps, log);
+    happened.push(...(await unpublish(setup, deps.dnsEndpoints, log)));
     const released = await deps.client.removeFinalizer(setup, FINALIZER);
     deps.wrote?.(released);
     return { kind: 'released', happened };
@@ -90,6 +94,32 @@ export async function finalize(setup: SesSetup, deps: FinalizeDeps): Promise<Del
     const reason = isAccessDenied(error) ? accessDeniedVerdict(error, deps.deniedRetryMs ?? 0).message : error instanceof Error ? error.message : String(error);
     return { kind: 'failed', error, message: `tearing down in ${target.region} failed, retrying: ${reason}` };
   }
+}
+
+/**
+ * The setup's DNSEndpoint, deleted explicitly (external-dns then removes the records): the owner
+ * reference's garbage collection alone may come late, or never where the collector is off. RBAC
+ * that forbids the delete is logged and left to the garbage collector, so it cannot block the deletion.
+ */
+async function unpublish(setup: SesSetup, access: DnsEndpointAccess | undefined, log: Logger): Promise<Happening[]> {
+  const name = setup.metadata.name;
+  const asked = (setup.spec as { dnsPublication?: unknown } | undefined)?.dnsPublication === 'ExternalDNS';
+  const published = setup.status?.dnsRecords?.some((record) => record.published) ?? false;
+  if (!access || !(asked || published || access.get(name))) return [];
+  const problem = access.problem();
+  // Right after a restart the watch may not have listed yet: wait for it rather than miss the object.
+  if (problem?.transient) throw new Error(`waiting for the first listing of DNSEndpoints in ${access.namespace}`);
+  // Only the operator's own object for this setup (labelled, owned by its UID) is deleted; a CRD that is gone took every DNSEndpoint with it.
+  const endpoint = problem ? undefined : access.get(name);
+  if (!endpoint || !ownedBy(endpoint, setup.metadata.uid)) return [];
+  try {
+    if (!(await access.delete(name, endpoint.metadata.uid))) return [];
+  } catch (error) {
+    if (!(error instanceof ApiError && error.code === 403)) throw error;
+    log.warn({ err: error }, 'deleting the DNSEndpoint is forbidden; leaving it to the garbage collector (owner reference)');
+    return [];
+  }
+  return [{ type: 'Normal', reason: 'Unpublished', message: `DNSEndpoint ${access.namespace}/${name} deleted: external-dns removes its records` }];
 }
 
 /** Tags what Retain keeps, so the orphan sweep never deletes it once the setup is gone. */

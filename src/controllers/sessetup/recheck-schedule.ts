@@ -87,6 +87,12 @@ export class RecheckSchedule {
     this.#next.set(name, 0);
   }
 
+  /** Due now, and the fast backoff starts over: the records just changed in DNS (external-dns took them), so the next checks come quickly. */
+  restart(name: string): void {
+    this.dueNow(name);
+    this.#fastAttempts.delete(name);
+  }
+
   /**
    * How long to wait before trying again what only a person can fix outside the cluster (an IAM
    * policy): the fast maximum, or the slow interval if that is shorter.

@@ -9,6 +9,7 @@ import { accessDeniedVerdict, isAccessDenied } from './access-denied.ts';
 import type { ReferrerIndex } from '../referrers.ts';
 import { countedReferrers, type NamespaceLabels } from '../tenancy.ts';
 import type { ClaimIndex } from './claims.ts';
+import type { DnsEndpointAccess } from './dns-endpoints.ts';
 import { finalize, tearDownVanished, type FinalizeDeps } from './finalize.ts';
 import type { RecheckSchedule } from './recheck-schedule.ts';
 import { pinnedRegion, recordedRegion } from './region.ts';
@@ -38,6 +39,8 @@ export interface SesSetupReconcilerDeps {
   wrote?: (object: SesSetup) => void;
   /** Called once when a setup first becomes verified (the creation-to-verified histogram). */
   onVerified?: (setup: SesSetup) => void;
+  /** The operator's DNSEndpoints (dnsPublication ExternalDNS); undefined when no namespace for them is known. */
+  dnsEndpoints?: DnsEndpointAccess;
   /** The reconcile's steps, in order (default: SES_SETUP_STEPS). */
   steps?: readonly Step[];
 }
@@ -153,6 +156,7 @@ export class SesSetupReconciler {
       schedule: this.#d.schedule,
       population: () => this.#d.setups.population?.() ?? this.#d.setups.size(),
       now: this.#now,
+      dnsEndpoints: this.#d.dnsEndpoints,
     };
     let facts = factsOf(setup.status);
     // A setup created before status.region existed: pin the region its ARNs carry.
@@ -217,8 +221,8 @@ export class SesSetupReconciler {
   }
 
   #finalizeDeps(signal: AbortSignal | undefined): FinalizeDeps {
-    const { ses, referrers, namespaces, client, logger, defaultRegion, wrote } = this.#d;
-    return { ses, referrers, namespaces, client, logger, defaultRegion, wrote, signal, deniedRetryMs: this.#d.schedule.slowRetryMs() };
+    const { ses, referrers, namespaces, client, logger, defaultRegion, wrote, dnsEndpoints } = this.#d;
+    return { ses, referrers, namespaces, client, logger, defaultRegion, wrote, dnsEndpoints, signal, deniedRetryMs: this.#d.schedule.slowRetryMs() };
   }
 }
 

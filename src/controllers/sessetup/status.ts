@@ -11,6 +11,8 @@ export interface Verdict {
   /** The custom MAIL FROM domain's; undefined without spec.mailFrom (no MailFromReady condition). */
   mailFrom?: Judgement;
   stalled?: Verdicts['stalled'];
+  /** DnsPublished: judged with dnsPublication ExternalDNS, `absent` with Manual, undefined when no step got that far (kept as it was). */
+  publication?: Verdicts['publication'];
 }
 
 /**
@@ -40,7 +42,17 @@ export function composeConditions(
   );
   const dns = dnsSummary(records);
   conditions = setCondition(conditions, { type: 'DnsVerified', status: dns.status, reason: dns.reason, message: dns.message, ...g }, now);
+  const publication = verdict.publication;
+  if (publication === 'absent') conditions = removeCondition(conditions, 'DnsPublished');
+  else if (publication)
+    conditions = setCondition(
+      conditions,
+      { type: 'DnsPublished', status: status(publication.ok), reason: publication.reason, message: publication.message, ...g },
+      now,
+    );
 
+  // Records that cannot verify because they cannot be published: the publication problem is what a person must fix.
+  const unpublished = publication && publication !== 'absent' && !publication.ok ? publication : undefined;
   const mailFrom = verdict.mailFrom;
   conditions = mailFrom
     ? setCondition(conditions, { type: 'MailFromReady', status: status(mailFrom.ok), reason: mailFrom.reason, message: mailFrom.message, ...g }, now)
@@ -53,8 +65,8 @@ export function composeConditions(
     ? verdict.tenant
     : !verdict.identity.ok
       ? verdict.identity
-      : dns.status !== 'True' && !onlyMailFromUnverified
-        ? dns
+      : dns.status !== 'True' && (unpublished || !onlyMailFromUnverified)
+        ? (unpublished ?? dns)
         : mailFrom!;
   const readyMessage = mailFrom
     ? 'tenant and identity exist, every DNS record is verified and SES sends with the custom MAIL FROM domain'

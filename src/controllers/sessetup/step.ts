@@ -4,6 +4,7 @@ import type { EventType } from '../../runtime/events.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { SesGateway } from '../../ses/gateway.ts';
 import type { ClaimIndex } from './claims.ts';
+import type { DnsEndpointAccess } from './dns-endpoints.ts';
 import type { RecheckSchedule } from './recheck-schedule.ts';
 
 /** What status records about the setup's SES resources and DNS records: the facts steps learn. */
@@ -35,6 +36,8 @@ export interface Judgement {
 export interface Verdicts {
   tenant?: Judgement;
   identity?: Judgement;
+  /** DnsPublished, with dnsPublication ExternalDNS; `absent` removes the condition (Manual). */
+  publication?: Judgement | 'absent';
   /** Set when the setup cannot progress without a change by a person (kstatus Stalled). */
   stalled?: { reason: string; message: string };
 }
@@ -88,6 +91,8 @@ export interface StepDeps {
   /** How many setups share the re-check budget. */
   population: () => number | { verified: number; unverified: number };
   now: () => number;
+  /** The operator's DNSEndpoints; undefined when it knows no namespace for them (no --dns-endpoint-namespace, no POD_NAMESPACE). */
+  dnsEndpoints?: DnsEndpointAccess;
 }
 
 /**

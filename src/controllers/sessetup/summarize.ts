@@ -54,7 +54,7 @@ export function summarize(setup: SesSetup, outcome: Outcome, context: SummarizeC
       const mailFrom = judgeMailFrom(setup.spec.mailFrom, status.mailFrom, status.dnsRecords);
       status.conditions = composeConditions(
         status.conditions,
-        { tenant: verdicts.tenant ?? failing, identity: verdicts.identity ?? failing, mailFrom, stalled: verdicts.stalled },
+        { tenant: verdicts.tenant ?? failing, identity: verdicts.identity ?? failing, mailFrom, stalled: verdicts.stalled, publication: verdicts.publication },
         status.dnsRecords,
         generation,
         context.now,

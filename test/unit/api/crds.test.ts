@@ -21,6 +21,7 @@ describe('CRDs, zod schemas and types stay one', () => {
       dmarc: { policy: 'none' },
       deletionPolicy: 'Delete',
       adoptionPolicy: 'Never',
+      dnsPublication: 'Manual',
     });
   });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DnsRecord } from '../../../src/api/sessetup.ts';
-import { formatRecords, quotedStrings, zoneFragment, type RecordsDocument } from '../../../src/cli/records-format.ts';
+import { formatRecords, zoneFragment, type RecordsDocument } from '../../../src/cli/records-format.ts';
+import { quotedStrings } from '../../../src/dns/txt-strings.ts';
 
 const record = (purpose: DnsRecord['purpose'], type: DnsRecord['type'], name: string, value: string): DnsRecord => ({
   purpose,

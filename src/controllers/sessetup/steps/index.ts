@@ -4,6 +4,7 @@ import { claimsStep } from './claims.ts';
 import { dnsStep } from './dns.ts';
 import { driftStep } from './drift.ts';
 import { identityStep } from './identity.ts';
+import { publishStep } from './publish.ts';
 import { mailFromStep } from './mail-from.ts';
 import { regionStep } from './region.ts';
 import { tenantStep } from './tenant.ts';
@@ -13,4 +14,14 @@ import { tenantStep } from './tenant.ts';
  * publication) is one more entry here and touches none of the others. The drift read-back runs
  * before the steps that create, so what it finds deleted is created again in the same pass.
  */
-export const SES_SETUP_STEPS: readonly Step[] = [regionStep, claimsStep, driftStep, tenantStep, identityStep, associationStep, mailFromStep, dnsStep];
+export const SES_SETUP_STEPS: readonly Step[] = [
+  regionStep,
+  claimsStep,
+  driftStep,
+  tenantStep,
+  identityStep,
+  associationStep,
+  mailFromStep,
+  dnsStep,
+  publishStep,
+];

@@ -1,6 +1,7 @@
 import type { SesSetupStatus } from '../../../api/sessetup.ts';
 import { ensureTenant } from '../ses-resources.ts';
-import type { Happening, Judgement, Step, Verdicts } from '../step.ts';
+import type { Judgement, Step, Verdicts } from '../step.ts';
+import { claimEvent, refusedClaim } from './claim.ts';
 import { ownerOf } from './owner.ts';
 
 /** The one place that says whether the tenant is ready: it exists, and SES has not paused its sending. */
@@ -40,23 +41,11 @@ export const tenantStep: Step = {
       // The create may have reached SES: the region is pinned all the same.
       return { learned: pin, error };
     }
-    if (!ensured.ok) {
-      const blocked = { ok: false, reason: ensured.reason, message: ensured.message };
-      return { learned: pin, verdicts: { tenant: blocked, stalled: { reason: ensured.reason, message: ensured.message } }, stop: true };
-    }
+    if (!ensured.ok) return { learned: pin, ...refusedClaim('tenant', ensured) };
     const { value, created, adopted } = ensured;
     const tenant = { name: spec.tenantName, id: value.id, arn: value.arn, sendingStatus: value.sendingStatus, ...(adopted ? { adopted: true } : {}) };
     log.info({ created, adopted }, 'tenant ready');
-    const how = adopted ? 'adopted' : created ? 'created' : 'found (created earlier by this SesSetup)';
-    // Status recorded this tenant when the reconcile began, and the drift step found it gone from SES.
-    const recreated = created && setup.status?.tenant?.name === spec.tenantName && setup.status.tenant.arn !== undefined;
-    const happened: Happening = recreated
-      ? {
-          type: 'Warning',
-          reason: 'TenantRecreated',
-          message: `SES tenant ${spec.tenantName} was deleted outside the operator; created it again in ${region}, tagged as before`,
-        }
-      : { type: 'Normal', reason: adopted ? 'TenantAdopted' : 'TenantReady', message: `SES tenant ${spec.tenantName} ${how} in ${region}` };
+    const happened = claimEvent({ kind: 'tenant', name: spec.tenantName, region, created, adopted, recorded: setup.status?.tenant, namesRegion: true });
     return { learned: { ...pin, tenant }, verdicts: judged(tenant, region), happened: [happened], tenantCreatedNow: created };
   },
 };
