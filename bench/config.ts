@@ -11,6 +11,11 @@ export interface BenchConfig {
   latencyRounds: number;
   throughputSetups: number;
   scaleSetups: number;
+  /** Setups applied at once with dnsPublication ExternalDNS (publication scenario). */
+  publicationSetups: number;
+  /** Concurrent REST API clients, one setup each, and their rounds (refresh scenario). */
+  refreshClients: number;
+  refreshRounds: number;
   /** SES quota (requests/s) of the throughput and deletion scenarios; the operator's limiter matches it. */
   quotaRps: number;
   /** Steady-state window of the scale scenario (5 minutes by default, shortened with --steady-seconds). */
@@ -35,11 +40,12 @@ export interface BenchConfig {
   operatorMain: string | undefined;
 }
 
-export const SCENARIOS = ['latency', 'throughput', 'scale'] as const;
+export const SCENARIOS = ['latency', 'throughput', 'scale', 'publication', 'refresh'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export const USAGE = `Usage: npm run bench -- [--small] [--json FILE] [--steady-seconds N] [--quota RPS]
-                       [--only latency,throughput,scale] [--latency N] [--latency-rounds N] [--throughput N] [--scale N]
+                       [--only latency,throughput,scale,publication,refresh] [--latency N] [--latency-rounds N] [--throughput N] [--scale N]
+                       [--publication N] [--refresh-clients N] [--refresh-rounds N]
                        [--dkim-interval-ms N] [--out DIR] [--profile] [--operator-main FILE] [--concurrency N] [--unconstrained-heap]
 
 Runs the operator (a real child process) against the local stack and prints a table of figures, each
@@ -52,6 +58,9 @@ missed budget is reported in the table, not in the exit code.
   --quota RPS         SES quota of the throughput and deletion scenarios (default 50)
   --only LIST         run only these scenarios (deletion runs with throughput)
   --latency/--throughput/--scale N   override a scenario's number of setups
+  --publication N     setups applied at once through the real external-dns (default 100; --small: 10)
+  --refresh-clients N REST API clients asking for a live refresh at once (default 50; --small: 10)
+  --refresh-rounds N  requests per client, each side (default 10; --small: 3)
   --latency-rounds N  rounds of the latency scenario, pooled (default 3; --small: 1)
   --out DIR           operator logs and profiles (default bench-results/<time>)
   --profile           operators run with --cpu-prof; heap snapshot of the scale operator after sync
@@ -72,6 +81,9 @@ export function parseConfig(argv: string[]): BenchConfig | 'help' {
       'latency-rounds': { type: 'string' },
       throughput: { type: 'string' },
       scale: { type: 'string' },
+      publication: { type: 'string' },
+      'refresh-clients': { type: 'string' },
+      'refresh-rounds': { type: 'string' },
       quota: { type: 'string' },
       'steady-seconds': { type: 'string' },
       'dkim-interval-ms': { type: 'string' },
@@ -98,6 +110,9 @@ export function parseConfig(argv: string[]): BenchConfig | 'help' {
     latencyRounds: whole('--latency-rounds', values['latency-rounds'], small ? 1 : 3),
     throughputSetups: whole('--throughput', values.throughput, small ? 100 : 1_000),
     scaleSetups: whole('--scale', values.scale, small ? 300 : 10_000),
+    publicationSetups: whole('--publication', values.publication, small ? 10 : 100),
+    refreshClients: whole('--refresh-clients', values['refresh-clients'], small ? 10 : 50),
+    refreshRounds: whole('--refresh-rounds', values['refresh-rounds'], small ? 3 : 10),
     quotaRps: whole('--quota', values.quota, 50),
     steadySeconds: whole('--steady-seconds', values['steady-seconds'], small ? 20 : 300),
     dkimIntervalMs: whole('--dkim-interval-ms', values['dkim-interval-ms'], 200),
