@@ -52,15 +52,16 @@ Runs the operator (a real child process) against the local stack and prints a ta
 next to the reference measured in the same run. Exit code 1 only when the harness itself fails; a
 missed budget is reported in the table, not in the exit code.
 
-  --small             CI size: 20 / 100 / 300 setups, 20 s steady state (a few minutes on 2 cores)
+  --small             CI size: 20 / 100 / 300 setups, 20 s steady state, 10 through external-dns, 50 API
+                      clients x 2 rounds (a few minutes on 2 cores)
   --json FILE         also write the figures as JSON
   --steady-seconds N  steady-state window of the scale scenario (default 300; --small: 20)
   --quota RPS         SES quota of the throughput and deletion scenarios (default 50)
   --only LIST         run only these scenarios (deletion runs with throughput)
   --latency/--throughput/--scale N   override a scenario's number of setups
   --publication N     setups applied at once through the real external-dns (default 100; --small: 10)
-  --refresh-clients N REST API clients asking for a live refresh at once (default 50; --small: 10)
-  --refresh-rounds N  requests per client, each side (default 10; --small: 3)
+  --refresh-clients N REST API clients asking for a live refresh at once (default 50, --small too)
+  --refresh-rounds N  requests per client, each side (default 10; --small: 2)
   --latency-rounds N  rounds of the latency scenario, pooled (default 3; --small: 1)
   --out DIR           operator logs and profiles (default bench-results/<time>)
   --profile           operators run with --cpu-prof; heap snapshot of the scale operator after sync
@@ -111,8 +112,8 @@ export function parseConfig(argv: string[]): BenchConfig | 'help' {
     throughputSetups: whole('--throughput', values.throughput, small ? 100 : 1_000),
     scaleSetups: whole('--scale', values.scale, small ? 300 : 10_000),
     publicationSetups: whole('--publication', values.publication, small ? 10 : 100),
-    refreshClients: whole('--refresh-clients', values['refresh-clients'], small ? 10 : 50),
-    refreshRounds: whole('--refresh-rounds', values['refresh-rounds'], small ? 3 : 10),
+    refreshClients: whole('--refresh-clients', values['refresh-clients'], 50),
+    refreshRounds: whole('--refresh-rounds', values['refresh-rounds'], small ? 2 : 10),
     quotaRps: whole('--quota', values.quota, 50),
     steadySeconds: whole('--steady-seconds', values['steady-seconds'], small ? 20 : 300),
     dkimIntervalMs: whole('--dkim-interval-ms', values['dkim-interval-ms'], 200),

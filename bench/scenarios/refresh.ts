@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { VERIFY_ANNOTATION } from '../../src/api/group.ts';
+import type { SesSetup } from '../../src/api/sessetup.ts';
 import { PROJECT_ROOT } from '../../harness/stack/go-binaries.ts';
 import { waitUntil } from '../../harness/stack/wait.ts';
 import type { Context } from '../context.ts';
@@ -50,28 +51,50 @@ export async function refreshScenario(ctx: Context): Promise<void> {
         names.map(async (name) => {
           const request = `bench-${round}-${name}`;
           const start = Date.now();
+          const annotated = ctx.tracker.waitFor(name, (setup) => annotationOf(setup) === request);
           const echoed = ctx.tracker.waitFor(name, (setup) => setup.status?.lastHandledVerifyRequest === request);
           await ctx.kube.annotateSetup(name, { [VERIFY_ANNOTATION]: request });
-          return (await echoed) - start;
+          const [annotatedAt, echoedAt] = await Promise.all([annotated, echoed]);
+          steps.floor.annotation.push(annotatedAt - start);
+          steps.floor.check.push(echoedAt - annotatedAt);
+          return echoedAt - start;
         }),
       );
     let stale = 0;
     const apiRound = () =>
       Promise.all(
-        uids.map(async (uid) => {
+        uids.map(async (uid, i) => {
+          const name = names[i]!;
+          const before = annotationOf(ctx.tracker.informer.get(name));
           const start = Date.now();
+          // When the facade's annotation, then the operator's echo of it, reach a watch (the harness's own).
+          const seen = ctx.tracker
+            .waitFor(name, (setup) => annotationOf(setup) !== before)
+            .then(async (annotatedAt) => {
+              const request = annotationOf(ctx.tracker.informer.get(name));
+              return [annotatedAt, await ctx.tracker.waitFor(name, (setup) => setup.status?.lastHandledVerifyRequest === request)] as const;
+            });
           const response = await fetch(`${url}/v1/${WORKSPACE}/channels/ses-setup/${uid}`, { headers: { authorization: `Bearer ${token}` } });
           const body = (await response.json()) as { refreshed?: boolean };
           const took = Date.now() - start;
+          const [annotatedAt, echoedAt] = await seen;
+          steps.api.annotation.push(annotatedAt - start);
+          steps.api.check.push(echoedAt - annotatedAt);
+          steps.api.answer.push(start + took - echoedAt);
           if (response.status !== 200) throw new Error(`GET detail answered ${response.status}: ${JSON.stringify(body)}`);
           if (body.refreshed !== true) stale++;
           return took;
         }),
       );
+    const steps = {
+      floor: { annotation: [] as number[], check: [] as number[] },
+      api: { annotation: [] as number[], check: [] as number[], answer: [] as number[] },
+    };
     // One request per client first on each side: TokenReview / SubjectAccessReview caches, JIT, connections.
     await floorRound(-1);
     await apiRound();
     stale = 0;
+    for (const list of [...Object.values(steps.floor), ...Object.values(steps.api)]) list.length = 0;
     const floor: number[] = [];
     const api: number[] = [];
     for (let round = 0; round < rounds; round++) {
@@ -100,12 +123,27 @@ export async function refreshScenario(ctx: Context): Promise<void> {
       unit: '',
       budget: { text: '0', met: stale === 0 },
     });
-    ctx.details.refresh = { clients: n, rounds, operatorFlags: flags, apiMs: percentiles(api), floorMs: percentiles(floor), stale };
+    const p50 = (lists: Record<string, number[]>) => Object.fromEntries(Object.entries(lists).map(([step, values]) => [step, percentile(values, 50)]));
+    // Where the time goes, as a watch sees it: write -> annotation delivered, -> the operator's echo delivered, -> the answer.
+    ctx.details.refresh = {
+      clients: n,
+      rounds,
+      operatorFlags: flags,
+      apiMs: percentiles(api),
+      floorMs: percentiles(floor),
+      stale,
+      stepsP50Ms: { floor: p50(steps.floor), api: p50(steps.api) },
+    };
+    ctx.log(`refresh steps p50: ${JSON.stringify({ floor: p50(steps.floor), api: p50(steps.api) })}`);
     await deleteAll(ctx, names, 120_000);
   } finally {
     await dkim.stop();
     await operator.stop();
   }
+}
+
+function annotationOf(setup: SesSetup | undefined): string | undefined {
+  return setup?.metadata.annotations?.[VERIFY_ANNOTATION];
 }
 
 /** A token of a ServiceAccount bound to the shipped Channel.view ClusterRole, as the API's clients carry. */
