@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { access, mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { access, mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -169,12 +169,19 @@ async function findGo(): Promise<string> {
 }
 
 /** Older builds of the same tool (another go.sum) are dead weight: each is a whole binary. */
+/**
+ * Removes older builds of the tool, keeping the new one and the newest other one: two checkouts
+ * (a branch and main, or two worktrees) then share the cache without rebuilding each other's away.
+ */
 async function pruneOtherBuilds(tool: GoTool, keep: string): Promise<void> {
   const binDir = dirname(keep);
+  const others = [];
   for (const entry of await readdir(binDir)) {
     const path = join(binDir, entry);
-    if (entry.startsWith(`${tool}-`) && path !== keep) await rm(path, { recursive: true, force: true });
+    if (entry.startsWith(`${tool}-`) && path !== keep) others.push({ path, modified: (await stat(path)).mtimeMs });
   }
+  others.sort((a, b) => b.modified - a.modified);
+  for (const { path } of others.slice(1)) await rm(path, { recursive: true, force: true });
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -123,6 +123,16 @@ export class SesSetupReconciler {
       this.#d.wrote?.(setup);
     }
 
+    if (parsed.data.region === undefined && recordedRegion(setup) === undefined) {
+      // Stored before the first SES call, like the finalizer: a crash between a create and the status write,
+      // then a restart with another default region, would otherwise create it again there and leak the first.
+      const pinned = await this.#d.client.patchStatus(setup, { ...setup.status, region: this.#d.defaultRegion });
+      if (pinned) {
+        setup = pinned;
+        this.#d.wrote?.(setup);
+      }
+    }
+
     const run = await this.#runSteps(setup, parsed.data, context.signal);
     try {
       await this.#summarizeAndPatch(setup, run.outcome);

@@ -7,6 +7,7 @@ import { hostileInputs } from './hostile-inputs.ts';
 import { leaderFailover } from './leader-failover.ts';
 import { orphans } from './orphans.ts';
 import { publication } from './publication.ts';
+import { regions } from './regions.ts';
 import { sesFaults } from './ses-faults.ts';
 import { tenancy } from './tenancy.ts';
 
@@ -32,4 +33,5 @@ export const SCENARIOS: Scenario[] = [
   { name: 'tenancy', run: tenancy },
   { name: 'drift', run: drift },
   { name: 'publication', run: publication },
+  { name: 'regions', run: regions },
 ];
