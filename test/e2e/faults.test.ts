@@ -11,6 +11,7 @@ import { drift } from '../faults/scenarios/drift.ts';
 import { hostileInputs } from '../faults/scenarios/hostile-inputs.ts';
 import { leaderFailover } from '../faults/scenarios/leader-failover.ts';
 import { orphans } from '../faults/scenarios/orphans.ts';
+import { publication } from '../faults/scenarios/publication.ts';
 import { regions } from '../faults/scenarios/regions.ts';
 import { sesFaults } from '../faults/scenarios/ses-faults.ts';
 import { tenancy } from '../faults/scenarios/tenancy.ts';
@@ -98,6 +99,10 @@ describe('fault suite, small size (test/faults)', () => {
   it('8. drift: SES changed behind the operator (deletions, a replaced tenant, DKIM lapse, pause, AccessDenied) seen within one slow re-check, repaired or reported', async () => {
     expectClean(await run(drift(ctx(shared))));
   }, 200_000);
+
+  it('10. publication: setups published by the real external-dns while the operator is SIGKILLed; no DNSEndpoint or BIND record of a deleted setup left, none twice', async () => {
+    expectClean(await run(publication(ctx(shared))));
+  }, 150_000);
 
   it('regions: setups in two regions, the operator killed mid-create and restarted with another default; nothing leaked or duplicated in any region', async () => {
     expectClean(await run(regions(ctx(shared))));

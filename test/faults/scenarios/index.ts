@@ -6,6 +6,7 @@ import { drift } from './drift.ts';
 import { hostileInputs } from './hostile-inputs.ts';
 import { leaderFailover } from './leader-failover.ts';
 import { orphans } from './orphans.ts';
+import { publication } from './publication.ts';
 import { regions } from './regions.ts';
 import { sesFaults } from './ses-faults.ts';
 import { tenancy } from './tenancy.ts';
@@ -31,5 +32,6 @@ export const SCENARIOS: Scenario[] = [
   { name: 'orphans', run: orphans },
   { name: 'tenancy', run: tenancy },
   { name: 'drift', run: drift },
+  { name: 'publication', run: publication },
   { name: 'regions', run: regions },
 ];
