@@ -102,7 +102,7 @@ describe('the API server rejects invalid objects with a message naming the field
 
   it('accepts a valid SesSetup and fills in the schema defaults', async () => {
     const created = await c.createSetup(`valid-${id}`, { ...good, dmarc: {} });
-    expect(created.spec).toEqual({ ...good, dmarc: { policy: 'none' }, deletionPolicy: 'Delete', adoptionPolicy: 'Never' });
+    expect(created.spec).toEqual({ ...good, dmarc: { policy: 'none' }, deletionPolicy: 'Delete', dnsPublication: 'Manual', adoptionPolicy: 'Never' });
     await c.deleteSetup(`valid-${id}`);
   });
 });

@@ -18,7 +18,7 @@ const RATE = 20;
 
 const SIZES = {
   full: { rounds: 3, slowRecheckS: 5, timeLimitMs: 8 * 60_000 },
-  small: { rounds: 1, slowRecheckS: 3, timeLimitMs: 150_000 },
+  small: { rounds: 1, slowRecheckS: 5, timeLimitMs: 150_000 },
 };
 
 /** The kinds of drift, one setup each per round. */
