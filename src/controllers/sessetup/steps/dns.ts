@@ -29,7 +29,8 @@ export const dnsStep: Step = {
 
     const results = await lookupRecords(desired, dns);
     // SES cannot succeed before the CNAMEs are live, so its view is only asked for when it can tell something new.
-    const askSes = !identityCreatedNow && (verifyRequested || dkimLive(desired, results) || identity.dkimStatus === 'SUCCESS');
+    const cnamesLive = dkimLive(desired, results);
+    const askSes = !identityCreatedNow && (verifyRequested || cnamesLive || identity.dkimStatus === 'SUCCESS');
     let seen = identity;
     if (askSes) {
       const fresh = await ses.getEmailIdentity(region, spec.domainIdentity);
@@ -61,7 +62,8 @@ export const dnsStep: Step = {
     if (changed || !verified || verifyRequested || recordsChanged) learned.dnsCheckedAt = new Date(now).toISOString();
     if (verifyRequested) learned.lastHandledVerifyRequest = verifyRequest;
     log.debug({ verified, askedSes: askSes, verifyRequested }, 'dns checked');
-    return { learned, checkBooked: true, requeueAfterMs: schedule.checked(name, verified, setups, now) };
+    const waitingOnSes = !verified && cnamesLive && seen.dkimStatus !== 'SUCCESS';
+    return { learned, checkBooked: true, requeueAfterMs: schedule.checked(name, verified, setups, now, waitingOnSes) };
   },
 };
 

@@ -76,6 +76,23 @@ describe('SesSetupReconciler (in-memory doubles)', () => {
     expect(dkim.message).toMatch(/^NXDOMAIN: t114\._domainkey\.a\.example\.test does not exist/);
   });
 
+  it('re-checks at twice the fast pace once the CNAMEs are live and only SES is left to verify them', async () => {
+    apply(newSetup('a'));
+    const first = await reconciler.reconcile('a');
+    // Nothing published yet: the fast pace (10 s, the fixture's jitter is neutral).
+    expect(first?.requeueAfterMs).toBe(10_000);
+    dns.publishFor(cluster.objects.get('a')!);
+    clock.now += 10_000;
+    const second = await reconciler.reconcile('a');
+    expect(ses.calls.at(-1)).toBe('GetEmailIdentity');
+    // Live, SES still PENDING: half of the next fast delay (20 s), jittered only later.
+    expect(second?.requeueAfterMs).toBe(10_500);
+    ses.identities.get('a.example.test')!.dkimStatus = 'SUCCESS';
+    clock.now += 10_500;
+    await reconciler.reconcile('a');
+    expect(cluster.objects.get('a')!.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+  });
+
   it('checks at once on a new verify annotation and echoes it', async () => {
     apply(newSetup('a'));
     await reconciler.reconcile('a');
