@@ -147,6 +147,7 @@ export class SesSetupReconciler {
     const verdicts: Verdicts = {};
     const happened: Happening[] = [];
     let identityCreatedNow = false;
+    let identityCreatedAt: number | undefined;
     let checkBooked = false;
     let requeueAfterMs: number | undefined;
     let error: unknown;
@@ -157,12 +158,13 @@ export class SesSetupReconciler {
         break;
       }
       const result: StepResult = await step
-        .run({ setup, spec, region, facts, identityCreatedNow, log, signal }, deps)
+        .run({ setup, spec, region, facts, identityCreatedNow, identityCreatedAt, log, signal }, deps)
         .catch((thrown: unknown) => ({ error: thrown }));
       facts = { ...facts, ...result.learned };
       Object.assign(verdicts, result.verdicts);
       happened.push(...(result.happened ?? []));
       identityCreatedNow ||= result.identityCreatedNow === true;
+      identityCreatedAt ??= result.identityCreatedAt;
       checkBooked ||= result.checkBooked === true;
       if (result.requeueAfterMs !== undefined) requeueAfterMs = result.requeueAfterMs;
       if (result.error !== undefined) {

@@ -49,6 +49,8 @@ export interface StepResult {
   happened?: Happening[];
   /** The identity was created in this pass (SES cannot have verified it yet). */
   identityCreatedNow?: boolean;
+  /** When it was created (epoch ms), if in this pass: SES's own DKIM checks start from then. */
+  identityCreatedAt?: number;
   /** A DNS check was booked in the re-check schedule: if its result is not stored, the retry must check again. */
   checkBooked?: boolean;
   requeueAfterMs?: number;
@@ -65,6 +67,7 @@ export interface StepInput {
   region: string;
   facts: Readonly<Facts>;
   identityCreatedNow: boolean;
+  identityCreatedAt?: number;
   log: Logger;
   /** Aborted when the controller gives up on the reconcile (shutdown): a step may pass it on to its calls. */
   signal?: AbortSignal;

@@ -13,7 +13,7 @@ import type { Facts, Step } from '../step.ts';
  */
 export const dnsStep: Step = {
   name: 'dns',
-  async run({ setup, spec, region, facts, identityCreatedNow, log }, { ses, dns, schedule, population, now: clock }) {
+  async run({ setup, spec, region, facts, identityCreatedNow, identityCreatedAt, log }, { ses, dns, schedule, population, now: clock }) {
     const name = setup.metadata.name;
     const identity = facts.identity!;
     const desired = desiredRecords(spec, region, { tokens: identity.dkimTokens ?? [], signingHostedZone: identity.signingHostedZone });
@@ -63,7 +63,11 @@ export const dnsStep: Step = {
     if (verifyRequested) learned.lastHandledVerifyRequest = verifyRequest;
     log.debug({ verified, askedSes: askSes, verifyRequested }, 'dns checked');
     const waitingOnSes = !verified && cnamesLive && seen.dkimStatus !== 'SUCCESS';
-    return { learned, checkBooked: true, requeueAfterMs: schedule.checked(name, verified, setups, now, waitingOnSes) };
+    // SES checks a new identity within its own interval of creating it, not of this first look (which
+    // may come a rate-limited association later): the wait for SES counts from the creation.
+    const from = waitingOnSes && identityCreatedAt !== undefined ? Math.min(identityCreatedAt, now) : now;
+    const next = from + schedule.checked(name, verified, setups, from, waitingOnSes);
+    return { learned, checkBooked: true, requeueAfterMs: Math.max(0, next - now) };
   },
 };
 

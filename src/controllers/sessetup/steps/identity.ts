@@ -6,7 +6,7 @@ import { ownerOf } from './owner.ts';
 /** The SES domain identity (with its DKIM tokens): created, found, adopted or refused, like the tenant. */
 export const identityStep: Step = {
   name: 'identity',
-  async run({ setup, spec, region, facts, log }, { ses }) {
+  async run({ setup, spec, region, facts, log }, { ses, now }) {
     if (facts.identity?.dkimTokens?.length && facts.identity.name === spec.domainIdentity) return {};
     const tenantArn = facts.tenant!.arn!;
     const ensured = await ensureIdentity(ses, region, spec.domainIdentity, tenantArn, ownerOf(setup, spec));
@@ -32,6 +32,7 @@ export const identityStep: Step = {
         },
       },
       identityCreatedNow: created,
+      ...(created ? { identityCreatedAt: now() } : {}),
       happened: [{ type: 'Normal', reason: adopted ? 'IdentityAdopted' : 'IdentityReady', message: `SES identity ${spec.domainIdentity} ${how}` }],
     };
   },

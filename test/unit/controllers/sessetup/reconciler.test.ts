@@ -93,6 +93,23 @@ describe('SesSetupReconciler (in-memory doubles)', () => {
     expect(cluster.objects.get('a')!.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
   });
 
+  it("counts the wait for SES from the identity's creation when its CNAMEs are live at the first look", async () => {
+    apply(newSetup('a'));
+    const associate = ses.associate.bind(ses);
+    ses.associate = async (...args) => {
+      // Records published beforehand; the (rate-limited) association comes 1.5 s after the identity.
+      for (const token of ses.identities.get('a.example.test')!.dkimTokens) {
+        dns.records.set(`CNAME ${token}._domainkey.a.example.test`, [`${token}.dkim.amazonses.com`]);
+      }
+      clock.now += 1_500;
+      return associate(...args);
+    };
+    const result = await reconciler.reconcile('a');
+    expect(ses.calls).not.toContain('GetEmailIdentity');
+    // Half of the first fast delay (5 s) jittered later (x 1.05), from the identity's creation 1.5 s ago.
+    expect(result?.requeueAfterMs).toBe(5_250 - 1_500);
+  });
+
   it('checks at once on a new verify annotation and echoes it', async () => {
     apply(newSetup('a'));
     await reconciler.reconcile('a');
