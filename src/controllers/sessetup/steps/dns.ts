@@ -67,7 +67,8 @@ export const dnsStep: Step = {
     // may come a rate-limited association later): the wait for SES counts from the creation.
     const from = waitingOnSes && identityCreatedAt !== undefined ? Math.min(identityCreatedAt, now) : now;
     const next = from + schedule.checked(name, verified, setups, from, waitingOnSes);
-    return { learned, checkBooked: true, requeueAfterMs: Math.max(0, next - now) };
+    // Past due already (a slow creation): at once, but never 0, which would mean no re-check at all.
+    return { learned, checkBooked: true, requeueAfterMs: Math.max(1, next - now) };
   },
 };
 

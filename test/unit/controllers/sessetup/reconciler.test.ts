@@ -108,6 +108,16 @@ describe('SesSetupReconciler (in-memory doubles)', () => {
     expect(ses.calls).not.toContain('GetEmailIdentity');
     // Half of the first fast delay (5 s) jittered later (x 1.05), from the identity's creation 1.5 s ago.
     expect(result?.requeueAfterMs).toBe(5_250 - 1_500);
+    // A creation slower than that: the re-check is due at once (1 ms: 0 would mean none).
+    apply(newSetup('b'));
+    ses.associate = async (...args) => {
+      for (const token of ses.identities.get('b.example.test')!.dkimTokens) {
+        dns.records.set(`CNAME ${token}._domainkey.b.example.test`, [`${token}.dkim.amazonses.com`]);
+      }
+      clock.now += 6_000;
+      return associate(...args);
+    };
+    expect((await reconciler.reconcile('b'))?.requeueAfterMs).toBe(1);
   });
 
   it('checks at once on a new verify annotation and echoes it', async () => {
