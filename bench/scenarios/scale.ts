@@ -231,9 +231,10 @@ export async function loadVerified(ctx: Context, items: Item[]): Promise<{ publi
   // Loading: an operator with a generous SES budget takes every setup to Ready; not measured.
   phase = Date.now();
   const dkim = ctx.sim.driveDkim(1_000);
-  // The first re-check 20 s after creation, when SES has verified the domain: one check per setup, not a
-  // re-check storm (10,000 unverified setups at 1 s would want 10,000 checks and status writes a second).
-  const loader = await ctx.operator('scale-load', ['--ses-rate-limit', '1000', '--concurrency', '16', '--recheck-fast', '20s', '--recheck-budget-share', '1']);
+  // The first re-check 20 s after creation (records live: half of --recheck-fast), when SES has verified
+  // the domain: one check per setup, not a re-check storm (10,000 unverified setups at 1 s would want
+  // 10,000 checks and status writes a second).
+  const loader = await ctx.operator('scale-load', ['--ses-rate-limit', '1000', '--concurrency', '16', '--recheck-fast', '40s', '--recheck-budget-share', '1']);
   try {
     ctx.log(`scale: creating ${n} setups and waiting until every one is Ready`);
     await applyAll(ctx, items);
