@@ -1,5 +1,5 @@
 /** What the benchmarks set in a SesSetup's spec. */
-export type SetupSpec = { tenantName: string; domainIdentity: string };
+export type SetupSpec = { tenantName: string; domainIdentity: string; dnsPublication?: 'Manual' | 'ExternalDNS' };
 
 export type Item = { name: string; spec: SetupSpec };
 

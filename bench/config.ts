@@ -11,6 +11,12 @@ export interface BenchConfig {
   latencyRounds: number;
   throughputSetups: number;
   scaleSetups: number;
+  /** Setups applied at once with dnsPublication ExternalDNS (publication scenario). */
+  publicationSetups: number;
+  publicationRounds: number;
+  /** Concurrent REST API clients, one setup each, and their rounds (refresh scenario). */
+  refreshClients: number;
+  refreshRounds: number;
   /** SES quota (requests/s) of the throughput and deletion scenarios; the operator's limiter matches it. */
   quotaRps: number;
   /** Steady-state window of the scale scenario (5 minutes by default, shortened with --steady-seconds). */
@@ -37,11 +43,12 @@ export interface BenchConfig {
   guard: number | undefined;
 }
 
-export const SCENARIOS = ['latency', 'throughput', 'scale'] as const;
+export const SCENARIOS = ['latency', 'throughput', 'scale', 'publication', 'refresh'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export const USAGE = `Usage: npm run bench -- [--small] [--json FILE] [--steady-seconds N] [--quota RPS]
-                       [--only latency,throughput,scale] [--latency N] [--latency-rounds N] [--throughput N] [--scale N]
+                       [--only latency,throughput,scale,publication,refresh] [--latency N] [--latency-rounds N] [--throughput N] [--scale N]
+                       [--publication N] [--publication-rounds N] [--refresh-clients N] [--refresh-rounds N]
                        [--dkim-interval-ms N] [--out DIR] [--profile] [--operator-main FILE] [--concurrency N] [--unconstrained-heap]
                        [--guard FACTOR]
 
@@ -49,12 +56,17 @@ Runs the operator (a real child process) against the local stack and prints a ta
 next to the reference measured in the same run. Exit code 1 when the harness itself fails; a
 missed budget is reported in the table, not in the exit code, unless --guard is given.
 
-  --small             CI size: 20 / 100 / 300 setups, 20 s steady state (a few minutes on 2 cores)
+  --small             CI size: 20 / 100 / 300 setups, 20 s steady state, 10 through external-dns x 2 rounds,
+                      50 API clients x 2 rounds (a few minutes on 2 cores)
   --json FILE         also write the figures as JSON
   --steady-seconds N  steady-state window of the scale scenario (default 300; --small: 20)
   --quota RPS         SES quota of the throughput and deletion scenarios (default 50)
   --only LIST         run only these scenarios (deletion runs with throughput)
   --latency/--throughput/--scale N   override a scenario's number of setups
+  --publication N     setups applied at once through the real external-dns (default 100; --small: 10)
+  --publication-rounds N  rounds of the publication scenario, pooled (default 3; --small: 2)
+  --refresh-clients N REST API clients asking for a live refresh at once (default 50, --small too)
+  --refresh-rounds N  requests per client, each side (default 10; --small: 2)
   --latency-rounds N  rounds of the latency scenario, pooled (default 3; --small: 4, so the CI guard is not noise)
   --out DIR           operator logs and profiles (default bench-results/<time>)
   --profile           operators run with --cpu-prof; heap snapshot of the scale operator after sync
@@ -77,6 +89,10 @@ export function parseConfig(argv: string[]): BenchConfig | 'help' {
       'latency-rounds': { type: 'string' },
       throughput: { type: 'string' },
       scale: { type: 'string' },
+      publication: { type: 'string' },
+      'publication-rounds': { type: 'string' },
+      'refresh-clients': { type: 'string' },
+      'refresh-rounds': { type: 'string' },
       quota: { type: 'string' },
       'steady-seconds': { type: 'string' },
       'dkim-interval-ms': { type: 'string' },
@@ -104,6 +120,10 @@ export function parseConfig(argv: string[]): BenchConfig | 'help' {
     latencyRounds: whole('--latency-rounds', values['latency-rounds'], small ? 4 : 3),
     throughputSetups: whole('--throughput', values.throughput, small ? 100 : 1_000),
     scaleSetups: whole('--scale', values.scale, small ? 300 : 10_000),
+    publicationSetups: whole('--publication', values.publication, small ? 10 : 100),
+    publicationRounds: whole('--publication-rounds', values['publication-rounds'], small ? 2 : 3),
+    refreshClients: whole('--refresh-clients', values['refresh-clients'], 50),
+    refreshRounds: whole('--refresh-rounds', values['refresh-rounds'], small ? 2 : 10),
     quotaRps: whole('--quota', values.quota, 50),
     steadySeconds: whole('--steady-seconds', values['steady-seconds'], small ? 20 : 300),
     dkimIntervalMs: whole('--dkim-interval-ms', values['dkim-interval-ms'], 200),

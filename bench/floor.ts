@@ -112,7 +112,7 @@ function withConditions(setup: SesSetup, status: SesSetupStatus): SesSetupStatus
 const FAKE = { accessKeyId: 'bench', secretAccessKey: 'bench' };
 
 /** When the simulated SES verified each domain's DKIM (its own record of the moment), polled for all waiters at once. */
-class VerificationWatch {
+export class VerificationWatch {
   readonly #sim: SimClient;
   readonly #waiters = new Map<string, ((at: number) => void)[]>();
   #timer: NodeJS.Timeout | undefined;

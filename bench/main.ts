@@ -9,12 +9,20 @@ import { Context, POD_HEAP } from './context.ts';
 import { KubeClient } from '../harness/stack/kube-client.ts';
 import { guardFailures, machine, table, writeJson } from './report.ts';
 import { latencyScenario } from './scenarios/latency.ts';
+import { publicationScenario } from './scenarios/publication.ts';
+import { refreshScenario } from './scenarios/refresh.ts';
 import { scaleScenario } from './scenarios/scale.ts';
 import { throughputScenario } from './scenarios/throughput.ts';
 import { SimClient } from '../harness/stack/sim-client.ts';
 import { SetupTracker } from './tracker.ts';
 
-const SCENARIO_RUNNERS = { latency: latencyScenario, throughput: throughputScenario, scale: scaleScenario } as const;
+const SCENARIO_RUNNERS = {
+  latency: latencyScenario,
+  throughput: throughputScenario,
+  scale: scaleScenario,
+  publication: publicationScenario,
+  refresh: refreshScenario,
+} as const;
 
 async function main(): Promise<number> {
   let parsed: BenchConfig | 'help';
@@ -31,7 +39,7 @@ async function main(): Promise<number> {
   const config = { ...parsed, outDir: resolve(parsed.outDir) };
   await mkdir(config.outDir, { recursive: true });
   const started = Date.now();
-  const total = config.latencySetups * 2 + config.throughputSetups + config.scaleSetups;
+  const total = config.latencySetups * 2 + config.throughputSetups + config.scaleSetups + config.publicationSetups * 2 + config.refreshClients;
   let stack: LocalStack | undefined;
   let ctx: Context | undefined;
   let failure: unknown;

@@ -1,9 +1,13 @@
 import { access, constants } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 
-/** Finds an executable on PATH (plus the sbin folders Debian keeps daemons in), or fails saying how to get it. */
-export async function requireCommand(name: string, howToInstall: string): Promise<string> {
-  const folders = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin', '/usr/local/sbin'];
+/** The folders searched for a command: PATH, plus the sbin folders Debian keeps daemons in. */
+export function commandFolders(path = process.env.PATH ?? ''): string[] {
+  return [...path.split(delimiter), '/usr/sbin', '/sbin', '/usr/local/sbin'];
+}
+
+/** The first executable called `name` in `folders`, or undefined. */
+export async function findCommand(name: string, folders = commandFolders()): Promise<string | undefined> {
   for (const folder of folders.filter(Boolean)) {
     const candidate = join(folder, name);
     try {
@@ -13,5 +17,12 @@ export async function requireCommand(name: string, howToInstall: string): Promis
       // not here; keep looking
     }
   }
-  throw new Error(`'${name}' was not found on PATH. ${howToInstall}`);
+  return undefined;
+}
+
+/** Finds an executable on PATH (plus the sbin folders), or fails saying how to get it. */
+export async function requireCommand(name: string, howToInstall: string): Promise<string> {
+  const found = await findCommand(name);
+  if (!found) throw new Error(`'${name}' was not found on PATH. ${howToInstall}`);
+  return found;
 }

@@ -1,10 +1,13 @@
-// `npm run demo`: the whole product on a laptop, no AWS account. Starts the local stack, installs
-// the CRDs, runs the operator, applies a sample SesSetup and EmailUseCase, publishes their DNS
-// records the way a customer would (unless --manual), and stays up until Ctrl-C.
+// `npm run demo`: the whole product on a laptop, no AWS account. Starts the local stack with the
+// real external-dns, installs the CRDs, runs the operator, applies a sample SesSetup (with
+// dnsPublication: ExternalDNS, so external-dns publishes its records into the local BIND, which
+// plays the customer's DNS host) and EmailUseCase, and stays up until Ctrl-C. --manual leaves
+// publishing the records to you.
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parse } from 'yaml';
 import { recordsTable } from '../../src/cli/records-table.ts';
-import { publishRecords } from './dns-records.ts';
 import { PROJECT_ROOT } from './go-binaries.ts';
 import { findKubectl, kubectl } from './kubectl.ts';
 import { freePort } from './ports.ts';
@@ -18,11 +21,12 @@ import { startLocalStack, type LocalStack } from './stack.ts';
 const { values } = parseArgs({ options: { manual: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } } });
 if (values.help) {
   process.stdout.write(
-    'Usage: npm run demo [-- --manual]\n  --manual  do not publish the DNS records: publish them yourself (nsupdate) and run the verify command\n',
+    'Usage: npm run demo [-- --manual]\n  --manual  no external-dns: the setup asks you to publish its DNS records (nsupdate), then run the verify command\n',
   );
   process.exit(0);
 }
 
+const DNS_ENDPOINT_NAMESPACE = 'default';
 const say = (line: string) => process.stdout.write(`${line}\n`);
 let stack: LocalStack | undefined;
 let operator: ManagedProcess | undefined;
@@ -43,8 +47,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => vo
 
 try {
   const started = Date.now();
-  say('starting the local stack (kube-apiserver + etcd, BIND for .test, SES simulator) ...');
-  stack = await startLocalStack({ log: say });
+  const externalDns = !values.manual;
+  say(`starting the local stack (kube-apiserver + etcd, BIND for .test, SES simulator${externalDns ? ', external-dns' : ''}) ...`);
+  // external-dns watches every namespace; the operator keeps its DNSEndpoints in "default".
+  stack = await startLocalStack({ log: say, externalDns });
   const kc = stack.kubeconfig;
   await installCrds(kc);
 
@@ -53,7 +59,10 @@ try {
   const local = await startLocalOperator({
     stack,
     logFile,
-    args: ['--ses-rate-limit', '10', '--recheck-fast', '2s', '--recheck-fast-max', '10s', '--metrics-bind-address', `127.0.0.1:${metricsPort}`],
+    args: [
+      ...['--ses-rate-limit', '10', '--recheck-fast', '2s', '--recheck-fast-max', '10s', '--metrics-bind-address', `127.0.0.1:${metricsPort}`],
+      ...['--dns-endpoint-namespace', DNS_ENDPOINT_NAMESPACE],
+    ],
   });
   operator = local.process;
   await local.waitForLog('running');
@@ -66,10 +75,13 @@ the local stack is up (${Math.round((Date.now() - started) / 1000)} s). Look at 
   ${k} --kubeconfig ${kc} get emailusecase -A
   curl -s http://127.0.0.1:${metricsPort}/metrics | grep ses_operator
   npm start -- verify acme-mail --kubeconfig ${kc}
-  operator log: ${logFile}
+  operator log: ${logFile}${externalDns ? `\n  ${k} --kubeconfig ${kc} get dnsendpoints -n ${DNS_ENDPOINT_NAMESPACE} -o yaml\n  external-dns log: ${stack.externalDns!.logFile}` : ''}
 `);
-  await kubectl(kc, ['apply', '-f', join(PROJECT_ROOT, 'deploy/samples/sessetup.yaml'), '-f', join(PROJECT_ROOT, 'deploy/samples/emailusecase.yaml')]);
-  say('applied deploy/samples/sessetup.yaml and deploy/samples/emailusecase.yaml');
+  const sample = parse(await readFile(join(PROJECT_ROOT, 'deploy/samples/sessetup.yaml'), 'utf8')) as { spec: Record<string, unknown> };
+  if (externalDns) sample.spec.dnsPublication = 'ExternalDNS';
+  await kubectl(kc, ['apply', '-f', '-'], { input: JSON.stringify(sample) });
+  await kubectl(kc, ['apply', '-f', join(PROJECT_ROOT, 'deploy/samples/emailusecase.yaml')]);
+  say(`applied deploy/samples/sessetup.yaml${externalDns ? ' with spec.dnsPublication: ExternalDNS' : ''} and deploy/samples/emailusecase.yaml`);
 
   const kube = new KubeClient(kc);
   const read = () => kube.getSetup('acme-mail');
@@ -85,12 +97,9 @@ the local stack is up (${Math.round((Date.now() - started) / 1000)} s). Look at 
       `--manual: publish them yourself, e.g.\n  nsupdate <<EOF\n  server ${host} ${port}\n  update add ${withRecords.status!.dnsRecords![0]!.name}. 60 CNAME ${withRecords.status!.dnsRecords![0]!.value}.\n  send\n  EOF\nthen: npm start -- verify acme-mail --kubeconfig ${kc}`,
     );
   } else {
-    await new Promise((resolve) => setTimeout(resolve, 3_000)); // let a person see "not verified" first
-    await publishRecords(
-      stack.dnsServer,
-      withRecords.status!.dnsRecords!.map((r) => ({ name: r.name, type: r.type, value: r.value })),
+    say(
+      `the operator handed them to external-dns (DNSEndpoint ${DNS_ENDPOINT_NAMESPACE}/acme-mail), which writes them into the local DNS server, the customer's DNS host here; nobody touches DNS. Waiting for SES and the operator to verify them ...`,
     );
-    say('published the records in the local DNS server, as a customer would at their DNS host; waiting for SES and the operator to verify them ...');
     await waitUntil(
       'the SesSetup to be Ready',
       async () => ((await read())?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined),

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { recordData } from '../../src/cli/records-format.ts';
+import { quotedStrings } from '../../src/dns/txt-strings.ts';
 import { requireCommand } from './commands.ts';
 
 export type PublishableType = 'CNAME' | 'MX' | 'TXT' | 'A';
@@ -36,24 +38,11 @@ export async function removeRecords(server: string, records: { name: string; typ
 }
 
 function rdata(record: PublishedRecord): string {
-  if (record.type === 'TXT') return splitTxt(record.value);
-  if (record.type === 'CNAME') return fqdn(record.value);
-  if (record.type === 'MX') {
-    const [preference, exchange] = record.value.trim().split(/\s+/);
-    if (!preference || !exchange) throw new Error(`MX value must be "<preference> <host>", got "${record.value}"`);
-    return `${preference} ${fqdn(exchange)}`;
-  }
-  return record.value;
+  return record.type === 'A' ? record.value : recordData({ type: record.type, value: record.value });
 }
 
 /** A TXT string holds at most 255 bytes, so longer text goes out as several quoted strings. */
-export function splitTxt(text: string): string {
-  const chunks: string[] = [];
-  for (let start = 0; start < text.length || start === 0; start += 255) {
-    chunks.push(`"${text.slice(start, start + 255).replace(/(["\\])/g, '\\$1')}"`);
-  }
-  return chunks.join(' ');
-}
+export const splitTxt = quotedStrings;
 
 function fqdn(name: string): string {
   return name.endsWith('.') ? name : `${name}.`;

@@ -21,7 +21,8 @@ export interface DnsServer {
 
 /**
  * Starts BIND's named on a loopback port, authoritative for `test.` and accepting RFC 2136
- * dynamic updates from loopback, so tests, the demo and people publish records with nsupdate.
+ * dynamic updates and zone transfers from loopback, so tests, the demo, people (nsupdate) and
+ * external-dns (RFC 2136 provider) publish records.
  */
 export async function startDnsServer(options: { port?: number; dir?: string } = {}): Promise<DnsServer> {
   const named = await requireCommand('named', 'BIND is needed for the local DNS server: apt-get install bind9 bind9-dnsutils');
@@ -77,6 +78,8 @@ zone "${LOCAL_ZONE}" {
   type primary;
   file "${join(dir, `${LOCAL_ZONE}.zone`)}";
   allow-update { 127.0.0.0/8; };
+  // external-dns's RFC 2136 provider lists the zone by AXFR to see what it owns; without it, it deletes nothing.
+  allow-transfer { 127.0.0.0/8; };
 };
 `;
 }

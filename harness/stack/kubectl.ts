@@ -1,22 +1,20 @@
 import { execFile } from 'node:child_process';
-import { access, constants } from 'node:fs/promises';
+import { ensureGoBinary } from './go-binaries.ts';
+
+let built: Promise<string> | undefined;
 
 /**
- * kubectl within the supported skew of kube-apiserver 1.34: $KUBECTL if set, else the 1.33 build the
- * Google Cloud CLI package ships beside its default kubectl, else `kubectl` on PATH.
+ * The kubectl the harness runs: $KUBECTL if set, else kubectl built from tools/kubectl (the same
+ * Kubernetes version as the local kube-apiserver, so no version skew and no other package source).
+ * The build happens once per machine (cached) and is looked up once per process.
  */
-export async function findKubectl(): Promise<string> {
-  const candidates = [process.env.KUBECTL, '/usr/lib/google-cloud-sdk/bin/kubectl.1.33', '/usr/bin/kubectl.1.33'];
-  for (const candidate of candidates) {
-    if (!candidate) continue;
-    try {
-      await access(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // try the next one
-    }
-  }
-  return 'kubectl';
+export function findKubectl(log?: (line: string) => void): Promise<string> {
+  if (process.env.KUBECTL) return Promise.resolve(process.env.KUBECTL);
+  built ??= ensureGoBinary('kubectl', log).catch((error: unknown) => {
+    built = undefined;
+    throw error;
+  });
+  return built;
 }
 
 /** Runs kubectl against a kubeconfig; rejects with kubectl's own stderr when it fails. */

@@ -7,6 +7,7 @@ const { values } = parseArgs({
   options: {
     region: { type: 'string', default: 'us-east-1' },
     'dkim-check-interval-ms': { type: 'string', default: '2000' },
+    'external-dns': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -27,6 +28,7 @@ if (!Number.isInteger(interval) || interval < 100) {
 const stack = await startLocalStack({
   region: values.region,
   dkimCheckIntervalMs: interval,
+  externalDns: values['external-dns'],
   log: (line) => process.stderr.write(`${line}\n`),
 }).catch((error: unknown) => {
   process.stderr.write(`the local stack did not start: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -34,7 +36,8 @@ const stack = await startLocalStack({
 });
 
 const { kubeconfig, sesEndpoint, dnsServer, region } = stack;
-process.stdout.write(`${JSON.stringify({ kubeconfig, sesEndpoint, dnsServer, region })}\n`);
+const externalDnsOwnerId = stack.externalDns?.ownerId;
+process.stdout.write(`${JSON.stringify({ kubeconfig, sesEndpoint, dnsServer, region, ...(externalDnsOwnerId ? { externalDnsOwnerId } : {}) })}\n`);
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {

@@ -4,6 +4,10 @@ import { join } from 'node:path';
 import { startSesSimulator, type SesSimulator } from '../simulator/server.ts';
 import { startControlPlane, type ControlPlane } from './control-plane.ts';
 import { startDnsServer, type DnsServer } from './dns-server.ts';
+import { installDnsEndpointCrd, startExternalDns, type ExternalDns } from './external-dns.ts';
+import type { GoTool } from './go-binaries.ts';
+import { findKubectl } from './kubectl.ts';
+import { ensurePrerequisites } from './prerequisites.ts';
 
 /** What clients need to reach the local stack; `npm run stack` prints exactly this as one JSON line. */
 export interface StackEndpoints {
@@ -18,6 +22,8 @@ export interface LocalStack extends StackEndpoints {
   readonly controlPlane: ControlPlane;
   readonly dns: DnsServer;
   readonly ses: SesSimulator;
+  /** Present when started with `externalDns`: DNSEndpoints in any namespace go into BIND. */
+  readonly externalDns?: ExternalDns;
   stop(): Promise<void>;
 }
 
@@ -28,6 +34,8 @@ export interface StackOptions {
   /** The simulator's account limits (default 10,000 each, SES's default quota); benchmarks need more. */
   maxTenants?: number;
   maxIdentities?: number;
+  /** Also install the DNSEndpoint CRD and run the real external-dns (CRD source, RFC 2136 into BIND). */
+  externalDns?: boolean | { interval?: string; ownerId?: string };
   log?: (line: string) => void;
 }
 
@@ -38,6 +46,9 @@ export interface StackOptions {
  */
 export async function startLocalStack(options: StackOptions = {}): Promise<LocalStack> {
   const region = options.region ?? 'us-east-1';
+  await ensurePrerequisites({ goTools: stackGoTools(), log: options.log });
+  // Built (or found) before anything starts, so no later step waits on a build with a timeout.
+  await findKubectl(options.log);
   const dir = await mkdtemp(join(tmpdir(), 'ses-operator-stack-'));
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
@@ -57,6 +68,8 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
       maxIdentities: options.maxIdentities,
     });
     stops.push(ses.close);
+    const externalDns = options.externalDns ? await startStackExternalDns(controlPlane.kubeconfig, dns.address, dir, options) : undefined;
+    if (externalDns) stops.push(externalDns.stop);
     return {
       dir,
       region,
@@ -66,12 +79,24 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
       controlPlane,
       dns,
       ses,
+      externalDns,
       stop,
     };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+async function startStackExternalDns(kubeconfig: string, dnsServer: string, dir: string, options: StackOptions): Promise<ExternalDns> {
+  await installDnsEndpointCrd(kubeconfig);
+  const settings = typeof options.externalDns === 'object' ? options.externalDns : {};
+  return startExternalDns({ kubeconfig, dnsServer, dir: await makeDir(join(dir, 'external-dns')), log: options.log, ...settings });
+}
+
+/** The Go-built binaries the stack runs: the control plane, and kubectl unless $KUBECTL names one. */
+export function stackGoTools(): GoTool[] {
+  return ['etcd', 'kube-apiserver', ...(process.env.KUBECTL ? [] : (['kubectl'] as const))];
 }
 
 async function makeDir(path: string): Promise<string> {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { conditionsSchema } from './conditions.ts';
 import type { CustomResource } from './meta.ts';
+import { statusSchema } from './status.ts';
 
 /** A DNS-1123 subdomain: what a SesSetup's metadata.name can be. */
 export const OBJECT_NAME_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
@@ -29,15 +29,12 @@ export const emailUseCaseSpecSchema = z
   .strict()
   .meta({ description: 'Which SesSetup this use case sends through, and from which address.' });
 
-export const emailUseCaseStatusSchema = z
-  .object({
-    observedGeneration: z.number().int().optional().meta({ description: 'The metadata.generation this status was written for.' }),
-    conditions: conditionsSchema.optional().meta({
-      description:
-        'Ready (True when the setup exists, is Ready, and fromAddress lies in its domain), ConfigMapReady, and Reconciling / Stalled (present only while true).',
-    }),
-  })
-  .meta({ description: 'Written by the operator only.' });
+export const emailUseCaseStatusSchema = statusSchema({
+  description: 'Written by the operator only.',
+  conditions:
+    'Ready (True when the setup exists, is Ready, and fromAddress lies in its domain), ConfigMapReady, and Reconciling / Stalled (present only while true).',
+  fields: {},
+});
 
 export type EmailUseCaseSpec = z.infer<typeof emailUseCaseSpecSchema>;
 export type EmailUseCaseStatus = z.infer<typeof emailUseCaseStatusSchema>;

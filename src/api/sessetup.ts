@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { conditionsSchema } from './conditions.ts';
 import type { CustomResource } from './meta.ts';
 import { labelSelectorSchema } from './label-selector.ts';
+import { statusSchema } from './status.ts';
 
 /** RE2-compatible (the API server's regex engine) and JS-compatible patterns, shared by zod and the CRD. */
 export const TENANT_NAME_PATTERN = '^[A-Za-z0-9_-]+$';
@@ -54,6 +54,23 @@ export const allowedNamespacesSchema = z
     ],
   });
 
+export const mailFromSchema = z
+  .object({
+    domain: z.string().min(1).max(253).regex(new RegExp(DOMAIN_PATTERN)).meta({
+      description:
+        'The custom MAIL FROM domain (bounce and SPF domain), a subdomain of domainIdentity not used to receive mail, lower case, e.g. bounce.mail.acme.com.',
+    }),
+    behaviorOnMxFailure: z.enum(['UseDefaultValue', 'RejectMessage']).default('UseDefaultValue').meta({
+      description:
+        "While SES cannot confirm the MAIL FROM domain's MX record: UseDefaultValue (default) sends with SES's own amazonses.com MAIL FROM; RejectMessage refuses to send.",
+    }),
+  })
+  .strict()
+  .meta({
+    description:
+      'A custom MAIL FROM domain for SPF alignment under DMARC: the operator sets it in SES and asks for its MX and SPF TXT records. Removing it resets SES to its default MAIL FROM.',
+  });
+
 export const sesSetupSpecSchema = z
   .object({
     tenantName: z
@@ -82,10 +99,15 @@ export const sesSetupSpecSchema = z
       .optional()
       .meta({ description: "AWS region; defaults to the operator's region. Immutable.", ...immutable('region') }),
     dmarc: dmarcSchema.optional(),
+    mailFrom: mailFromSchema.optional(),
     deletionPolicy: z
       .enum(['Delete', 'Retain'])
       .default('Delete')
       .meta({ description: 'On deletion of this SesSetup: Delete (default) tears the identity and tenant down in SES; Retain keeps both in SES.' }),
+    dnsPublication: z.enum(['Manual', 'ExternalDNS']).default('Manual').meta({
+      description:
+        "Manual (default): you publish status.dnsRecords at your DNS host. ExternalDNS: the operator keeps a DNSEndpoint (externaldns.k8s.io/v1alpha1) with every record, named after this SesSetup in the operator's --dns-endpoint-namespace, for a running external-dns to publish.",
+    }),
     adoptionPolicy: z.enum(['Never', 'Adopt']).default('Never').meta({
       description:
         "Never (default): a tenant or identity that exists in SES without this SesSetup's owner tag is left alone and reported. Adopt: the operator tags it as this SesSetup's and manages it (and deletes it under deletionPolicy Delete).",
@@ -93,6 +115,11 @@ export const sesSetupSpecSchema = z
     allowedNamespaces: allowedNamespacesSchema.optional(),
   })
   .strict()
+  // The CEL rule below says the same to the API server; this keeps the operator's own parse as strict.
+  .refine((spec) => !spec.mailFrom || spec.mailFrom.domain.endsWith(`.${spec.domainIdentity}`), {
+    path: ['mailFrom', 'domain'],
+    message: 'mailFrom.domain must be a subdomain of domainIdentity',
+  })
   .meta({
     description: 'The SES tenant and domain identity this SesSetup makes exist, and the DNS records asked of the customer.',
     // Whole-object rule: a transition rule on the optional field alone would miss adding or removing it.
@@ -102,17 +129,27 @@ export const sesSetupSpecSchema = z
         message: 'region is immutable: it cannot be added or removed after creation',
         fieldPath: '.region',
       },
+      {
+        rule: "!has(self.mailFrom) || self.mailFrom.domain.endsWith('.' + self.domainIdentity)",
+        message: 'mailFrom.domain must be a subdomain of domainIdentity (e.g. bounce.<domainIdentity>)',
+        fieldPath: '.mailFrom.domain',
+      },
     ],
   });
 
 export const dnsRecordSchema = z.object({
-  purpose: z.enum(['DKIM', 'MX', 'DMARC']).meta({ description: 'DKIM (one of the Easy DKIM CNAMEs), MX (receiving through SES) or DMARC.' }),
+  purpose: z.enum(['DKIM', 'MX', 'DMARC', 'MAIL_FROM']).meta({
+    description: 'DKIM (one of the Easy DKIM CNAMEs), MX (receiving through SES), DMARC, or MAIL_FROM (the MX and the SPF TXT of spec.mailFrom.domain).',
+  }),
   type: z.enum(['CNAME', 'MX', 'TXT']).meta({ description: 'DNS record type: CNAME, MX or TXT.' }),
   name: z.string().meta({ description: 'Fully qualified record name, without the trailing dot.' }),
   value: z.string().meta({ description: 'What the record must hold: the CNAME target, "<preference> <host>" for MX, the TXT text.' }),
   verified: z.boolean().meta({
     description:
-      'True when the last live check found the record right. DKIM also needs SES to report DKIM SUCCESS; MX needs the SES host to hold the lowest preference value alone.',
+      'True when the last live check found the record right. DKIM also needs SES to report DKIM SUCCESS, MAIL_FROM SES to report the MAIL FROM domain SUCCESS; MX needs the SES host to hold the lowest preference value alone.',
+  }),
+  published: z.boolean().optional().meta({
+    description: 'With dnsPublication ExternalDNS: true when the record is in the DNSEndpoint handed to external-dns (verified still means DNS answers it).',
   }),
   observed: z.array(z.string()).max(16).meta({ description: 'What DNS answered at the last check (at most 16 answers; MX as "<preference> <host>").' }),
   message: z
@@ -122,9 +159,11 @@ export const dnsRecordSchema = z.object({
 
 const adopted = (what: string) => `True when the operator took over an existing ${what} under adoptionPolicy Adopt (tagging it as this SesSetup's).`;
 
-export const sesSetupStatusSchema = z
-  .object({
-    observedGeneration: z.number().int().optional().meta({ description: 'The metadata.generation this status was written for.' }),
+export const sesSetupStatusSchema = statusSchema({
+  description: 'What the operator observed and did; written by the operator only.',
+  conditions:
+    'Ready, TenantReady, IdentityReady, DnsVerified, DnsPublished (only with dnsPublication ExternalDNS), MailFromReady (only with spec.mailFrom), DeletionBlocked (only while a deletion waits), and Reconciling / Stalled (kstatus: present only while true).',
+  fields: {
     region: z.string().optional().meta({
       description:
         "The AWS region the tenant and identity were created in, recorded at the first call to SES. Every later call and the teardown use it, whatever the operator's default region is now.",
@@ -165,6 +204,17 @@ export const sesSetupStatusSchema = z
       })
       .optional()
       .meta({ description: 'The SES domain identity, as the operator created or adopted it.' }),
+    mailFrom: z
+      .object({
+        domain: z.string().meta({ description: 'The custom MAIL FROM domain set in SES.' }),
+        behaviorOnMxFailure: z.string().meta({ description: 'The behaviorOnMxFailure set in SES with it (UseDefaultValue or RejectMessage).' }),
+        status: z
+          .string()
+          .optional()
+          .meta({ description: "SES's MailFromDomainStatus (PENDING, SUCCESS, FAILED, TEMPORARY_FAILURE) at the operator's last read; absent until read." }),
+      })
+      .optional()
+      .meta({ description: 'The custom MAIL FROM domain as the operator last set it in SES (spec.mailFrom); absent when none is set.' }),
     dnsRecords: z
       .array(dnsRecordSchema)
       .max(16)
@@ -186,12 +236,8 @@ export const sesSetupStatusSchema = z
       .optional()
       .meta({ description: 'What references this SesSetup ("EmailUseCase namespace/name", or a configured referrer kind), at most 20, sorted.' }),
     usedByCount: z.number().int().optional().meta({ description: 'The exact number of referrers (usedBy shows at most 20).' }),
-    conditions: conditionsSchema.optional().meta({
-      description:
-        'Ready, TenantReady, IdentityReady, DnsVerified, DeletionBlocked (only while a deletion waits), and Reconciling / Stalled (kstatus: present only while true).',
-    }),
-  })
-  .meta({ description: 'What the operator observed and did; written by the operator only.' });
+  },
+});
 
 export type SesSetupSpec = z.infer<typeof sesSetupSpecSchema>;
 export type AllowedNamespaces = z.infer<typeof allowedNamespacesSchema>;

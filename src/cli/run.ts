@@ -53,6 +53,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       budgetShare: settings.recheckBudgetShare,
     },
     referrerKinds: settings.referrers,
+    dnsEndpointNamespace: settings.dnsEndpointNamespace,
     controllerMetrics: metrics.controller,
     queueMetrics: metrics.workqueue,
     onApiWrite: (resource, verb) => metrics.apiWrites.inc({ resource, verb }),

@@ -66,6 +66,8 @@ const optional = <Value>(schema: z.ZodType<Value, string>) =>
     .transform((text) => text || undefined)
     .pipe(schema.optional());
 
+const namespaceName = (what: string) => optional(z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, `${what} must be a namespace name`));
+
 const resolvers = (what: string) =>
   z.string().transform((text, ctx) => {
     const servers = text
@@ -140,6 +142,13 @@ export const SETTINGS = {
     schema: resolvers,
   }),
   'dns-timeout': setting({ field: 'dnsTimeoutMs', env: 'SES_OPERATOR_DNS_TIMEOUT', default: '2s', help: 'timeout of one DNS query', schema: duration }),
+  'dns-endpoint-namespace': setting({
+    field: 'dnsEndpointNamespace',
+    env: 'SES_OPERATOR_DNS_ENDPOINT_NAMESPACE',
+    aliasEnv: 'POD_NAMESPACE',
+    help: "namespace of the DNSEndpoints of SesSetups with dnsPublication ExternalDNS (default: the operator's own namespace)",
+    schema: namespaceName,
+  }),
   concurrency: setting({
     field: 'concurrency',
     env: 'SES_OPERATOR_CONCURRENCY',
@@ -235,7 +244,7 @@ export const SETTINGS = {
     field: 'leaderElectionNamespace',
     env: 'POD_NAMESPACE',
     help: "namespace of the Lease (default: the pod's namespace, from POD_NAMESPACE)",
-    schema: (flag) => optional(z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, `${flag} must be a namespace name`)),
+    schema: namespaceName,
   }),
   'leader-election-id': setting({
     field: 'leaderElectionId',

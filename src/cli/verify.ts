@@ -1,19 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { GROUP, SES_SETUP, VERIFY_ANNOTATION, VERSION } from '../api/group.ts';
+import { VERIFY_ANNOTATION } from '../api/group.ts';
 import type { SesSetup } from '../api/sessetup.ts';
-import { ResourceClient } from '../runtime/resource-client.ts';
 import { parseDuration } from './duration.ts';
-import { loadKubeConfig } from './kubeconfig.ts';
 import { recordsTable } from './records-table.ts';
+import { sesSetupClient } from './sessetup-client.ts';
 
-export const VERIFY_USAGE = `Usage: ses-operator verify <sessetup-name> [--kubeconfig PATH] [--timeout 60s] [--json]
+/** `program` is how the user ran it: "ses-operator", or "kubectl ses" for the plugin. */
+export const verifyUsage = (program = 'ses-operator') => `Usage: ${program} verify <sessetup-name> [--kubeconfig PATH] [--timeout 60s] [--json]
 
 Asks the operator for a live DNS check now (sets the ${VERIFY_ANNOTATION} annotation),
 waits until the fresh result is in status, and prints the records.`;
 
 /** `ses-operator verify <name>`: the REST API's POST .../verify (docs/rest-api.md), as an annotation the operator answers. */
-export async function verifyCommand(argv: string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
+export async function verifyCommand(argv: string[], out: NodeJS.WritableStream = process.stdout, program?: string): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -25,16 +25,12 @@ export async function verifyCommand(argv: string[], out: NodeJS.WritableStream =
     },
   });
   if (values.help || positionals.length !== 1) {
-    out.write(`${VERIFY_USAGE}\n`);
+    out.write(`${verifyUsage(program)}\n`);
     return values.help ? 0 : 2;
   }
   const name = positionals[0]!;
   const timeoutMs = parseDuration(values.timeout);
-  const client = new ResourceClient(await loadKubeConfig(values.kubeconfig ?? process.env.KUBECONFIG), {
-    group: GROUP,
-    version: VERSION,
-    plural: SES_SETUP.plural,
-  });
+  const client = await sesSetupClient(values.kubeconfig);
   const request = `${new Date().toISOString()}-${randomBytes(3).toString('hex')}`;
   await client.patchAnnotations(name, undefined, { [VERIFY_ANNOTATION]: request });
   const deadline = Date.now() + timeoutMs;

@@ -17,10 +17,14 @@ import { EmailUseCaseReconciler } from './emailusecase/reconciler.ts';
 import { OrphanSweeper, type OrphanSweepOptions } from './orphans/sweeper.ts';
 import { ReferrerIndex, type ReferrerKind } from './referrers.ts';
 import { ClaimIndex } from './sessetup/claims.ts';
+import { DnsEndpoints } from './sessetup/dns-endpoints.ts';
 import { RecheckSchedule, type RecheckSettings } from './sessetup/recheck-schedule.ts';
 import { SesSetupReconciler } from './sessetup/reconciler.ts';
 import { fencesNamespaces, type NamespaceLabels } from './tenancy.ts';
 import {
+  dnsEndpointChanged,
+  dnsEndpointDeleted,
+  dnsEndpointsSynced,
   namespaceAdded,
   namespaceUpdated,
   referrerChanged,
@@ -31,6 +35,7 @@ import {
   useCaseAdded,
   useCaseDeleted,
   useCaseUpdated,
+  type DnsEndpointWake,
   type NamespaceMeta,
   type Wake,
 } from './watches.ts';
@@ -44,6 +49,8 @@ export interface ManagerOptions {
   concurrency: number;
   recheck: RecheckSettings;
   referrerKinds?: ReferrerKind[];
+  /** Where SesSetups with dnsPublication ExternalDNS keep their DNSEndpoint (none: those setups say so in a condition). */
+  dnsEndpointNamespace?: string;
   events?: EventSink;
   controllerMetrics?: ControllerMetrics;
   queueMetrics?: WorkQueueMetricsProvider;
@@ -70,6 +77,9 @@ export class Manager {
   readonly useCaseController: Controller;
   readonly referrers = new ReferrerIndex();
   readonly claims = new ClaimIndex();
+  /** Watched only once a setup asks for ExternalDNS, and outside health(): a cluster without external-dns lacks the CRD. */
+  readonly dnsEndpoints: DnsEndpoints | undefined;
+  readonly #schedule: RecheckSchedule;
   readonly orphanSweeper: OrphanSweeper | undefined;
   readonly #setups: ReadYourWrites<SesSetup>;
   readonly #useCases: ReadYourWrites<EmailUseCase>;
@@ -104,6 +114,11 @@ export class Manager {
     const useCaseClient = new ResourceClient(o.kc, ref(EMAIL_USE_CASE.plural), (verb) => o.onApiWrite?.(EMAIL_USE_CASE.plural, verb));
     const events = o.events ?? new EventRecorder(o.kc, { component: 'ses-operator', logger: o.logger });
 
+    this.#schedule = new RecheckSchedule(o.recheck);
+    this.dnsEndpoints =
+      o.dnsEndpointNamespace === undefined
+        ? undefined
+        : new DnsEndpoints({ kc: o.kc, namespace: o.dnsEndpointNamespace, logger: o.logger, onWrite: (verb) => o.onApiWrite?.('dnsendpoints', verb) });
     const setupReconciler = (this.#setupReconciler = new SesSetupReconciler({
       setups: { get: (name) => this.#setups.get(name), size: () => this.setupInformer.size(), population: () => this.#population() },
       claims: this.claims,
@@ -115,7 +130,8 @@ export class Manager {
       events,
       logger: o.logger,
       defaultRegion: o.defaultRegion,
-      schedule: new RecheckSchedule(o.recheck),
+      schedule: this.#schedule,
+      dnsEndpoints: this.dnsEndpoints,
       wrote: (object) => this.#setups.wrote(object),
       onVerified: o.onVerified,
     }));
@@ -157,6 +173,7 @@ export class Manager {
     this.#wireSetups();
     this.#wireUseCases();
     for (const { kind, informer } of this.referrerInformers) this.#wireReferrers(kind, informer);
+    this.#wireDnsEndpoints();
     this.#wireNamespaces();
   }
 
@@ -181,7 +198,7 @@ export class Manager {
   }
 
   async stopInformers(): Promise<void> {
-    await Promise.all(this.#informers().map((informer) => informer.stop()));
+    await Promise.all([...this.#informers().map((informer) => informer.stop()), this.dnsEndpoints?.stop()]);
   }
 
   /** Informers, then controllers (tests and single-replica runs). */
@@ -274,6 +291,20 @@ export class Manager {
       onAdd: (object) => wakeSetups(referrerChanged(kind, object, this.referrers)),
       onUpdate: (object) => wakeSetups(referrerChanged(kind, object, this.referrers)),
       onDelete: (object) => wakeSetups(referrerDeleted(kind, object, this.referrers)),
+    });
+  }
+
+  #wireDnsEndpoints(): void {
+    const wake = ({ setups, recheckNow }: DnsEndpointWake) => {
+      for (const name of recheckNow) this.#schedule.restart(name);
+      this.#wake({ setups, useCases: [] });
+    };
+    // Setups waiting for a missing CRD otherwise wait for their next retry.
+    void this.dnsEndpoints?.informer.waitForSync().then(() => this.#wake({ setups: dnsEndpointsSynced(this.setupInformer.list()), useCases: [] }));
+    this.dnsEndpoints?.addEventHandler({
+      onAdd: (endpoint) => wake(dnsEndpointChanged(endpoint, undefined)),
+      onUpdate: (endpoint, old) => wake(dnsEndpointChanged(endpoint, old)),
+      onDelete: (endpoint) => wake(dnsEndpointDeleted(endpoint)),
     });
   }
 

@@ -4,6 +4,7 @@ import { objectKey, type KubeObject } from '../api/meta.ts';
 import type { SesSetup } from '../api/sessetup.ts';
 import { readField, type ReferrerIndex, type ReferrerKind } from './referrers.ts';
 import { claimKey, type ClaimIndex } from './sessetup/claims.ts';
+import { generationObserved, SETUP_LABEL, type DnsEndpoint } from './sessetup/dns-endpoint.ts';
 import { allowedNamespacesChanged } from './tenancy.ts';
 
 /**
@@ -137,6 +138,46 @@ export function referrerChanged(kind: ReferrerKind, object: KubeObject, referrer
 /** An object of a configured referrer kind went: the setup it referenced. */
 export function referrerDeleted(kind: ReferrerKind, object: KubeObject, referrers: ReferrerIndex): string[] {
   return referrers.remove(referrerId(kind, object));
+}
+
+/** What a DNSEndpoint event asks of its SesSetup: a reconcile, and whether its DNS check is due at once. */
+export interface DnsEndpointWake {
+  setups: string[];
+  /** external-dns has just taken a new generation: its records are on their way into DNS, so check now, not on schedule. */
+  recheckNow: string[];
+}
+
+/** The SesSetup a DNSEndpoint publishes, from the operator's label. */
+export function dnsEndpointSetup(endpoint: DnsEndpoint): string | undefined {
+  return endpoint.metadata.labels?.[SETUP_LABEL] || undefined;
+}
+
+/**
+ * A DNSEndpoint of ours appeared, changed or went. Its setup is reconciled when the object appears
+ * or goes (a hand-deleted one is recreated) and when anything but its status changed (a hand edit is
+ * undone); external-dns reporting a new observedGeneration also makes the setup's DNS check due now.
+ */
+export function dnsEndpointChanged(endpoint: DnsEndpoint, old: DnsEndpoint | undefined): DnsEndpointWake {
+  const setup = dnsEndpointSetup(endpoint);
+  if (!setup) return { setups: [], recheckNow: [] };
+  if (!old) return { setups: [setup], recheckNow: [] };
+  const observedNow = generationObserved(endpoint) && old.status?.observedGeneration !== endpoint.status?.observedGeneration;
+  const edited =
+    endpoint.metadata.generation !== old.metadata.generation ||
+    JSON.stringify(endpoint.metadata.labels) !== JSON.stringify(old.metadata.labels) ||
+    JSON.stringify(endpoint.metadata.ownerReferences) !== JSON.stringify(old.metadata.ownerReferences);
+  return { setups: observedNow || edited ? [setup] : [], recheckNow: observedNow ? [setup] : [] };
+}
+
+/** The DNSEndpoint watch listed for the first time (its CRD may just have been installed): the setups that ask for ExternalDNS look again now. */
+export function dnsEndpointsSynced(setups: readonly SesSetup[]): string[] {
+  return setups.filter((setup) => setup.spec?.dnsPublication === 'ExternalDNS').map((setup) => setup.metadata.name);
+}
+
+/** A DNSEndpoint of ours went: its setup recreates it (or, being deleted itself, has nothing to do). */
+export function dnsEndpointDeleted(endpoint: DnsEndpoint): DnsEndpointWake {
+  const setup = dnsEndpointSetup(endpoint);
+  return { setups: setup ? [setup] : [], recheckNow: [] };
 }
 
 /** The part of a Namespace the operator keeps: the fence reads only its labels. */

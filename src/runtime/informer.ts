@@ -124,6 +124,8 @@ export interface InformerHealth {
   /** Failed LIST/WATCH attempts since the last one that reached the server; 410 relists do not count. */
   consecutiveFailures: number;
   lastError?: string;
+  /** The HTTP status of the last failure, when the API server answered (404: the resource is not served, 403: RBAC). */
+  lastErrorCode?: number;
   /** Epoch ms of the last completed LIST. */
   lastSyncAt?: number;
 }
@@ -314,6 +316,7 @@ export class Informer<T extends KubeObjectLike = KubeObjectLike> {
   #consecutiveFailures = 0;
   #backoffAttempt = 0;
   #lastError: string | undefined;
+  #lastErrorCode: number | undefined;
   #lastSyncAt: number | undefined;
   #syncWaiters: (() => void)[] = [];
   #abort = new AbortController();
@@ -399,6 +402,7 @@ export class Informer<T extends KubeObjectLike = KubeObjectLike> {
       watching: this.#watching,
       consecutiveFailures: this.#consecutiveFailures,
       ...(this.#lastError !== undefined && { lastError: this.#lastError }),
+      ...(this.#lastErrorCode !== undefined && { lastErrorCode: this.#lastErrorCode }),
       ...(this.#lastSyncAt !== undefined && { lastSyncAt: this.#lastSyncAt }),
     };
   }
@@ -470,6 +474,7 @@ export class Informer<T extends KubeObjectLike = KubeObjectLike> {
         this.#consecutiveFailures++;
         this.#backoffAttempt++;
         this.#lastError = errorMessage(error);
+        this.#lastErrorCode = error instanceof ApiError ? error.code : undefined;
         const delayMs = this.#delayFor(this.#backoffAttempt);
         this.#logger.warn(
           { err: error, consecutiveFailures: this.#consecutiveFailures, delayMs: Math.round(delayMs), relist: needList },

@@ -7,17 +7,22 @@ import {
   DeleteTenantResourceAssociationCommand,
   GetEmailIdentityCommand,
   GetTenantCommand,
+  ListResourceTenantsCommand,
   ListEmailIdentitiesCommand,
   ListTenantsCommand,
+  PutEmailIdentityMailFromAttributesCommand,
   SESv2Client,
   TagResourceCommand,
   type DkimAttributes,
+  type MailFromAttributes,
   type Tag,
 } from '@aws-sdk/client-sesv2';
 import type { AwsCredentialIdentity, FinalizeHandler, FinalizeHandlerArguments, HandlerExecutionContext } from '@smithy/types';
 import type { ServiceInputTypes, ServiceOutputTypes } from '@aws-sdk/client-sesv2';
 import {
   SesError,
+  type MailFromBehavior,
+  type MailFromSetting,
   type SesCallOptions,
   type SesErrorKind,
   type SesGateway,
@@ -44,6 +49,8 @@ export interface AwsSesGatewayOptions {
   onCall?: SesCallObserver;
   /** How long to wait before retrying a call SES throttled after the SDK's own retries. */
   throttleBackoffMs?: number;
+  /** How long to wait before retrying a call refused with ConcurrentModificationException after the SDK's own retries. */
+  concurrentModificationBackoffMs?: number;
 }
 
 type Call<T> = (client: SESv2Client, options: { abortSignal?: AbortSignal }) => Promise<T>;
@@ -99,6 +106,7 @@ export class AwsSesGateway implements SesGateway {
       verificationStatus: out.VerificationStatus,
       verifiedForSending: out.VerifiedForSendingStatus ?? false,
       tags: fromTags(out.Tags) ?? {},
+      ...mailFrom(out.MailFromAttributes),
     };
   }
 
@@ -128,6 +136,27 @@ export class AwsSesGateway implements SesGateway {
     await this.#send(region, 'TagResource', options, (client, http) =>
       client.send(new TagResourceCommand({ ResourceArn: resourceArn, Tags: toTags(tags) }), http),
     );
+  }
+
+  async putMailFromAttributes(region: string, domain: string, setting: MailFromSetting | undefined, options?: SesCallOptions): Promise<void> {
+    // No MailFromDomain removes the custom domain; the behaviour then goes back to SES's default too.
+    const input = setting ? { MailFromDomain: setting.domain, BehaviorOnMxFailure: TO_SES_BEHAVIOR[setting.behaviorOnMxFailure] } : {};
+    await this.#send(region, 'PutEmailIdentityMailFromAttributes', options, (client, http) =>
+      client.send(new PutEmailIdentityMailFromAttributesCommand({ EmailIdentity: domain, ...input }), http),
+    );
+  }
+
+  async listResourceTenants(region: string, resourceArn: string, options?: SesCallOptions): Promise<string[]> {
+    const names: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const out = await this.#sendOrUndefined(region, 'ListResourceTenants', options, (client, http) =>
+        client.send(new ListResourceTenantsCommand({ ResourceArn: resourceArn, PageSize: 100, NextToken: nextToken }), http),
+      );
+      for (const tenant of out?.ResourceTenants ?? []) if (tenant.TenantName) names.push(tenant.TenantName);
+      nextToken = out?.NextToken;
+    } while (nextToken);
+    return names;
   }
 
   async listTenants(region: string, nextToken?: string, options?: SesCallOptions): Promise<SesPage<SesTenantSummary>> {
@@ -219,7 +248,7 @@ export class AwsSesGateway implements SesGateway {
     const name = (error as { name?: string }).name ?? 'Error';
     const message = (error as { message?: string }).message ?? String(error);
     const kind = ERROR_KINDS[name] ?? 'Other';
-    const retryAfterMs = kind === 'Throttled' ? (this.#options.throttleBackoffMs ?? 5_000) : kind === 'LimitExceeded' ? 60_000 : undefined;
+    const retryAfterMs = RETRY_AFTER_MS[kind]?.(this.#options);
     return new SesError(kind, operation, `${name}: ${message}`, retryAfterMs);
   }
 }
@@ -236,6 +265,17 @@ const ERROR_KINDS: Record<string, SesErrorKind> = {
   BadRequestException: 'BadRequest',
   LimitExceededException: 'LimitExceeded',
   AccessDeniedException: 'AccessDenied',
+  ConcurrentModificationException: 'ConcurrentModification',
+};
+
+/**
+ * The wait the work queue honours before retrying a failed reconcile, by kind. AccessDenied has
+ * none here: the SesSetup reconciler turns it into Stalled and retries on its own slow schedule.
+ */
+const RETRY_AFTER_MS: Partial<Record<SesErrorKind, (options: AwsSesGatewayOptions) => number>> = {
+  Throttled: (options) => options.throttleBackoffMs ?? 5_000,
+  LimitExceeded: () => 60_000,
+  ConcurrentModification: (options) => options.concurrentModificationBackoffMs ?? 2_000,
 };
 
 function dkim(attributes: DkimAttributes | undefined): Pick<SesIdentity, 'dkimStatus' | 'dkimTokens' | 'signingHostedZone'> {
@@ -243,6 +283,21 @@ function dkim(attributes: DkimAttributes | undefined): Pick<SesIdentity, 'dkimSt
     dkimStatus: attributes?.Status,
     dkimTokens: attributes?.Tokens ?? [],
     signingHostedZone: attributes?.SigningHostedZone,
+  };
+}
+
+const TO_SES_BEHAVIOR = { UseDefaultValue: 'USE_DEFAULT_VALUE', RejectMessage: 'REJECT_MESSAGE' } as const;
+const FROM_SES_BEHAVIOR: Record<string, MailFromBehavior> = { USE_DEFAULT_VALUE: 'UseDefaultValue', REJECT_MESSAGE: 'RejectMessage' };
+
+function mailFrom(attributes: MailFromAttributes | undefined): Pick<SesIdentity, 'mailFrom'> {
+  if (!attributes) return {};
+  const behavior = attributes.BehaviorOnMxFailure && FROM_SES_BEHAVIOR[attributes.BehaviorOnMxFailure];
+  return {
+    mailFrom: {
+      ...(attributes.MailFromDomain ? { domain: attributes.MailFromDomain } : {}),
+      ...(attributes.MailFromDomainStatus ? { status: attributes.MailFromDomainStatus } : {}),
+      ...(behavior ? { behaviorOnMxFailure: behavior } : {}),
+    },
   };
 }
 

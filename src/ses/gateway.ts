@@ -10,6 +10,15 @@ export interface SesTenant {
   tags: Record<string, string>;
 }
 
+/** What SES does while it cannot confirm the MAIL FROM domain's MX record (the CRD's spelling of BehaviorOnMxFailure). */
+export type MailFromBehavior = 'UseDefaultValue' | 'RejectMessage';
+
+/** A custom MAIL FROM domain as the operator sets it. */
+export interface MailFromSetting {
+  domain: string;
+  behaviorOnMxFailure: MailFromBehavior;
+}
+
 export interface SesIdentity {
   name: string;
   dkimStatus?: string;
@@ -18,6 +27,8 @@ export interface SesIdentity {
   verificationStatus?: string;
   verifiedForSending: boolean;
   tags: Record<string, string>;
+  /** GetEmailIdentity's MailFromAttributes: domain and status only while a custom MAIL FROM domain is set. */
+  mailFrom?: { domain?: string; status?: string; behaviorOnMxFailure?: MailFromBehavior };
 }
 
 /** One page of a list call; `nextToken` is set while more pages follow. */
@@ -58,6 +69,10 @@ export interface SesGateway {
   /** Idempotent: a missing association counts as success. */
   disassociate(region: string, tenantName: string, resourceArn: string, options?: SesCallOptions): Promise<void>;
   tagResource(region: string, resourceArn: string, tags: Record<string, string>, options?: SesCallOptions): Promise<void>;
+  /** Sets the identity's custom MAIL FROM domain; undefined removes it (SES then uses its default MAIL FROM). */
+  putMailFromAttributes(region: string, domain: string, mailFrom: MailFromSetting | undefined, options?: SesCallOptions): Promise<void>;
+  /** The names of the tenants a resource is associated with (every page); empty when the resource does not exist. */
+  listResourceTenants(region: string, resourceArn: string, options?: SesCallOptions): Promise<string[]>;
   /** One page of the region's tenants (ListTenants); pass the previous page's nextToken for the next. */
   listTenants(region: string, nextToken?: string, options?: SesCallOptions): Promise<SesPage<SesTenantSummary>>;
   /** One page of the region's identities (ListEmailIdentities). */
@@ -65,7 +80,16 @@ export interface SesGateway {
 }
 
 /** What went wrong, in the terms the reconciler decides on. */
-export type SesErrorKind = 'AlreadyExists' | 'NotFound' | 'Throttled' | 'BadRequest' | 'LimitExceeded' | 'AccessDenied' | 'Other';
+export type SesErrorKind =
+  | 'AlreadyExists'
+  | 'NotFound'
+  | 'Throttled'
+  | 'BadRequest'
+  | 'LimitExceeded'
+  | 'AccessDenied'
+  /** Another request was changing the same resource: retried shortly. */
+  | 'ConcurrentModification'
+  | 'Other';
 
 export class SesError extends Error {
   readonly kind: SesErrorKind;

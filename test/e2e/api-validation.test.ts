@@ -46,6 +46,16 @@ const invalidSetups: [string, Record<string, unknown>, string][] = [
   ['unknown adoptionPolicy', { ...good, adoptionPolicy: 'Always' }, 'spec.adoptionPolicy'],
   ['adoptionPolicy as a boolean', { ...good, adoptionPolicy: true }, 'spec.adoptionPolicy'],
   ['unknown top-level spec field', { ...good, tenant: 'x' }, 'spec.tenant'],
+  ['mailFrom domain outside domainIdentity', { ...good, mailFrom: { domain: `bounce.other-${id}.test` } }, 'spec.mailFrom.domain'],
+  ['mailFrom domain equal to domainIdentity', { ...good, mailFrom: { domain: good.domainIdentity } }, 'spec.mailFrom.domain'],
+  ['mailFrom domain ending like domainIdentity without a dot', { ...good, mailFrom: { domain: `x${good.domainIdentity}` } }, 'spec.mailFrom.domain'],
+  ['mailFrom domain in capitals', { ...good, mailFrom: { domain: `Bounce.${good.domainIdentity}` } }, 'spec.mailFrom.domain'],
+  ['mailFrom without a domain', { ...good, mailFrom: { behaviorOnMxFailure: 'RejectMessage' } }, 'spec.mailFrom.domain'],
+  [
+    'unknown behaviorOnMxFailure',
+    { ...good, mailFrom: { domain: `b.${good.domainIdentity}`, behaviorOnMxFailure: 'REJECT_MESSAGE' } },
+    'spec.mailFrom.behaviorOnMxFailure',
+  ],
 ];
 
 const invalidUseCases: [string, Record<string, unknown>, string][] = [

@@ -1,185 +1,295 @@
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureGoBinary } from '../../harness/stack/go-binaries.ts';
 import { DEPLOY_DIR } from '../support/deploy.ts';
 
 /**
- * deploy/argocd/health.lua run by the real Lua interpreter (Debian's lua5.4; Argo CD runs the same
- * script in gopher-lua, Lua 5.1, so it uses nothing newer), the way Argo CD calls it: the live
- * object in the global `obj`, the chunk returns { status, message }.
+ * deploy/argocd/health.lua judged by Argo CD's own code (tools/argocd-health, built from Argo CD's
+ * Go module): the argocd-cm block of deploy/argocd/README.md read by Argo CD's settings manager,
+ * each object through gitops-engine's GetResourceHealth as the application controller calls it,
+ * so built-in rules (deletion) come first and the script runs in Argo CD's restricted gopher-lua.
  */
 const SCRIPT = join(DEPLOY_DIR, 'argocd/health.lua');
+const README = join(DEPLOY_DIR, 'argocd/README.md');
 
-/** A JSON value as a Lua table constructor (JSON null -> nil, so the key is absent as in Argo CD). */
-function toLua(value: unknown): string {
-  if (value === null || value === undefined) return 'nil';
-  if (typeof value === 'string') return JSON.stringify(value); // JSON string escapes are valid Lua escapes (\uXXXX aside)
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (Array.isArray(value)) return `{${value.map(toLua).join(', ')}}`;
-  return `{${Object.entries(value as Record<string, unknown>)
-    .map(([k, v]) => `[${JSON.stringify(k)}] = ${toLua(v)}`)
-    .join(', ')}}`;
+interface Health {
+  status: string;
+  message: string;
+  error?: string;
 }
 
-/** Lua 5.1 is Argo CD's dialect: where Debian's lua5.1 is installed too, every case also runs on it. */
-const LUA_5_1 = await new Promise<boolean>((resolve) => execFile('lua5.1', ['-v'], (error) => resolve(!error)));
+let binary: string;
+let dir: string;
+let argocdCm: string;
 
-async function health(object: unknown, lua = 'lua5.4'): Promise<{ status: string; message: string }> {
-  const program = `obj = ${toLua(object)}\nlocal hs = dofile(${JSON.stringify(SCRIPT)})\nio.write(hs.status, "\\n", hs.message)\n`;
+beforeAll(async () => {
+  binary = await ensureGoBinary('argocd-health', (line) => process.stderr.write(`[argocd-health] ${line}\n`));
+  dir = await mkdtemp(join(tmpdir(), 'ses-operator-argocd-'));
+  argocdCm = join(dir, 'argocd-cm.yaml');
+  await writeFile(argocdCm, readmeConfigMap(await readFile(README, 'utf8')));
+}, 1_800_000);
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** The README's argocd-cm block, exactly as a user would apply it. */
+function readmeConfigMap(readme: string): string {
+  const block = /```yaml\n(apiVersion: v1\nkind: ConfigMap\n[\s\S]*?)```/.exec(readme)?.[1];
+  if (!block) throw new Error('deploy/argocd/README.md has no argocd-cm ConfigMap block');
+  return block;
+}
+
+/** Argo CD's health of each object, one run of the tool for all of them. */
+async function argoHealth(objects: unknown[], configMap = argocdCm): Promise<Health[]> {
   const stdout = await new Promise<string>((resolve, reject) => {
-    const child = execFile(lua, ['-'], { timeout: 10_000 }, (error, out, stderr) =>
-      error ? reject(new Error(`${lua} failed: ${stderr || error.message}`)) : resolve(out),
+    const child = execFile(binary, ['-argocd-cm', configMap], { timeout: 30_000 }, (error, out, stderr) =>
+      error ? reject(new Error(`argocd-health failed: ${stderr || error.message}`)) : resolve(out),
     );
-    child.stdin?.end(program);
+    child.stdin?.end(objects.map((object) => JSON.stringify(object)).join('\n'));
   });
-  const [status = '', ...message] = stdout.split('\n');
-  return { status, message: message.join('\n') };
+  return stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Health);
 }
 
 type Status = 'True' | 'False' | 'Unknown';
-const cond = (type: string, status: Status, message = `${type} is ${status}`, observedGeneration = 2) => ({
+const cond = (type: string, status: Status, reason: string, message: string, observedGeneration = 2) => ({
   type,
   status,
-  reason: type,
+  reason,
   message,
   observedGeneration,
   lastTransitionTime: '2026-11-28T22:00:00Z',
 });
-const setup = (status?: Record<string, unknown>, generation = 2) => ({
+const DELETING = { deletionTimestamp: '2026-11-28T22:05:00Z', finalizers: ['ses.channels.dev/finalizer'] };
+const setup = (status?: Record<string, unknown>, metadata: Record<string, unknown> = {}) => ({
   apiVersion: 'ses.channels.dev/v1alpha1',
   kind: 'SesSetup',
-  metadata: { name: 'acme-mail', generation, uid: 'u-1' },
+  metadata: { name: 'acme-mail', generation: 2, uid: 'u-1', ...metadata },
   spec: { tenantName: 'acme_prod', domainIdentity: 'mail.acme.com' },
   ...(status ? { status } : {}),
 });
-const useCase = (conditions: unknown[], observedGeneration?: number) => ({
+const useCase = (status?: Record<string, unknown>, metadata: Record<string, unknown> = {}) => ({
   apiVersion: 'ses.channels.dev/v1alpha1',
   kind: 'EmailUseCase',
-  metadata: { name: 'invoices', namespace: 'billing', generation: 2 },
+  metadata: { name: 'invoices', namespace: 'billing', generation: 2, ...metadata },
   spec: { sesSetupRef: { name: 'acme-mail' }, fromAddress: 'invoices@mail.acme.com' },
-  status: { ...(observedGeneration === undefined ? {} : { observedGeneration }), conditions },
+  ...(status ? { status } : {}),
 });
 
-const cases: { name: string; object: unknown; status: string; message: string | RegExp }[] = [
-  { name: 'no status yet', object: setup(), status: 'Progressing', message: 'Waiting for the operator to report status' },
+// The conditions the SesSetup reconciler writes (src/controllers/sessetup/status.ts): TenantReady,
+// IdentityReady, DnsVerified and Ready always, plus Reconciling or Stalled while not Ready.
+const TENANT_OK = cond('TenantReady', 'True', 'TenantReady', 'tenant acme_prod (t-1) exists in us-east-1');
+const IDENTITY_OK = cond('IdentityReady', 'True', 'IdentityReady', 'identity mail.acme.com exists and is associated with tenant acme_prod');
+const READY_MESSAGE = 'tenant and identity exist and every DNS record is verified';
+const READY = [TENANT_OK, IDENTITY_OK, cond('DnsVerified', 'True', 'RecordsVerified', 'all 5 records verified'), cond('Ready', 'True', 'Ready', READY_MESSAGE)];
+const progressing = (reason: string, message: string, extra: unknown[] = []) => ({
+  observedGeneration: 2,
+  conditions: [...extra, cond('Ready', 'False', reason, message), cond('Reconciling', 'True', reason, message)],
+});
+const stalled = (reason: string, message: string) => ({
+  observedGeneration: 2,
+  conditions: [
+    cond('TenantReady', 'False', reason, message),
+    cond('IdentityReady', 'False', reason, message),
+    cond('DnsVerified', 'Unknown', 'RecordsUnknown', 'DNS records are not known yet'),
+    cond('Ready', 'False', reason, message),
+    cond('Stalled', 'True', reason, message),
+  ],
+});
+const NOT_VERIFIED = '3 of 5 DNS records not verified (DKIM: NXDOMAIN (x3)); see status.dnsRecords for what to publish';
+const BLOCKED = 'deletion waits for 1 referrer(s) to be deleted: EmailUseCase billing/invoices';
+const PENDING_DELETION = { status: 'Progressing', message: 'Pending deletion' };
+
+const setupCases: { name: string; object: unknown; health: Health }[] = [
+  { name: 'no status yet', object: setup(), health: { status: 'Progressing', message: 'Waiting for the operator to report status' } },
   {
-    name: 'status without conditions',
+    name: 'a status without conditions',
     object: setup({ observedGeneration: 2, conditions: [] }),
-    status: 'Progressing',
-    message: 'Waiting for the operator to report status',
+    health: { status: 'Progressing', message: 'Waiting for the operator to report status' },
   },
-  {
-    name: 'Ready=True',
-    object: setup({
-      observedGeneration: 2,
-      dnsVerified: true,
-      conditions: [cond('TenantReady', 'True'), cond('Ready', 'True', 'tenant and identity exist and every DNS record is verified')],
-    }),
-    status: 'Healthy',
-    message: 'tenant and identity exist and every DNS record is verified',
-  },
+  { name: 'Ready=True', object: setup({ observedGeneration: 2, dnsVerified: true, conditions: READY }), health: { status: 'Healthy', message: READY_MESSAGE } },
   {
     name: 'Ready=True of an older generation (spec changed since)',
-    object: setup({ observedGeneration: 1, conditions: [cond('Ready', 'True', 'ready', 1)] }, 2),
-    status: 'Progressing',
-    message: 'Waiting for the operator to observe generation 2 (status is of generation 1)',
+    object: setup({ observedGeneration: 1, conditions: READY.map((c) => ({ ...c, observedGeneration: 1 })) }),
+    health: { status: 'Progressing', message: 'Waiting for the operator to observe generation 2 (status is of generation 1)' },
   },
   {
-    name: 'DNS records not published yet: Reconciling=True',
-    object: setup({
-      observedGeneration: 2,
-      conditions: [
-        cond('Ready', 'False', '3 of 5 DNS records not verified'),
-        cond('Reconciling', 'True', '3 of 5 DNS records not verified (DKIM: NXDOMAIN (x3)); see status.dnsRecords for what to publish'),
+    name: 'Reconciling: DNS records not known yet',
+    object: setup(progressing('RecordsUnknown', 'DNS records are not known yet', [TENANT_OK, IDENTITY_OK])),
+    health: { status: 'Progressing', message: 'DNS records are not known yet' },
+  },
+  {
+    name: 'Reconciling: DNS records not published yet',
+    object: setup(progressing('RecordsNotVerified', NOT_VERIFIED, [TENANT_OK, IDENTITY_OK])),
+    health: { status: 'Progressing', message: NOT_VERIFIED },
+  },
+  {
+    name: 'Reconciling: an SES error being retried',
+    object: setup(progressing('SesError', 'Rate exceeded', [cond('TenantReady', 'False', 'SesError', 'Rate exceeded')])),
+    health: { status: 'Progressing', message: 'Rate exceeded' },
+  },
+  {
+    name: 'Reconciling: the identity vanished in SES and is created again',
+    object: setup(progressing('IdentityMissing', 'SES identity mail.acme.com no longer exists; creating it again', [TENANT_OK])),
+    health: { status: 'Progressing', message: 'SES identity mail.acme.com no longer exists; creating it again' },
+  },
+  ...(
+    [
+      [
+        'TenantNameConflict',
+        'tenantName "acme_prod" is already claimed by SesSetup other; this SesSetup changes nothing in SES until that one is deleted or its tenantName differs',
       ],
-    }),
-    status: 'Progressing',
-    message: '3 of 5 DNS records not verified (DKIM: NXDOMAIN (x3)); see status.dnsRecords for what to publish',
-  },
-  {
-    name: 'deletion blocked by referrers',
-    object: setup({
-      observedGeneration: 2,
-      conditions: [cond('Ready', 'False', 'blocked'), cond('DeletionBlocked', 'True', 'deletion waits for 1 referrer: EmailUseCase billing/invoices')],
-    }),
-    status: 'Degraded',
-    message: 'deletion waits for 1 referrer: EmailUseCase billing/invoices',
-  },
-  {
-    name: 'DeletionBlocked wins over a Ready=True not yet updated',
-    object: setup({ observedGeneration: 2, conditions: [cond('Ready', 'True'), cond('DeletionBlocked', 'True', 'deletion waits for 2 referrers')] }),
-    status: 'Degraded',
-    message: 'deletion waits for 2 referrers',
-  },
-  {
-    name: 'Stalled=True (a conflict)',
-    object: setup({
-      observedGeneration: 2,
-      conditions: [cond('Ready', 'False', 'conflict'), cond('Stalled', 'True', 'tenantName acme_prod is already claimed by SesSetup other')],
-    }),
-    status: 'Degraded',
-    message: 'tenantName acme_prod is already claimed by SesSetup other',
-  },
-  {
-    name: 'Ready=False with neither Reconciling nor Stalled',
-    object: setup({ observedGeneration: 2, conditions: [cond('Ready', 'False', 'SES tenant is not sending: DISABLED')] }),
-    status: 'Degraded',
-    message: 'SES tenant is not sending: DISABLED',
-  },
-  {
-    name: 'DeletionBlocked=False and Stalled=False are ignored',
-    object: setup({ observedGeneration: 2, conditions: [cond('DeletionBlocked', 'False'), cond('Stalled', 'False'), cond('Ready', 'True', 'ok')] }),
-    status: 'Healthy',
-    message: 'ok',
-  },
+      [
+        'DomainConflict',
+        'domainIdentity "mail.acme.com" is already claimed by SesSetup other; this SesSetup changes nothing in SES until that one is deleted or its domainIdentity differs',
+      ],
+      [
+        'TenantNotOwned',
+        'SES tenant "acme_prod" already exists in us-east-1 and was not created by this SesSetup (untagged). Nothing was changed. Choose another tenantName, or set spec.adoptionPolicy: Adopt to take it over.',
+      ],
+      [
+        'IdentityNotOwned',
+        'SES identity "mail.acme.com" already exists in us-east-1 and was not created by this SesSetup (untagged). Nothing was changed. Set spec.adoptionPolicy: Adopt to take it over.',
+      ],
+      ['InvalidSpec', 'invalid spec: spec.tenantName: Invalid string: must match pattern /^[a-zA-Z0-9_-]{1,64}$/'],
+    ] as const
+  ).map(([reason, message]) => ({ name: `Stalled: ${reason}`, object: setup(stalled(reason, message)), health: { status: 'Degraded', message } })),
   {
     name: 'a condition message with quotes, backslashes and a new line survives',
-    object: setup({ observedGeneration: 2, conditions: [cond('Stalled', 'True', 'spec.tenantName "a\\b"\nis invalid')] }),
-    status: 'Degraded',
-    message: 'spec.tenantName "a\\b"\nis invalid',
+    object: setup(stalled('InvalidSpec', 'spec.tenantName "a\\b"\nis invalid')),
+    health: { status: 'Degraded', message: 'spec.tenantName "a\\b"\nis invalid' },
   },
   {
-    name: 'EmailUseCase Ready=True',
-    object: useCase([cond('Ready', 'True', 'SesSetup acme-mail is Ready')], 2),
-    status: 'Healthy',
-    message: 'SesSetup acme-mail is Ready',
+    name: 'Ready=False with neither Reconciling nor Stalled (a status written elsewhere)',
+    object: setup({ observedGeneration: 2, conditions: [cond('Ready', 'False', 'Disabled', 'SES tenant is not sending: DISABLED')] }),
+    health: { status: 'Degraded', message: 'SES tenant is not sending: DISABLED' },
   },
   {
-    name: 'EmailUseCase waiting for its setup',
-    object: useCase([cond('Ready', 'False', 'SesSetup acme-mail is not Ready yet'), cond('Reconciling', 'True', 'SesSetup acme-mail is not Ready yet')], 2),
-    status: 'Progressing',
-    message: 'SesSetup acme-mail is not Ready yet',
+    name: 'being deleted, SES teardown under way',
+    object: setup({ observedGeneration: 2, dnsVerified: true, conditions: READY }, DELETING),
+    health: PENDING_DELETION,
   },
   {
-    name: 'EmailUseCase fromAddress outside the domain',
-    object: useCase(
-      [cond('Ready', 'False', 'outside'), cond('Stalled', 'True', 'fromAddress a@other.com is not inside mail.acme.com, the domain of SesSetup acme-mail')],
-      2,
+    name: 'being deleted, deletion blocked by a referrer (DeletionBlocked=True)',
+    object: setup(
+      {
+        observedGeneration: 3,
+        usedBy: ['EmailUseCase billing/invoices'],
+        usedByCount: 1,
+        conditions: [...READY.slice(0, 3), cond('Ready', 'False', 'DeletionBlocked', BLOCKED, 3), cond('DeletionBlocked', 'True', 'ReferencedBy', BLOCKED, 3)],
+      },
+      { ...DELETING, generation: 3 },
     ),
-    status: 'Degraded',
-    message: /is not inside mail\.acme\.com/,
+    health: PENDING_DELETION,
   },
   {
-    name: "EmailUseCase without status.observedGeneration: the Ready condition's generation counts",
-    object: useCase([cond('Ready', 'True', 'ready', 1)]),
-    status: 'Progressing',
-    message: 'Waiting for the operator to observe generation 2 (status is of generation 1)',
+    name: 'being deleted before the operator wrote any status',
+    object: setup(undefined, DELETING),
+    health: PENDING_DELETION,
   },
 ];
 
-describe('deploy/argocd/health.lua (real lua5.4)', () => {
-  it.each(cases)('$name -> $status', async ({ object, status, message }) => {
-    const hs = await health(object);
-    expect(hs.status).toBe(status);
-    if (typeof message === 'string') expect(hs.message).toBe(message);
-    else expect(hs.message).toMatch(message);
-    if (LUA_5_1) expect(await health(object, 'lua5.1')).toEqual(hs);
+// The conditions the EmailUseCase reconciler writes (src/controllers/emailusecase/reconciler.ts):
+// Ready always, plus Reconciling (waiting on the setup) or Stalled (a person must fix the spec).
+const waiting = (reason: string, message: string) => ({
+  observedGeneration: 2,
+  conditions: [cond('Ready', 'False', reason, message), cond('Reconciling', 'True', reason, message)],
+});
+const USE_CASE_READY = 'sending from invoices@mail.acme.com through SesSetup acme-mail';
+const OUTSIDE = 'fromAddress invoices@other.com is not inside mail.acme.com, the domain of SesSetup acme-mail';
+
+const useCaseCases: { name: string; object: unknown; health: Health }[] = [
+  { name: 'no status yet', object: useCase(), health: { status: 'Progressing', message: 'Waiting for the operator to report status' } },
+  {
+    name: 'Ready=True',
+    object: useCase({ observedGeneration: 2, conditions: [cond('Ready', 'True', 'Ready', USE_CASE_READY)] }),
+    health: { status: 'Healthy', message: USE_CASE_READY },
+  },
+  {
+    name: 'Ready=True of an older generation',
+    object: useCase({ observedGeneration: 1, conditions: [cond('Ready', 'True', 'Ready', USE_CASE_READY, 1)] }),
+    health: { status: 'Progressing', message: 'Waiting for the operator to observe generation 2 (status is of generation 1)' },
+  },
+  {
+    name: "without status.observedGeneration: the Ready condition's generation counts",
+    object: useCase({ conditions: [cond('Ready', 'True', 'Ready', USE_CASE_READY, 1)] }),
+    health: { status: 'Progressing', message: 'Waiting for the operator to observe generation 2 (status is of generation 1)' },
+  },
+  ...(
+    [
+      ['SetupNotFound', 'SesSetup acme-mail does not exist'],
+      ['SetupNotReady', `SesSetup acme-mail is not Ready: ${NOT_VERIFIED}`],
+      ['SetupNotReady', 'SesSetup acme-mail is not Ready yet'],
+      ['SetupDeleting', 'SesSetup acme-mail is being deleted'],
+    ] as const
+  ).map(([reason, message]) => ({ name: `Reconciling: ${reason}`, object: useCase(waiting(reason, message)), health: { status: 'Progressing', message } })),
+  ...(
+    [
+      ['FromAddressOutsideDomain', OUTSIDE],
+      ['InvalidSpec', 'invalid spec: spec.fromAddress: Invalid email address'],
+    ] as const
+  ).map(([reason, message]) => ({
+    name: `Stalled: ${reason}`,
+    object: useCase({ observedGeneration: 2, conditions: [cond('Ready', 'False', reason, message), cond('Stalled', 'True', reason, message)] }),
+    health: { status: 'Degraded', message },
+  })),
+  {
+    name: 'being deleted (a finalizer of someone else holds it)',
+    object: useCase(
+      {
+        observedGeneration: 2,
+        conditions: [cond('Ready', 'False', 'FromAddressOutsideDomain', OUTSIDE), cond('Stalled', 'True', 'FromAddressOutsideDomain', OUTSIDE)],
+      },
+      { deletionTimestamp: '2026-11-28T22:05:00Z', finalizers: ['example.com/audit'] },
+    ),
+    health: PENDING_DELETION,
+  },
+];
+
+describe('Argo CD health of SesSetup and EmailUseCase (Argo CD v3.2 health code, deploy/argocd/README.md argocd-cm)', () => {
+  it.each([...setupCases.map((c) => ({ ...c, kind: 'SesSetup' })), ...useCaseCases.map((c) => ({ ...c, kind: 'EmailUseCase' }))])(
+    '$kind $name -> $health.status',
+    async ({ object, health }) => {
+      expect(await argoHealth([object])).toEqual([health]);
+    },
+  );
+
+  it('answers a stream of objects in order, one line each', async () => {
+    const cases = [...setupCases, ...useCaseCases];
+    expect(await argoHealth(cases.map((c) => c.object))).toEqual(cases.map((c) => c.health));
+  });
+
+  it('runs the script only for the kinds argocd-cm names, and only from a ConfigMap Argo CD reads', async () => {
+    const other = { apiVersion: 'ses.channels.dev/v1alpha1', kind: 'Other', metadata: { name: 'x' }, status: { conditions: [] } };
+    // No custom script and no built-in rule for a kind: Argo CD gives it no health at all.
+    expect(await argoHealth([other])).toEqual([{ status: '', message: '' }]);
+    // Argo CD's settings manager only reads an argocd-cm labelled app.kubernetes.io/part-of: argocd.
+    const unlabelled = join(dir, 'unlabelled.yaml');
+    await writeFile(unlabelled, (await readFile(argocdCm, 'utf8')).replace('    app.kubernetes.io/part-of: argocd\n', '    team: mail\n'));
+    await expect(argoHealth([setup()], unlabelled)).rejects.toThrow(/argocd-cm/);
+  });
+
+  it('a script using a library Argo CD does not open fails as Argo CD reports it (Unknown), so health.lua uses none', async () => {
+    const withString = join(dir, 'string-lib.yaml');
+    const script = 'local hs = {}\n    hs.status = "Healthy"\n    hs.message = string.upper("ready")\n    return hs';
+    await writeFile(
+      withString,
+      `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: argocd-cm\n  namespace: argocd\n  labels:\n    app.kubernetes.io/part-of: argocd\ndata:\n  resource.customizations.health.ses.channels.dev_SesSetup: |\n    ${script}\n`,
+    );
+    const [health] = await argoHealth([setup()], withString);
+    expect(health?.status).toBe('Unknown');
+    expect(health?.message).toMatch(/attempt to index a non-table object\(nil\) with key 'upper'/);
+    expect(await readFile(SCRIPT, 'utf8')).not.toMatch(/\b(string|math|io|debug|coroutine)\./);
   });
 
   it('the argocd-cm snippet in deploy/argocd/README.md carries health.lua verbatim, for both kinds', async () => {
     const script = await readFile(SCRIPT, 'utf8');
-    const readme = await readFile(join(DEPLOY_DIR, 'argocd/README.md'), 'utf8');
+    const readme = await readFile(README, 'utf8');
     for (const kind of ['SesSetup', 'EmailUseCase']) {
       const key = `  resource.customizations.health.ses.channels.dev_${kind}: |\n`;
       expect(readme).toContain(key);

@@ -45,6 +45,7 @@ const OPERATOR_RULES = {
   'ses.channels.dev/emailusecases': ['get', 'list', 'watch'],
   'ses.channels.dev/emailusecases/status': ['get', 'patch'],
   '/events': ['create', 'patch'],
+  'externaldns.k8s.io/dnsendpoints': ['create', 'delete', 'list', 'update', 'watch'],
   '/namespaces': ['get', 'list', 'watch'],
   // Each EmailUseCase's ConfigMap.
   '/configmaps': ['create', 'get', 'update'],

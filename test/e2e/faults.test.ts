@@ -7,9 +7,12 @@ import { formatReport } from '../faults/report.ts';
 import { apiserverRestarts } from '../faults/scenarios/apiserver-restarts.ts';
 import { crashes } from '../faults/scenarios/crashes.ts';
 import { dnsFaults } from '../faults/scenarios/dns-faults.ts';
+import { drift } from '../faults/scenarios/drift.ts';
 import { hostileInputs } from '../faults/scenarios/hostile-inputs.ts';
 import { leaderFailover } from '../faults/scenarios/leader-failover.ts';
 import { orphans } from '../faults/scenarios/orphans.ts';
+import { publication } from '../faults/scenarios/publication.ts';
+import { regions } from '../faults/scenarios/regions.ts';
 import { sesFaults } from '../faults/scenarios/ses-faults.ts';
 import { tenancy } from '../faults/scenarios/tenancy.ts';
 import { scanForSecrets } from '../faults/security.ts';
@@ -92,6 +95,18 @@ describe('fault suite, small size (test/faults)', () => {
   it('3. SES faults: throttling, 500s and latency converge within 2x the calls, at the rate limit', async () => {
     expectClean(await run(sesFaults(ctx(shared))));
   }, 240_000);
+
+  it('8. drift: SES changed behind the operator (deletions, a replaced tenant, DKIM lapse, pause, AccessDenied) seen within one slow re-check, repaired or reported', async () => {
+    expectClean(await run(drift(ctx(shared))));
+  }, 200_000);
+
+  it('10. publication: setups published by the real external-dns while the operator is SIGKILLed; no DNSEndpoint or BIND record of a deleted setup left, none twice', async () => {
+    expectClean(await run(publication(ctx(shared))));
+  }, 150_000);
+
+  it('regions: setups in two regions, the operator killed mid-create and restarted with another default; nothing leaked or duplicated in any region', async () => {
+    expectClean(await run(regions(ctx(shared))));
+  }, 120_000);
 
   it('2. kube-apiserver restarts: watches recover without a missed change, no operator restart', async () => {
     const result = await restarts;

@@ -3,13 +3,13 @@ import { FAKE_AWS_ENV } from '../../harness/stack/local-operator.ts';
 import type { Workload } from './workload.ts';
 
 /**
- * An untagged tenant and identity someone else made in SES, straight through the SDK: recorded as
+ * An untagged tenant and identity someone else made in SES (in `region`), straight through the SDK: recorded as
  * foreign, so the invariants fail the scenario if anything deletes, tags or associates them.
  */
-export async function plantForeign(w: Workload): Promise<{ tenant: string; identity: string }> {
+export async function plantForeign(w: Workload, region = w.env.region): Promise<{ tenant: string; identity: string }> {
   const sdk = new SESv2Client({
     endpoint: w.env.sesEndpoint,
-    region: w.env.region,
+    region,
     credentials: { accessKeyId: FAKE_AWS_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: FAKE_AWS_ENV.AWS_SECRET_ACCESS_KEY },
   });
   const tags = [{ Key: 'team', Value: 'other' }];
@@ -22,6 +22,6 @@ export async function plantForeign(w: Workload): Promise<{ tenant: string; ident
     sdk.destroy();
   }
   w.harnessCalls += 2;
-  w.foreign.push({ kind: 'tenant', name: tenant, tags }, { kind: 'identity', name: identity, tags });
+  w.foreign.push({ kind: 'tenant', name: tenant, tags, region }, { kind: 'identity', name: identity, tags, region });
   return { tenant, identity };
 }

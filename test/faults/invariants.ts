@@ -24,6 +24,10 @@ export interface TrackedSetup {
   expect: Expectation;
   /** The scenario publishes the records in DNS as soon as they appear in status. */
   publish: boolean;
+  /** The region its SES resources must live in (spec.region, or the default of the operator that first saw it); the simulator's default region if unset. */
+  region?: string;
+  /** spec.region, when the setup names its region. */
+  specRegion?: string;
   uid?: string;
   deleted: boolean;
 }
@@ -33,6 +37,10 @@ export interface ForeignResource {
   kind: 'tenant' | 'identity';
   name: string;
   tags: { Key: string; Value: string }[];
+  /** It replaced one of ours at this call sequence number: earlier calls on the name were not on it. */
+  sinceSeq?: number;
+  /** Where it was made; the simulator's default region if unset. */
+  region?: string;
 }
 
 export interface Verdict {
@@ -68,6 +76,8 @@ const condition = (setup: SesSetup, type: string) => setup.status?.conditions?.f
  * every live setup converged to what it asks for; SES holds exactly one tenant, identity and
  * association per live setup, none for setups deleted with Delete, all for those deleted with
  * Retain (anything else in SES is leaked); nothing created twice; nothing foreign deleted or changed.
+ * SES regions are separate namespaces, so every name is checked in every region the simulator
+ * holds: a setup's tenant in a region other than its own is leaked, not converged.
  */
 export function checkInvariants(input: InvariantInput): Verdict {
   const problems: string[] = [];
@@ -78,30 +88,38 @@ export function checkInvariants(input: InvariantInput): Verdict {
     (a) => input.owns.tenant(a.tenantName) || input.owns.identity(a.resourceArn.replace(/^.*:identity\//, '')),
   );
   const setups = new Map(input.setups.map((s) => [s.metadata.name, s]));
-  const foreignTenants = new Map(input.foreign.filter((f) => f.kind === 'tenant').map((f) => [f.name, f]));
-  const foreignIdentities = new Map(input.foreign.filter((f) => f.kind === 'identity').map((f) => [f.name, f]));
+  const defaultRegion = input.state.region;
+  const regionOf = (x: { region?: string }) => x.region ?? defaultRegion;
+  /** One name in one region: the key every expectation, leak and duplicate is counted by. */
+  const at = (region: string, name: string) => `${region}/${name}`;
+  const foreignTenants = new Map(input.foreign.filter((f) => f.kind === 'tenant').map((f) => [at(regionOf(f), f.name), f]));
+  const foreignIdentities = new Map(input.foreign.filter((f) => f.kind === 'identity').map((f) => [at(regionOf(f), f.name), f]));
 
-  // What SES should hold: owner UID per tenant/identity name, and the associations.
+  // What SES should hold: owner UID per tenant/identity name in its region, and the associations.
   const expectedTenants = new Map<string, string>();
   const expectedIdentities = new Map<string, string>();
   const expectedAssociations = new Set<string>();
-  const association = (tenant: string, domain: string) => `${tenant} -> ${domain}`;
-  const succeeded = (operation: string, target: string, arnEnd?: string) =>
-    input.calls.some((c) => c.status === 200 && c.operation === operation && c.target === target && (!arnEnd || c.resourceArn?.endsWith(arnEnd)));
+  const association = (region: string, tenant: string, domain: string) => at(region, `${tenant} -> ${domain}`);
+  const succeeded = (region: string, operation: string, target: string, arnEnd?: string) =>
+    input.calls.some(
+      (c) => c.status === 200 && c.region === region && c.operation === operation && c.target === target && (!arnEnd || c.resourceArn?.endsWith(arnEnd)),
+    );
   for (const t of input.tracked) {
     const full = !t.deleted && (t.expect === 'ready' || t.expect === 'records');
+    const region = regionOf(t);
     if (!t.uid) continue;
     if (t.deleted && t.deletionPolicy === 'Retain') {
       // Retain keeps whatever had been created when the setup was deleted (nothing, if it went before the operator acted).
-      if (succeeded('CreateTenant', t.tenantName)) expectedTenants.set(t.tenantName, t.uid);
-      if (succeeded('CreateEmailIdentity', t.domain)) expectedIdentities.set(t.domain, t.uid);
-      if (succeeded('CreateTenantResourceAssociation', t.tenantName, `:identity/${t.domain}`)) expectedAssociations.add(association(t.tenantName, t.domain));
+      if (succeeded(region, 'CreateTenant', t.tenantName)) expectedTenants.set(at(region, t.tenantName), t.uid);
+      if (succeeded(region, 'CreateEmailIdentity', t.domain)) expectedIdentities.set(at(region, t.domain), t.uid);
+      if (succeeded(region, 'CreateTenantResourceAssociation', t.tenantName, `:identity/${t.domain}`))
+        expectedAssociations.add(association(region, t.tenantName, t.domain));
     } else if (full) {
-      expectedTenants.set(t.tenantName, t.uid);
-      expectedIdentities.set(t.domain, t.uid);
-      expectedAssociations.add(association(t.tenantName, t.domain));
+      expectedTenants.set(at(region, t.tenantName), t.uid);
+      expectedIdentities.set(at(region, t.domain), t.uid);
+      expectedAssociations.add(association(region, t.tenantName, t.domain));
     } else if (!t.deleted && t.expect === 'identity-not-owned') {
-      expectedTenants.set(t.tenantName, t.uid);
+      expectedTenants.set(at(region, t.tenantName), t.uid);
     }
   }
 
@@ -138,20 +156,22 @@ export function checkInvariants(input: InvariantInput): Verdict {
         }
       }
     }
-    // SES side of this setup.
-    if (t.uid && expectedTenants.get(t.tenantName) === t.uid) {
-      const tenant = tenants.find((x) => x.name === t.tenantName);
-      if (!tenant) why.push(`tenant ${t.tenantName} missing in SES`);
+    // SES side of this setup, in its own region.
+    const region = regionOf(t);
+    if (setup?.status?.region !== undefined && setup.status.region !== region) why.push(`status.region ${setup.status.region}, want ${region}`);
+    if (t.uid && expectedTenants.get(at(region, t.tenantName)) === t.uid) {
+      const tenant = tenants.find((x) => x.name === t.tenantName && x.region === region);
+      if (!tenant) why.push(`tenant ${t.tenantName} missing in SES ${region}`);
       else if (uidOf(tenant.tags) !== t.uid) why.push(`tenant ${t.tenantName} carries owner ${uidOf(tenant.tags) ?? 'none'}`);
     }
-    if (t.uid && expectedIdentities.get(t.domain) === t.uid) {
-      const identity = identities.find((x) => x.name === t.domain);
-      if (!identity) why.push(`identity ${t.domain} missing in SES`);
+    if (t.uid && expectedIdentities.get(at(region, t.domain)) === t.uid) {
+      const identity = identities.find((x) => x.name === t.domain && x.region === region);
+      if (!identity) why.push(`identity ${t.domain} missing in SES ${region}`);
       else if (uidOf(identity.tags) !== t.uid) why.push(`identity ${t.domain} carries owner ${uidOf(identity.tags) ?? 'none'}`);
     }
-    if (expectedAssociations.has(association(t.tenantName, t.domain))) {
-      const links = associations.filter((a) => a.tenantName === t.tenantName && a.resourceArn.endsWith(`:identity/${t.domain}`));
-      if (links.length !== 1) why.push(`${links.length} associations ${t.tenantName} -> ${t.domain}`);
+    if (expectedAssociations.has(association(region, t.tenantName, t.domain))) {
+      const links = associations.filter((a) => a.region === region && a.tenantName === t.tenantName && a.resourceArn.endsWith(`:identity/${t.domain}`));
+      if (links.length !== 1) why.push(`${links.length} associations ${t.tenantName} -> ${t.domain} in ${region}`);
     }
     if (why.length === 0) converged++;
     else problems.push(`${t.name}: ${why.join('; ')}`);
@@ -160,45 +180,50 @@ export function checkInvariants(input: InvariantInput): Verdict {
   // Leaks: anything of ours in SES nobody should hold any more.
   let leaked = 0;
   for (const tenant of tenants) {
-    if (foreignTenants.has(tenant.name)) continue;
-    const want = expectedTenants.get(tenant.name);
+    const key = at(tenant.region, tenant.name);
+    if (foreignTenants.has(key)) continue;
+    const want = expectedTenants.get(key);
     if (want === undefined || want !== uidOf(tenant.tags)) {
       leaked++;
-      problems.push(`leaked tenant ${tenant.name} (owner ${uidOf(tenant.tags) ?? 'none'})`);
+      problems.push(`leaked tenant ${tenant.name} in ${tenant.region} (owner ${uidOf(tenant.tags) ?? 'none'})`);
     }
   }
   for (const identity of identities) {
-    if (foreignIdentities.has(identity.name)) continue;
-    const want = expectedIdentities.get(identity.name);
+    const key = at(identity.region, identity.name);
+    if (foreignIdentities.has(key)) continue;
+    const want = expectedIdentities.get(key);
     if (want === undefined || want !== uidOf(identity.tags)) {
       leaked++;
-      problems.push(`leaked identity ${identity.name} (owner ${uidOf(identity.tags) ?? 'none'})`);
+      problems.push(`leaked identity ${identity.name} in ${identity.region} (owner ${uidOf(identity.tags) ?? 'none'})`);
     }
   }
   const seenAssociations = new Map<string, number>();
   for (const a of associations) {
     const domain = a.resourceArn.replace(/^.*:identity\//, '');
-    const key = association(a.tenantName, domain);
+    const key = association(a.region, a.tenantName, domain);
     seenAssociations.set(key, (seenAssociations.get(key) ?? 0) + 1);
     if (!expectedAssociations.has(key)) {
       leaked++;
       problems.push(`leaked association ${key}`);
-      if (foreignTenants.has(a.tenantName) || foreignIdentities.has(domain)) violations.push(`a foreign resource was associated: ${key}`);
+      if (foreignTenants.has(at(a.region, a.tenantName)) || foreignIdentities.has(at(a.region, domain)))
+        violations.push(`a foreign resource was associated: ${key}`);
     }
   }
 
-  // Foreign resources: still there, tags untouched; never the target of a successful delete or tag call.
+  // Foreign resources: still there, tags untouched; never the target of a successful delete or tag call in their region.
   for (const f of input.foreign) {
-    const found = f.kind === 'tenant' ? input.state.tenants.find((t) => t.name === f.name) : input.state.identities.find((i) => i.name === f.name);
-    if (!found) violations.push(`foreign ${f.kind} ${f.name} was deleted`);
+    const region = regionOf(f);
+    const found = (f.kind === 'tenant' ? input.state.tenants : input.state.identities).find((x) => x.name === f.name && x.region === region);
+    if (!found) violations.push(`foreign ${f.kind} ${f.name} in ${region} was deleted`);
     else if (JSON.stringify(sortTags(found.tags)) !== JSON.stringify(sortTags(f.tags)))
-      violations.push(`foreign ${f.kind} ${f.name} was changed: tags ${JSON.stringify(found.tags)}`);
+      violations.push(`foreign ${f.kind} ${f.name} in ${region} was changed: tags ${JSON.stringify(found.tags)}`);
   }
-  const foreignNames = new Set(input.foreign.map((f) => f.name));
+  const foreignSince = new Map(input.foreign.map((f) => [at(regionOf(f), f.name), f.sinceSeq ?? 0]));
   for (const call of input.calls) {
-    if (call.status !== 200 || !call.target || !foreignNames.has(call.target)) continue;
+    const key = call.target === undefined ? undefined : at(call.region, call.target);
+    if (call.status !== 200 || !key || !foreignSince.has(key) || call.seq <= foreignSince.get(key)!) continue;
     if (/^(Delete|Tag|Untag)/.test(call.operation) || call.operation === 'CreateTenantResourceAssociation')
-      violations.push(`${call.operation} succeeded on foreign ${call.target}`);
+      violations.push(`${call.operation} succeeded on foreign ${call.target} in ${call.region}`);
   }
 
   // Duplicates: a second successful create of one name, or two live setups holding one tenant.
@@ -208,11 +233,12 @@ export function checkInvariants(input: InvariantInput): Verdict {
     if (call.status !== 200 || !call.target) continue;
     if (call.operation !== 'CreateTenant' && call.operation !== 'CreateEmailIdentity') continue;
     if (!(input.owns.tenant(call.target) || input.owns.identity(call.target))) continue;
-    const key = `${call.operation} ${call.target}`;
+    // A name may exist once per region: creates are counted per region.
+    const key = `${call.operation} ${call.region} ${call.target}`;
     creates.set(key, (creates.get(key) ?? 0) + 1);
   }
   for (const [key, count] of creates) {
-    const allowed = input.allowedCreates.get(key.split(' ')[1]!) ?? 1;
+    const allowed = input.allowedCreates.get(key.split(' ')[2]!) ?? 1;
     if (count > allowed) {
       duplicated += count - allowed;
       problems.push(`duplicated: ${key} succeeded ${count} times (allowed ${allowed})`);
@@ -227,9 +253,10 @@ export function checkInvariants(input: InvariantInput): Verdict {
   const holders = new Map<string, string[]>();
   for (const setup of input.setups) {
     if (condition(setup, 'TenantReady')?.status !== 'True' || setup.metadata.deletionTimestamp) continue;
-    const list = holders.get(setup.spec.tenantName) ?? [];
+    const key = at(setup.status?.region ?? defaultRegion, setup.spec.tenantName);
+    const list = holders.get(key) ?? [];
     list.push(setup.metadata.name);
-    holders.set(setup.spec.tenantName, list);
+    holders.set(key, list);
   }
   for (const [tenant, names] of holders) {
     if (names.length > 1) {

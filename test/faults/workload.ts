@@ -117,7 +117,17 @@ export class Workload {
   /** Names for one setup: `<prefix>-<label>`, tenant `<prefix>_<label>`, domain `<label>.<prefix>.test`. */
   plan(
     label: string,
-    options: { expect?: Expectation; deletionPolicy?: 'Delete' | 'Retain'; publish?: boolean; tenantName?: string; domain?: string } = {},
+    options: {
+      expect?: Expectation;
+      deletionPolicy?: 'Delete' | 'Retain';
+      publish?: boolean;
+      tenantName?: string;
+      domain?: string;
+      /** spec.region: the setup names its region. */
+      specRegion?: string;
+      /** Where its SES resources must end up when spec.region is unset: the default region of the operator that first sees it. */
+      region?: string;
+    } = {},
   ): TrackedSetup {
     const expect = options.expect ?? 'ready';
     const tracked: TrackedSetup = {
@@ -125,6 +135,8 @@ export class Workload {
       tenantName: options.tenantName ?? `${this.prefix}_${label}`,
       domain: options.domain ?? `${label}.${this.prefix}.test`,
       deletionPolicy: options.deletionPolicy ?? 'Delete',
+      ...(options.specRegion || options.region ? { region: options.specRegion ?? options.region } : {}),
+      ...(options.specRegion ? { specRegion: options.specRegion } : {}),
       expect,
       publish: options.publish ?? expect === 'ready',
       deleted: false,
@@ -138,6 +150,7 @@ export class Workload {
       tenantName: tracked.tenantName,
       domainIdentity: tracked.domain,
       deletionPolicy: tracked.deletionPolicy,
+      ...(tracked.specRegion ? { region: tracked.specRegion } : {}),
       ...extraSpec,
     });
     tracked.uid = created.metadata.uid;

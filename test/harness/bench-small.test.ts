@@ -59,6 +59,8 @@ describe('npm run bench -- --small', () => {
     row('scale', 'SES calls per hour');
     row('scale', 'resident memory peak');
     row('scale', 'one new setup');
+    expect(row('publication', 'apply -> Ready through external-dns p50').reference!.value).toBeGreaterThan(0);
+    expect(row('REST API refresh', 'GET detail with live refresh p99').reference!.value).toBeGreaterThan(0);
     row('new setup (no other setups)', 'one new setup');
     // Counts that hold on any machine: the minimum SES calls, no throttling under a matched limiter, no writes at rest.
     expect(row('SES calls', 'per new setup until records in status').budget!.met).toBe(true);

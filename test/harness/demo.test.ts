@@ -7,7 +7,7 @@ import { PROJECT_ROOT } from '../../harness/stack/go-binaries.ts';
 import { waitUntil } from '../../harness/stack/wait.ts';
 
 describe('npm run demo', () => {
-  it('brings everything up, reaches Ready, and leaves nothing behind on Ctrl-C', async () => {
+  it('brings everything up, reaches Ready through external-dns with nobody touching DNS, and leaves nothing behind on Ctrl-C', async () => {
     const child = spawn(process.execPath, [join(PROJECT_ROOT, 'harness/stack/demo.ts')], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -22,6 +22,8 @@ describe('npm run demo', () => {
     expect(Date.now() - started).toBeLessThan(60_000);
     expect(output).toMatch(/acme-mail\s+acme_demo\s+mail\.acme\.test\s+true\s+True/);
     expect(output).toContain('get ses -w');
+    expect(output).toContain('handed them to external-dns (DNSEndpoint default/acme-mail)');
+    expect(output).not.toMatch(/published the records in the local DNS server/);
     expect(output).toMatch(/curl -s http:\/\/127\.0\.0\.1:\d+\/metrics/);
     const stackDir = /--kubeconfig (\/\S+)\/kube\/kubeconfig/.exec(output)![1]!;
 

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { PROJECT_ROOT } from '../../harness/stack/go-binaries.ts';
+import { GO_TOOLS, PROJECT_ROOT } from '../../harness/stack/go-binaries.ts';
 import { kubectl } from '../../harness/stack/kubectl.ts';
+import { ensurePrerequisites } from '../../harness/stack/prerequisites.ts';
 import { writeServiceAccountKubeconfig } from '../../harness/stack/service-account.ts';
 import { startLocalStack, type StackEndpoints } from '../../harness/stack/stack.ts';
 
@@ -18,7 +19,10 @@ const BASE = join(PROJECT_ROOT, 'deploy/kustomize/base');
 
 /** Starts the shared local stack once for the whole run and stops it (and its processes) at the end. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const stack = await startLocalStack({ log: (line) => process.stderr.write(`[stack] ${line}\n`) });
+  const log = (line: string) => process.stderr.write(`[stack] ${line}\n`);
+  // Every tool any test needs, checked before the first build: one message, not a failure per test.
+  await ensurePrerequisites({ goTools: GO_TOOLS.filter((tool) => tool !== 'kubectl' || !process.env.KUBECTL), log });
+  const stack = await startLocalStack({ log });
   try {
     const { kubeconfig, sesEndpoint, dnsServer, region } = stack;
     const operatorKubeconfig = await installOperatorIdentity(kubeconfig, join(stack.dir, 'operator.kubeconfig'));

@@ -1,4 +1,4 @@
-// Builds the real kube-apiserver for the local stack (see FACTS.md: go install is refused for k8s.io/kubernetes).
+// Builds the real kube-apiserver for the local stack: `go install` of k8s.io/kubernetes is refused (replace directives), so this wrapper requires it.
 module ses-operator/tools/kube-apiserver
 
 go 1.24.0

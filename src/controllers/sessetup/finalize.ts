@@ -3,8 +3,12 @@ import { DOMAIN_PATTERN, TENANT_NAME_PATTERN, type SesSetup } from '../../api/se
 import type { Logger } from '../../runtime/logger.ts';
 import type { ResourceClient } from '../../runtime/resource-client.ts';
 import type { SesGateway } from '../../ses/gateway.ts';
+import { ApiError } from '../../runtime/kube-http.ts';
 import type { ReferrerIndex } from '../referrers.ts';
+import { accessDeniedVerdict, isAccessDenied } from './access-denied.ts';
 import { markRetained } from '../orphans/retained.ts';
+import { ownedBy } from './dns-endpoint.ts';
+import type { DnsEndpointAccess } from './dns-endpoints.ts';
 import { countedReferrers, type NamespaceLabels } from '../tenancy.ts';
 import { pinnedRegion } from './region.ts';
 import { tearDown } from './ses-resources.ts';
@@ -19,6 +23,11 @@ export interface FinalizeDeps {
   logger: Logger;
   defaultRegion: string;
   wrote?: (object: SesSetup) => void;
+  dnsEndpoints?: DnsEndpointAccess;
+  /** Aborted when the controller gives up on the reconcile: ends the teardown's pending SES call. */
+  signal?: AbortSignal;
+  /** How long a teardown IAM denied waits before the next try (said in its message). */
+  deniedRetryMs?: number;
 }
 
 /** How a deletion went; summarize turns it into conditions and Events. */
@@ -75,21 +84,47 @@ export async function finalize(setup: SesSetup, deps: FinalizeDeps): Promise<Del
   }
   const target = teardownTarget(setup, deps.defaultRegion);
   try {
-    const happened = target.retain
-      ? await retain(setup, target, deps)
-      : await tearDownTarget(target, deps, deps.logger.child({ sessetup: setup.metadata.name }));
+    const log = deps.logger.child({ sessetup: setup.metadata.name });
+    const happened = target.retain ? await retain(setup, target, deps) : await tearDownTarget(target, deps, log);
+    happened.push(...(await unpublish(setup, deps.dnsEndpoints, log)));
     const released = await deps.client.removeFinalizer(setup, FINALIZER);
     deps.wrote?.(released);
     return { kind: 'released', happened };
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = isAccessDenied(error) ? accessDeniedVerdict(error, deps.deniedRetryMs ?? 0).message : error instanceof Error ? error.message : String(error);
     return { kind: 'failed', error, message: `tearing down in ${target.region} failed, retrying: ${reason}` };
   }
 }
 
+/**
+ * The setup's DNSEndpoint, deleted explicitly (external-dns then removes the records): the owner
+ * reference's garbage collection alone may come late, or never where the collector is off. RBAC
+ * that forbids the delete is logged and left to the garbage collector, so it cannot block the deletion.
+ */
+async function unpublish(setup: SesSetup, access: DnsEndpointAccess | undefined, log: Logger): Promise<Happening[]> {
+  const name = setup.metadata.name;
+  const asked = (setup.spec as { dnsPublication?: unknown } | undefined)?.dnsPublication === 'ExternalDNS';
+  const published = setup.status?.dnsRecords?.some((record) => record.published) ?? false;
+  if (!access || !(asked || published || access.get(name))) return [];
+  const problem = access.problem();
+  // Right after a restart the watch may not have listed yet: wait for it rather than miss the object.
+  if (problem?.transient) throw new Error(`waiting for the first listing of DNSEndpoints in ${access.namespace}`);
+  // Only the operator's own object for this setup (labelled, owned by its UID) is deleted; a CRD that is gone took every DNSEndpoint with it.
+  const endpoint = problem ? undefined : access.get(name);
+  if (!endpoint || !ownedBy(endpoint, setup.metadata.uid)) return [];
+  try {
+    if (!(await access.delete(name, endpoint.metadata.uid))) return [];
+  } catch (error) {
+    if (!(error instanceof ApiError && error.code === 403)) throw error;
+    log.warn({ err: error }, 'deleting the DNSEndpoint is forbidden; leaving it to the garbage collector (owner reference)');
+    return [];
+  }
+  return [{ type: 'Normal', reason: 'Unpublished', message: `DNSEndpoint ${access.namespace}/${name} deleted: external-dns removes its records` }];
+}
+
 /** Tags what Retain keeps, so the orphan sweep never deletes it once the setup is gone. */
-async function retain(setup: SesSetup, target: TeardownTarget, deps: Pick<FinalizeDeps, 'ses'>): Promise<Happening[]> {
-  await markRetained(deps.ses, { ...target, identityArn: setup.status?.identity?.arn });
+async function retain(setup: SesSetup, target: TeardownTarget, deps: Pick<FinalizeDeps, 'ses' | 'signal'>): Promise<Happening[]> {
+  await markRetained(deps.ses, { ...target, identityArn: setup.status?.identity?.arn }, { signal: deps.signal });
   return retained(target);
 }
 
@@ -99,7 +134,7 @@ function retained(target: TeardownTarget): Happening[] {
 }
 
 async function tearDownTarget(target: TeardownTarget, deps: FinalizeDeps, log: Logger): Promise<Happening[]> {
-  const result = await tearDown(deps.ses, target.region, target.tenantName, target.domain, target.ownerUid);
+  const result = await tearDown(deps.ses, target.region, target.tenantName, target.domain, target.ownerUid, { signal: deps.signal });
   log.info({ region: target.region, ...result }, 'SES torn down');
   const happened: Happening[] = [];
   for (const [what, label] of [
@@ -117,13 +152,13 @@ async function tearDownTarget(target: TeardownTarget, deps: FinalizeDeps, log: L
  * The teardown of a setup removed without its finalizer being honoured (kubernetes/kubernetes#77988):
  * the same target as a normal deletion, from the last state the watch delivered.
  */
-export async function tearDownVanished(setup: SesSetup, deps: Pick<FinalizeDeps, 'ses' | 'logger' | 'defaultRegion'>): Promise<void> {
+export async function tearDownVanished(setup: SesSetup, deps: Pick<FinalizeDeps, 'ses' | 'logger' | 'defaultRegion' | 'signal'>): Promise<void> {
   const target = teardownTarget(setup, deps.defaultRegion);
   if (target.retain) {
     await retain(setup, target, deps);
     return;
   }
-  const result = await tearDown(deps.ses, target.region, target.tenantName, target.domain, target.ownerUid);
+  const result = await tearDown(deps.ses, target.region, target.tenantName, target.domain, target.ownerUid, { signal: deps.signal });
   deps.logger
     .child({ sessetup: setup.metadata.name })
     .warn({ uid: setup.metadata.uid, region: target.region, ...result }, 'SesSetup was deleted without its finalizer being honoured; SES torn down');

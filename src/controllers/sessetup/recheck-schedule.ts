@@ -17,6 +17,12 @@ export const DEFAULT_RECHECK: RecheckSettings = {
   budgetShare: 0.5,
 };
 
+/**
+ * SES calls one scheduled check costs: a fast check at most one GetEmailIdentity; a slow check of
+ * a verified setup also reads back what it owns (GetTenant, ListResourceTenants: the drift step).
+ */
+export const SES_CALLS_PER_CHECK = { verified: 3, unverified: 1 } as const;
+
 /** The part of the re-check budget kept for verified setups however many unverified ones there are. */
 const VERIFIED_RESERVE = 0.25;
 
@@ -29,7 +35,7 @@ export type Population = number | { verified: number; unverified: number };
 /**
  * When each setup is checked next: fast with backoff while anything is unverified, slow once all
  * is verified, and never faster than the SES budget allows for the whole population (each check
- * costs one GetEmailIdentity), so re-checks can't starve creations or trip SES throttling.
+ * costs SES_CALLS_PER_CHECK), so re-checks can't starve creations or trip SES throttling.
  * When the population wants more than the budget, intervals stretch, unverified setups last (see #budgetFloor).
  */
 export class RecheckSchedule {
@@ -90,6 +96,20 @@ export class RecheckSchedule {
     this.#next.set(name, 0);
   }
 
+  /** Due now, and the fast backoff starts over: the records just changed in DNS (external-dns took them), so the next checks come quickly. */
+  restart(name: string): void {
+    this.dueNow(name);
+    this.#fastAttempts.delete(name);
+  }
+
+  /**
+   * How long to wait before trying again what only a person can fix outside the cluster (an IAM
+   * policy): the fast maximum, or the slow interval if that is shorter.
+   */
+  slowRetryMs(): number {
+    return Math.min(this.#settings.fastMaxMs, this.#settings.slowMs);
+  }
+
   forget(name: string): void {
     this.#next.delete(name);
     this.#fastAttempts.delete(name);
@@ -111,10 +131,12 @@ export class RecheckSchedule {
     const { slowMs, fastMs } = this.#settings;
     const counts = typeof population === 'number' ? { verified: verified ? population : 0, unverified: verified ? 0 : population } : population;
     const budgetPerMs = (this.#settings.sesRatePerSecond * this.#settings.budgetShare) / 1000;
-    const verifiedWanted = counts.verified / slowMs;
-    const unverifiedWanted = counts.unverified / fastMs;
+    const verifiedCalls = counts.verified * SES_CALLS_PER_CHECK.verified;
+    const unverifiedCalls = counts.unverified * SES_CALLS_PER_CHECK.unverified;
+    const verifiedWanted = verifiedCalls / slowMs;
+    const unverifiedWanted = unverifiedCalls / fastMs;
     const unverifiedBudget = budgetPerMs - Math.min(verifiedWanted, budgetPerMs * VERIFIED_RESERVE);
-    if (!verified) return counts.unverified / unverifiedBudget;
-    return counts.verified / (budgetPerMs - Math.min(unverifiedWanted, unverifiedBudget));
+    if (!verified) return unverifiedCalls / unverifiedBudget;
+    return verifiedCalls / (budgetPerMs - Math.min(unverifiedWanted, unverifiedBudget));
   }
 }

@@ -5,9 +5,11 @@ import type { EventSink } from '../../runtime/events.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { ResourceClient } from '../../runtime/resource-client.ts';
 import type { SesGateway } from '../../ses/gateway.ts';
+import { accessDeniedVerdict, isAccessDenied } from './access-denied.ts';
 import type { ReferrerIndex } from '../referrers.ts';
 import { countedReferrers, type NamespaceLabels } from '../tenancy.ts';
 import type { ClaimIndex } from './claims.ts';
+import type { DnsEndpointAccess } from './dns-endpoints.ts';
 import { finalize, tearDownVanished, type FinalizeDeps } from './finalize.ts';
 import type { RecheckSchedule } from './recheck-schedule.ts';
 import { pinnedRegion, recordedRegion } from './region.ts';
@@ -37,6 +39,8 @@ export interface SesSetupReconcilerDeps {
   wrote?: (object: SesSetup) => void;
   /** Called once when a setup first becomes verified (the creation-to-verified histogram). */
   onVerified?: (setup: SesSetup) => void;
+  /** The operator's DNSEndpoints (dnsPublication ExternalDNS); undefined when no namespace for them is known. */
+  dnsEndpoints?: DnsEndpointAccess;
   /** The reconcile's steps, in order (default: SES_SETUP_STEPS). */
   steps?: readonly Step[];
 }
@@ -84,7 +88,7 @@ export class SesSetupReconciler {
   async reconcile(name: string, context: { signal?: AbortSignal } = {}): Promise<{ requeueAfterMs?: number } | void> {
     const vanished = this.#vanished.get(name);
     if (vanished) {
-      await tearDownVanished(vanished, this.#finalizeDeps());
+      await tearDownVanished(vanished, this.#finalizeDeps(context.signal));
       this.#vanished.delete(name);
     }
     let setup = this.#d.setups.get(name);
@@ -94,11 +98,13 @@ export class SesSetupReconciler {
     }
 
     if (setup.metadata.deletionTimestamp) {
-      const outcome = await finalize(setup, this.#finalizeDeps());
+      const outcome = await finalize(setup, this.#finalizeDeps(context.signal));
       if (outcome.kind === 'released') this.#d.schedule.forget(name);
       await this.#summarizeAndPatch(setup, outcome);
-      if (outcome.kind === 'failed') throw outcome.error;
-      return;
+      if (outcome.kind !== 'failed') return;
+      // A denied teardown waits for a person to fix IAM: retried slowly, not by the fast backoff.
+      if (isAccessDenied(outcome.error)) return { requeueAfterMs: this.#d.schedule.slowRetryMs() };
+      throw outcome.error;
     }
 
     const parsed = sesSetupSpecSchema.safeParse(setup.spec);
@@ -115,6 +121,16 @@ export class SesSetupReconciler {
       // The finalizer must be stored before anything exists in SES, or a quick delete could leak it.
       setup = await this.#d.client.addFinalizer(setup, FINALIZER);
       this.#d.wrote?.(setup);
+    }
+
+    if (parsed.data.region === undefined && recordedRegion(setup) === undefined) {
+      // Stored before the first SES call, like the finalizer: a crash between a create and the status write,
+      // then a restart with another default region, would otherwise create it again there and leak the first.
+      const pinned = await this.#d.client.patchStatus(setup, { ...setup.status, region: this.#d.defaultRegion });
+      if (pinned) {
+        setup = pinned;
+        this.#d.wrote?.(setup);
+      }
     }
 
     const run = await this.#runSteps(setup, parsed.data, context.signal);
@@ -140,13 +156,16 @@ export class SesSetupReconciler {
       schedule: this.#d.schedule,
       population: () => this.#d.setups.population?.() ?? this.#d.setups.size(),
       now: this.#now,
+      dnsEndpoints: this.#d.dnsEndpoints,
     };
     let facts = factsOf(setup.status);
     // A setup created before status.region existed: pin the region its ARNs carry.
     if (facts.region === undefined && (facts.tenant || facts.identity)) facts.region = recordedRegion(setup) ?? region;
     const verdicts: Verdicts = {};
     const happened: Happening[] = [];
+    let tenantCreatedNow = false;
     let identityCreatedNow = false;
+    let identityReadNow = false;
     let identityCreatedAt: number | undefined;
     let checkBooked = false;
     let requeueAfterMs: number | undefined;
@@ -158,17 +177,29 @@ export class SesSetupReconciler {
         break;
       }
       const result: StepResult = await step
-        .run({ setup, spec, region, facts, identityCreatedNow, identityCreatedAt, log, signal }, deps)
+        .run({ setup, spec, region, facts, tenantCreatedNow, identityCreatedNow, identityCreatedAt, identityReadNow, log, signal }, deps)
         .catch((thrown: unknown) => ({ error: thrown }));
       facts = { ...facts, ...result.learned };
       Object.assign(verdicts, result.verdicts);
       happened.push(...(result.happened ?? []));
+      tenantCreatedNow ||= result.tenantCreatedNow === true;
       identityCreatedNow ||= result.identityCreatedNow === true;
+      identityReadNow ||= result.identityReadNow === true;
       identityCreatedAt ??= result.identityCreatedAt;
       checkBooked ||= result.checkBooked === true;
       if (result.requeueAfterMs !== undefined) requeueAfterMs = result.requeueAfterMs;
       if (result.error !== undefined) {
         log.debug({ step: step.name }, 'step failed');
+        if (isAccessDenied(result.error)) {
+          const denied = accessDeniedVerdict(result.error, this.#d.schedule.slowRetryMs());
+          // Only a person can grant it: Stalled, retried slowly, not the work queue's fast backoff.
+          log.warn({ err: result.error }, 'SES denied a call');
+          verdicts.tenant ??= denied;
+          verdicts.identity ??= denied;
+          verdicts.stalled = denied;
+          requeueAfterMs = this.#d.schedule.slowRetryMs();
+          break;
+        }
         error = result.error;
         break;
       }
@@ -191,9 +222,9 @@ export class SesSetupReconciler {
     if (stored) this.#d.wrote?.(stored);
   }
 
-  #finalizeDeps(): FinalizeDeps {
-    const { ses, referrers, namespaces, client, logger, defaultRegion, wrote } = this.#d;
-    return { ses, referrers, namespaces, client, logger, defaultRegion, wrote };
+  #finalizeDeps(signal: AbortSignal | undefined): FinalizeDeps {
+    const { ses, referrers, namespaces, client, logger, defaultRegion, wrote, dnsEndpoints } = this.#d;
+    return { ses, referrers, namespaces, client, logger, defaultRegion, wrote, dnsEndpoints, signal, deniedRetryMs: this.#d.schedule.slowRetryMs() };
   }
 }
 

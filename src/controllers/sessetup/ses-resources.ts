@@ -1,5 +1,5 @@
 import { OWNER_NAME_TAG, OWNER_UID_TAG } from '../../api/group.ts';
-import { SesError, identityArn, type SesGateway, type SesIdentity, type SesTenant } from '../../ses/gateway.ts';
+import { SesError, identityArn, type SesCallOptions, type SesGateway, type SesIdentity, type SesTenant } from '../../ses/gateway.ts';
 
 /** Who the SES resources belong to: the SesSetup's UID is the proof, its name a hint for people. */
 export interface Owner {
@@ -20,12 +20,12 @@ export function ownerTags(owner: Owner): Record<string, string> {
  * (a crash between "created in SES" and "written to status") or adoption was asked for.
  * Never a Get before the Create: the common path costs exactly one call.
  */
-export function ensureTenant(ses: SesGateway, region: string, name: string, owner: Owner): Promise<Ensured<SesTenant>> {
+export function ensureTenant(ses: SesGateway, region: string, name: string, owner: Owner, options?: SesCallOptions): Promise<Ensured<SesTenant>> {
   return createOrClaim({
-    create: () => ses.createTenant(region, name, ownerTags(owner)),
-    read: () => ses.getTenant(region, name),
+    create: () => ses.createTenant(region, name, ownerTags(owner), options),
+    read: () => ses.getTenant(region, name, options),
     arnOf: (tenant) => tenant.arn,
-    tag: (arn) => ses.tagResource(region, arn, ownerTags(owner)),
+    tag: (arn) => ses.tagResource(region, arn, ownerTags(owner), options),
     owner,
     what: `tenant ${name}`,
     notOwned: (tags) => ({
@@ -37,12 +37,19 @@ export function ensureTenant(ses: SesGateway, region: string, name: string, owne
   });
 }
 
-export function ensureIdentity(ses: SesGateway, region: string, domain: string, tenantArn: string, owner: Owner): Promise<Ensured<SesIdentity>> {
+export function ensureIdentity(
+  ses: SesGateway,
+  region: string,
+  domain: string,
+  tenantArn: string,
+  owner: Owner,
+  options?: SesCallOptions,
+): Promise<Ensured<SesIdentity>> {
   return createOrClaim({
-    create: () => ses.createEmailIdentity(region, domain, ownerTags(owner)),
-    read: () => ses.getEmailIdentity(region, domain),
+    create: () => ses.createEmailIdentity(region, domain, ownerTags(owner), options),
+    read: () => ses.getEmailIdentity(region, domain, options),
     arnOf: () => identityArn(tenantArn, domain),
-    tag: (arn) => ses.tagResource(region, arn, ownerTags(owner)),
+    tag: (arn) => ses.tagResource(region, arn, ownerTags(owner), options),
     owner,
     what: `identity ${domain}`,
     notOwned: (tags) => ({
@@ -101,15 +108,16 @@ export async function tearDown(
   tenantName: string | undefined,
   domain: string | undefined,
   ownerUid: string,
+  options?: SesCallOptions,
 ): Promise<Teardown> {
   const result: Teardown = { identity: 'absent', tenant: 'absent' };
-  const tenant = tenantName === undefined ? undefined : await ses.getTenant(region, tenantName);
+  const tenant = tenantName === undefined ? undefined : await ses.getTenant(region, tenantName, options);
   const tenantIsOurs = tenant?.tags[OWNER_UID_TAG] === ownerUid;
-  const identity = domain === undefined ? undefined : await ses.getEmailIdentity(region, domain);
+  const identity = domain === undefined ? undefined : await ses.getEmailIdentity(region, domain, options);
   if (identity && domain !== undefined) {
     if (identity.tags[OWNER_UID_TAG] === ownerUid) {
-      if (tenantIsOurs && tenant?.arn) await ses.disassociate(region, tenantName!, identityArn(tenant.arn, domain));
-      await ses.deleteEmailIdentity(region, domain);
+      if (tenantIsOurs && tenant?.arn) await ses.disassociate(region, tenantName!, identityArn(tenant.arn, domain), options);
+      await ses.deleteEmailIdentity(region, domain, options);
       result.identity = 'deleted';
     } else {
       result.identity = 'not-owned';
@@ -117,7 +125,7 @@ export async function tearDown(
   }
   if (tenant) {
     if (tenantIsOurs) {
-      await ses.deleteTenant(region, tenantName!);
+      await ses.deleteTenant(region, tenantName!, options);
       result.tenant = 'deleted';
     } else {
       result.tenant = 'not-owned';

@@ -8,12 +8,17 @@ import type { Judgement, Verdicts } from './step.ts';
 export interface Verdict {
   tenant: Judgement;
   identity: Judgement;
+  /** The custom MAIL FROM domain's; undefined without spec.mailFrom (no MailFromReady condition). */
+  mailFrom?: Judgement;
   stalled?: Verdicts['stalled'];
+  /** DnsPublished: judged with dnsPublication ExternalDNS, `absent` with Manual, undefined when no step got that far (kept as it was). */
+  publication?: Verdicts['publication'];
 }
 
 /**
- * The conditions, from the facts: TenantReady, IdentityReady, DnsVerified, Ready, and the kstatus
- * pair Reconciling/Stalled (present only while true, as kstatus expects).
+ * The conditions, from the facts: TenantReady, IdentityReady, DnsVerified, MailFromReady (with
+ * spec.mailFrom), Ready, and the kstatus pair Reconciling/Stalled (present only while true, as
+ * kstatus expects).
  */
 export function composeConditions(
   previous: readonly Condition[] | undefined,
@@ -37,13 +42,39 @@ export function composeConditions(
   );
   const dns = dnsSummary(records);
   conditions = setCondition(conditions, { type: 'DnsVerified', status: dns.status, reason: dns.reason, message: dns.message, ...g }, now);
+  const publication = verdict.publication;
+  if (publication === 'absent') conditions = removeCondition(conditions, 'DnsPublished');
+  else if (publication)
+    conditions = setCondition(
+      conditions,
+      { type: 'DnsPublished', status: status(publication.ok), reason: publication.reason, message: publication.message, ...g },
+      now,
+    );
 
-  const ready = verdict.tenant.ok && verdict.identity.ok && dns.status === 'True';
-  const blocker = !verdict.tenant.ok ? verdict.tenant : !verdict.identity.ok ? verdict.identity : dns;
+  // Records that cannot verify because they cannot be published: the publication problem is what a person must fix.
+  const unpublished = publication && publication !== 'absent' && !publication.ok ? publication : undefined;
+  const mailFrom = verdict.mailFrom;
+  conditions = mailFrom
+    ? setCondition(conditions, { type: 'MailFromReady', status: status(mailFrom.ok), reason: mailFrom.reason, message: mailFrom.message, ...g }, now)
+    : removeCondition(conditions, 'MailFromReady');
+
+  const ready = verdict.tenant.ok && verdict.identity.ok && dns.status === 'True' && (mailFrom?.ok ?? true);
+  // When only the MAIL FROM records are unverified, MailFromReady's reason says more than the record count.
+  const onlyMailFromUnverified = mailFrom && !mailFrom.ok && records?.every((record) => record.verified || record.purpose === 'MAIL_FROM');
+  const blocker = !verdict.tenant.ok
+    ? verdict.tenant
+    : !verdict.identity.ok
+      ? verdict.identity
+      : dns.status !== 'True' && (unpublished || !onlyMailFromUnverified)
+        ? (unpublished ?? dns)
+        : mailFrom!;
+  const readyMessage = mailFrom
+    ? 'tenant and identity exist, every DNS record is verified and SES sends with the custom MAIL FROM domain'
+    : 'tenant and identity exist and every DNS record is verified';
   conditions = setCondition(
     conditions,
     ready
-      ? { type: 'Ready', status: 'True', reason: 'Ready', message: 'tenant and identity exist and every DNS record is verified', ...g }
+      ? { type: 'Ready', status: 'True', reason: 'Ready', message: readyMessage, ...g }
       : { type: 'Ready', status: 'False', reason: blocker.reason, message: blocker.message, ...g },
     now,
   );

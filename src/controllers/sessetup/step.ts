@@ -4,16 +4,21 @@ import type { EventType } from '../../runtime/events.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { SesGateway } from '../../ses/gateway.ts';
 import type { ClaimIndex } from './claims.ts';
+import type { DnsEndpointAccess } from './dns-endpoints.ts';
 import type { RecheckSchedule } from './recheck-schedule.ts';
 
 /** What status records about the setup's SES resources and DNS records: the facts steps learn. */
-export type Facts = Pick<SesSetupStatus, 'region' | 'tenant' | 'identity' | 'dnsRecords' | 'dnsVerified' | 'dnsCheckedAt' | 'lastHandledVerifyRequest'>;
+export type Facts = Pick<
+  SesSetupStatus,
+  'region' | 'tenant' | 'identity' | 'mailFrom' | 'dnsRecords' | 'dnsVerified' | 'dnsCheckedAt' | 'lastHandledVerifyRequest'
+>;
 
 /** The status fields that are facts (everything else in status is summarized from verdicts). */
 export const FACT_KEYS = [
   'region',
   'tenant',
   'identity',
+  'mailFrom',
   'dnsRecords',
   'dnsVerified',
   'dnsCheckedAt',
@@ -31,6 +36,8 @@ export interface Judgement {
 export interface Verdicts {
   tenant?: Judgement;
   identity?: Judgement;
+  /** DnsPublished, with dnsPublication ExternalDNS; `absent` removes the condition (Manual). */
+  publication?: Judgement | 'absent';
   /** Set when the setup cannot progress without a change by a person (kstatus Stalled). */
   stalled?: { reason: string; message: string };
 }
@@ -47,10 +54,14 @@ export interface StepResult {
   learned?: Partial<Facts>;
   verdicts?: Verdicts;
   happened?: Happening[];
+  /** The tenant was created in this pass (it has no associations yet). */
+  tenantCreatedNow?: boolean;
   /** The identity was created in this pass (SES cannot have verified it yet). */
   identityCreatedNow?: boolean;
   /** When it was created (epoch ms), if in this pass: SES's own DKIM checks start from then. */
   identityCreatedAt?: number;
+  /** SES's view of the identity was read in this pass: the facts carry it, a later step need not read it again. */
+  identityReadNow?: boolean;
   /** A DNS check was booked in the re-check schedule: if its result is not stored, the retry must check again. */
   checkBooked?: boolean;
   requeueAfterMs?: number;
@@ -66,8 +77,10 @@ export interface StepInput {
   spec: SesSetupSpec;
   region: string;
   facts: Readonly<Facts>;
+  tenantCreatedNow: boolean;
   identityCreatedNow: boolean;
   identityCreatedAt?: number;
+  identityReadNow: boolean;
   log: Logger;
   /** Aborted when the controller gives up on the reconcile (shutdown): a step may pass it on to its calls. */
   signal?: AbortSignal;
@@ -81,6 +94,8 @@ export interface StepDeps {
   /** How many setups share the re-check budget. */
   population: () => number | { verified: number; unverified: number };
   now: () => number;
+  /** The operator's DNSEndpoints; undefined when it knows no namespace for them (no --dns-endpoint-namespace, no POD_NAMESPACE). */
+  dnsEndpoints?: DnsEndpointAccess;
 }
 
 /**

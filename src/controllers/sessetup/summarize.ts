@@ -2,6 +2,7 @@ import type { SesSetup, SesSetupStatus } from '../../api/sessetup.ts';
 import { setCondition } from '../../runtime/conditions.ts';
 import { markReconciling } from '../kstatus.ts';
 import type { DeletionOutcome } from './finalize.ts';
+import { judgeMailFrom } from './mail-from.ts';
 import { composeConditions } from './status.ts';
 import { FACT_KEYS, NOT_YET, type Facts, type Happening, type Verdicts } from './step.ts';
 
@@ -25,7 +26,7 @@ export interface SummarizeContext {
 
 /**
  * The one place that turns what a reconcile found into status and Events: TenantReady,
- * IdentityReady, DnsVerified, Ready, Reconciling/Stalled, DeletionBlocked, usedBy, and
+ * IdentityReady, DnsVerified, MailFromReady, Ready, Reconciling/Stalled, DeletionBlocked, usedBy, and
  * observedGeneration with every write.
  */
 export function summarize(setup: SesSetup, outcome: Outcome, context: SummarizeContext): Summary {
@@ -50,15 +51,17 @@ export function summarize(setup: SesSetup, outcome: Outcome, context: SummarizeC
       }
       const failing = outcome.error === undefined ? NOT_YET : { ok: false, reason: 'SesError', message: messageOf(outcome.error) };
       const { verdicts } = outcome;
+      const mailFrom = judgeMailFrom(setup.spec.mailFrom, status.mailFrom, status.dnsRecords);
       status.conditions = composeConditions(
         status.conditions,
-        { tenant: verdicts.tenant ?? failing, identity: verdicts.identity ?? failing, stalled: verdicts.stalled },
+        { tenant: verdicts.tenant ?? failing, identity: verdicts.identity ?? failing, mailFrom, stalled: verdicts.stalled, publication: verdicts.publication },
         status.dnsRecords,
         generation,
         context.now,
       );
       events.push(...outcome.happened);
-      if (verdicts.stalled) events.push({ type: 'Warning', ...verdicts.stalled });
+      // One Event per distinct problem: a retry that finds the same one (a slow AccessDenied retry) sends none.
+      if (verdicts.stalled && !stalledBefore(setup, verdicts.stalled)) events.push({ type: 'Warning', ...verdicts.stalled });
       verifiedNow = status.dnsVerified === true && !setup.status?.dnsVerified;
       if (verifiedNow)
         events.push({ type: 'Normal', reason: 'Verified', message: `all ${status.dnsRecords?.length ?? 0} DNS records verified; the domain is ready to send` });
@@ -78,6 +81,11 @@ export function summarize(setup: SesSetup, outcome: Outcome, context: SummarizeC
       break;
   }
   return { status: withoutUndefined(status), events, verifiedNow };
+}
+
+function stalledBefore(setup: SesSetup, stalled: { reason: string; message: string }): boolean {
+  const previous = setup.status?.conditions?.find((condition) => condition.type === 'Stalled');
+  return previous?.status === 'True' && previous.reason === stalled.reason && previous.message === stalled.message;
 }
 
 function usedBy(context: SummarizeContext): Pick<SesSetupStatus, 'usedBy' | 'usedByCount'> {

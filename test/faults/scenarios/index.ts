@@ -2,9 +2,12 @@ import type { ScenarioContext, ScenarioResult } from '../workload.ts';
 import { apiserverRestarts } from './apiserver-restarts.ts';
 import { crashes } from './crashes.ts';
 import { dnsFaults } from './dns-faults.ts';
+import { drift } from './drift.ts';
 import { hostileInputs } from './hostile-inputs.ts';
 import { leaderFailover } from './leader-failover.ts';
 import { orphans } from './orphans.ts';
+import { publication } from './publication.ts';
+import { regions } from './regions.ts';
 import { sesFaults } from './ses-faults.ts';
 import { tenancy } from './tenancy.ts';
 
@@ -28,4 +31,7 @@ export const SCENARIOS: Scenario[] = [
   { name: 'hostile-inputs', run: hostileInputs },
   { name: 'orphans', run: orphans },
   { name: 'tenancy', run: tenancy },
+  { name: 'drift', run: drift },
+  { name: 'publication', run: publication },
+  { name: 'regions', run: regions },
 ];

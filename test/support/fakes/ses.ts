@@ -1,5 +1,7 @@
 import {
   SesError,
+  type MailFromSetting,
+  type SesCallOptions,
   type SesGateway,
   type SesIdentity,
   type SesIdentitySummary,
@@ -20,10 +22,31 @@ export class MemorySes implements SesGateway {
   readonly callRegions: string[] = [];
   /** Operation name -> error to throw once. */
   readonly failNext = new Map<string, SesError>();
+  /** Operations IAM refuses (AccessDeniedException), every call, until removed. */
+  readonly denied = new Set<string>();
+  /** Operations whose calls hang until their signal aborts (a call SES never answers). */
+  readonly hang = new Set<string>();
+  /** The signal each call was given, in the order of `calls`. */
+  readonly callSignals: (AbortSignal | undefined)[] = [];
 
-  #call(operation: string, region: string): void {
+  async #call(operation: string, region: string, options?: SesCallOptions): Promise<void> {
     this.calls.push(operation);
     this.callRegions.push(region);
+    this.callSignals.push(options?.signal);
+    options?.signal?.throwIfAborted();
+    if (this.hang.has(operation)) {
+      await new Promise((_resolve, reject) => {
+        if (!options?.signal) return;
+        options.signal.addEventListener('abort', () => reject(options.signal!.reason), { once: true });
+      });
+    }
+    if (this.denied.has(operation)) {
+      throw new SesError(
+        'AccessDenied',
+        operation,
+        `AccessDeniedException: User: arn:aws:iam::123456789012:user/op is not authorized to perform: ses:${operation}`,
+      );
+    }
     const failure = this.failNext.get(operation);
     if (failure) {
       this.failNext.delete(operation);
@@ -31,24 +54,35 @@ export class MemorySes implements SesGateway {
     }
   }
 
-  async createTenant(region: string, name: string, tags: Record<string, string>): Promise<SesTenant> {
-    this.#call('CreateTenant', region);
+  /** Deletes a tenant as someone outside the operator would (its associations go with it). */
+  deleteTenantOutOfBand(name: string): void {
+    this.tenants.delete(name);
+    for (const key of this.associations) if (key.startsWith(`${name}|`)) this.associations.delete(key);
+  }
+
+  /** Deletes an identity as someone outside the operator would (its associations go with it). */
+  deleteIdentityOutOfBand(domain: string): void {
+    this.identities.delete(domain);
+    for (const key of this.associations) if (key.endsWith(`:identity/${domain}`)) this.associations.delete(key);
+  }
+
+  async createTenant(region: string, name: string, tags: Record<string, string>, options?: SesCallOptions): Promise<SesTenant> {
+    await this.#call('CreateTenant', region, options);
     if (this.tenants.has(name)) throw new SesError('AlreadyExists', 'CreateTenant', 'exists');
     const tenant = { name, id: `tn-${name}`, arn: `arn:aws:ses:${region}:123456789012:tenant/${name}/tn-${name}`, sendingStatus: 'ENABLED', tags: { ...tags } };
     this.tenants.set(name, tenant);
     return structuredClone(tenant);
   }
-  async getTenant(region: string, name: string): Promise<SesTenant | undefined> {
-    this.#call('GetTenant', region);
+  async getTenant(region: string, name: string, options?: SesCallOptions): Promise<SesTenant | undefined> {
+    await this.#call('GetTenant', region, options);
     return structuredClone(this.tenants.get(name));
   }
-  async deleteTenant(region: string, name: string): Promise<void> {
-    this.#call('DeleteTenant', region);
-    this.tenants.delete(name);
-    for (const key of this.associations) if (key.startsWith(`${name}|`)) this.associations.delete(key);
+  async deleteTenant(region: string, name: string, options?: SesCallOptions): Promise<void> {
+    await this.#call('DeleteTenant', region, options);
+    this.deleteTenantOutOfBand(name);
   }
-  async createEmailIdentity(region: string, domain: string, tags: Record<string, string>): Promise<SesIdentity> {
-    this.#call('CreateEmailIdentity', region);
+  async createEmailIdentity(region: string, domain: string, tags: Record<string, string>, options?: SesCallOptions): Promise<SesIdentity> {
+    await this.#call('CreateEmailIdentity', region, options);
     if (this.identities.has(domain)) throw new SesError('AlreadyExists', 'CreateEmailIdentity', 'exists');
     const identity: SesIdentity = {
       name: domain,
@@ -62,36 +96,56 @@ export class MemorySes implements SesGateway {
     this.identities.set(domain, identity);
     return structuredClone(identity);
   }
-  async getEmailIdentity(region: string, domain: string): Promise<SesIdentity | undefined> {
-    this.#call('GetEmailIdentity', region);
-    return structuredClone(this.identities.get(domain));
+  async getEmailIdentity(region: string, domain: string, options?: SesCallOptions): Promise<SesIdentity | undefined> {
+    await this.#call('GetEmailIdentity', region, options);
+    const identity = structuredClone(this.identities.get(domain));
+    // As SES answers: the behaviour always, the domain and its status only while one is set.
+    if (identity) identity.mailFrom = { behaviorOnMxFailure: 'UseDefaultValue', ...identity.mailFrom };
+    return identity;
   }
-  async deleteEmailIdentity(region: string, domain: string): Promise<void> {
-    this.#call('DeleteEmailIdentity', region);
-    this.identities.delete(domain);
+  async deleteEmailIdentity(region: string, domain: string, options?: SesCallOptions): Promise<void> {
+    await this.#call('DeleteEmailIdentity', region, options);
+    this.deleteIdentityOutOfBand(domain);
   }
-  async associate(region: string, tenantName: string, resourceArn: string): Promise<void> {
-    this.#call('CreateTenantResourceAssociation', region);
+  async associate(region: string, tenantName: string, resourceArn: string, options?: SesCallOptions): Promise<void> {
+    await this.#call('CreateTenantResourceAssociation', region, options);
     this.associations.add(`${tenantName}|${resourceArn}`);
   }
-  async disassociate(region: string, tenantName: string, resourceArn: string): Promise<void> {
-    this.#call('DeleteTenantResourceAssociation', region);
+  async disassociate(region: string, tenantName: string, resourceArn: string, options?: SesCallOptions): Promise<void> {
+    await this.#call('DeleteTenantResourceAssociation', region, options);
     this.associations.delete(`${tenantName}|${resourceArn}`);
   }
-  async tagResource(region: string, resourceArn: string, tags: Record<string, string>): Promise<void> {
-    this.#call('TagResource', region);
+  async tagResource(region: string, resourceArn: string, tags: Record<string, string>, options?: SesCallOptions): Promise<void> {
+    await this.#call('TagResource', region, options);
     for (const tenant of this.tenants.values()) if (tenant.arn === resourceArn) Object.assign(tenant.tags, tags);
     for (const identity of this.identities.values()) if (resourceArn.endsWith(`:identity/${identity.name}`)) Object.assign(identity.tags, tags);
   }
-  async listTenants(region: string, nextToken?: string): Promise<SesPage<SesTenantSummary>> {
-    this.#call('ListTenants', region);
+  /** As SES: a new domain starts PENDING, the same domain keeps its status, none removes it. */
+  async putMailFromAttributes(region: string, domain: string, setting: MailFromSetting | undefined, options?: SesCallOptions): Promise<void> {
+    await this.#call('PutEmailIdentityMailFromAttributes', region, options);
+    const identity = this.identities.get(domain);
+    if (!identity) throw new SesError('NotFound', 'PutEmailIdentityMailFromAttributes', `identity ${domain} does not exist`);
+    if (!setting) {
+      delete identity.mailFrom;
+      return;
+    }
+    const status = identity.mailFrom?.domain === setting.domain ? identity.mailFrom.status : 'PENDING';
+    identity.mailFrom = { domain: setting.domain, status, behaviorOnMxFailure: setting.behaviorOnMxFailure };
+  }
+
+  async listResourceTenants(region: string, resourceArn: string, options?: SesCallOptions): Promise<string[]> {
+    await this.#call('ListResourceTenants', region, options);
+    return [...this.associations].filter((key) => key.endsWith(`|${resourceArn}`)).map((key) => key.split('|')[0]!);
+  }
+  async listTenants(region: string, nextToken?: string, options?: SesCallOptions): Promise<SesPage<SesTenantSummary>> {
+    await this.#call('ListTenants', region, options);
     return this.#page(
       [...this.tenants.values()].map((tenant) => ({ name: tenant.name, arn: tenant.arn })),
       nextToken,
     );
   }
-  async listEmailIdentities(region: string, nextToken?: string): Promise<SesPage<SesIdentitySummary>> {
-    this.#call('ListEmailIdentities', region);
+  async listEmailIdentities(region: string, nextToken?: string, options?: SesCallOptions): Promise<SesPage<SesIdentitySummary>> {
+    await this.#call('ListEmailIdentities', region, options);
     return this.#page(
       [...this.identities.values()].map((identity) => ({ name: identity.name, type: 'DOMAIN' })),
       nextToken,

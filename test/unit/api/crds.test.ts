@@ -21,6 +21,7 @@ describe('CRDs, zod schemas and types stay one', () => {
       dmarc: { policy: 'none' },
       deletionPolicy: 'Delete',
       adoptionPolicy: 'Never',
+      dnsPublication: 'Manual',
     });
   });
 
@@ -30,9 +31,16 @@ describe('CRDs, zod schemas and types stay one', () => {
       { tenantName: 'a', domainIdentity: 'Mail.A.test' },
       { tenantName: 'a', domainIdentity: 'mail.a.test', region: 'EU' },
       { tenantName: 'a', domainIdentity: 'mail.a.test', extra: 1 },
+      { tenantName: 'a', domainIdentity: 'mail.a.test', mailFrom: { domain: 'bounce.other.test' } },
+      { tenantName: 'a', domainIdentity: 'mail.a.test', mailFrom: { domain: 'mail.a.test' } },
+      { tenantName: 'a', domainIdentity: 'mail.a.test', mailFrom: { domain: 'bounce.mail.a.test', behaviorOnMxFailure: 'REJECT_MESSAGE' } },
     ]) {
       expect(sesSetupSpecSchema.safeParse(spec).success, JSON.stringify(spec)).toBe(false);
     }
+    expect(sesSetupSpecSchema.parse({ tenantName: 'a', domainIdentity: 'mail.a.test', mailFrom: { domain: 'bounce.mail.a.test' } }).mailFrom).toEqual({
+      domain: 'bounce.mail.a.test',
+      behaviorOnMxFailure: 'UseDefaultValue',
+    });
     expect(emailUseCaseSpecSchema.safeParse({ sesSetupRef: { name: 'a' }, fromAddress: 'nobody' }).success).toBe(false);
   });
 

@@ -130,6 +130,15 @@ describe('settings rows', () => {
     expect(resolveSettings({ region: 'ap-south-1' }, { AWS_REGION: 'us-west-2' }).region).toBe('ap-south-1');
   });
 
+  it("--dns-endpoint-namespace defaults to the pod's namespace, has none without it, and must be a namespace name", () => {
+    const region = { AWS_REGION: 'eu-west-1' };
+    expect(resolveSettings({}, { ...region, POD_NAMESPACE: 'ses-operator' }).dnsEndpointNamespace).toBe('ses-operator');
+    expect(resolveSettings({}, region).dnsEndpointNamespace).toBeUndefined();
+    expect(resolveSettings({ 'dns-endpoint-namespace': 'dns' }, { ...region, POD_NAMESPACE: 'ses-operator' }).dnsEndpointNamespace).toBe('dns');
+    expect(resolveSettings({}, { ...region, SES_OPERATOR_DNS_ENDPOINT_NAMESPACE: 'dns', POD_NAMESPACE: 'x' }).dnsEndpointNamespace).toBe('dns');
+    expect(() => resolveSettings({ 'dns-endpoint-namespace': 'Not_A_Namespace' }, region)).toThrow(/--dns-endpoint-namespace must be a namespace name/);
+  });
+
   it('treats an empty optional value as unset and splits list environment variables on commas', () => {
     const settings = resolveSettings(
       {},

@@ -5,7 +5,12 @@ import type { KubeObject } from '../../../src/api/meta.ts';
 import type { SesSetup } from '../../../src/api/sessetup.ts';
 import { ReferrerIndex, type ReferrerKind } from '../../../src/controllers/referrers.ts';
 import { ClaimIndex } from '../../../src/controllers/sessetup/claims.ts';
+import type { DnsEndpoint } from '../../../src/controllers/sessetup/dns-endpoint.ts';
 import {
+  dnsEndpointChanged,
+  dnsEndpointDeleted,
+  dnsEndpointSetup,
+  dnsEndpointsSynced,
   namespaceAdded,
   namespaceLabelsChanged,
   namespaceReferrers,
@@ -153,6 +158,42 @@ describe('configured referrer kinds', () => {
     expect(referrerChanged(kind, configMap('b'), referrers)).toEqual(['a', 'b']);
     expect(referrerDeleted(kind, configMap('b'), referrers)).toEqual(['b']);
     expect(referrerChanged(kind, configMap(undefined), referrers)).toEqual([]);
+  });
+});
+
+describe('DNSEndpoint events', () => {
+  const endpoint = (generation: number, observed?: number, labels: Record<string, string> = { 'ses.channels.dev/sessetup': 'acme' }): DnsEndpoint => ({
+    apiVersion: 'externaldns.k8s.io/v1alpha1',
+    kind: 'DNSEndpoint',
+    metadata: { name: 'acme', namespace: 'ses-operator', generation, labels },
+    ...(observed === undefined ? {} : { status: { observedGeneration: observed } }),
+  });
+
+  it('added or deleted: its setup is reconciled (a hand-deleted one is recreated), no check forced', () => {
+    expect(dnsEndpointChanged(endpoint(1), undefined)).toEqual({ setups: ['acme'], recheckNow: [] });
+    expect(dnsEndpointDeleted(endpoint(1))).toEqual({ setups: ['acme'], recheckNow: [] });
+  });
+
+  it('external-dns observed the new generation: the setup is reconciled and its DNS check is due now', () => {
+    expect(dnsEndpointChanged(endpoint(2, 2), endpoint(2, 1))).toEqual({ setups: ['acme'], recheckNow: ['acme'] });
+    expect(dnsEndpointChanged(endpoint(1, 1), endpoint(1))).toEqual({ setups: ['acme'], recheckNow: ['acme'] });
+  });
+
+  it('an older generation observed, or a status write that changes nothing: nothing wakes', () => {
+    expect(dnsEndpointChanged(endpoint(3, 2), endpoint(3, 1))).toEqual({ setups: [], recheckNow: [] });
+    expect(dnsEndpointChanged(endpoint(2, 2), endpoint(2, 2))).toEqual({ setups: [], recheckNow: [] });
+  });
+
+  it('a hand edit (new generation or labels) wakes the setup to undo it; without our label nothing wakes', () => {
+    expect(dnsEndpointChanged(endpoint(3, 2), endpoint(2, 2))).toEqual({ setups: ['acme'], recheckNow: [] });
+    expect(dnsEndpointChanged(endpoint(2, 2, { 'ses.channels.dev/sessetup': 'acme', x: 'y' }), endpoint(2, 2))).toEqual({ setups: ['acme'], recheckNow: [] });
+    expect(dnsEndpointChanged(endpoint(1, 1, {}), endpoint(1, undefined, {}))).toEqual({ setups: [], recheckNow: [] });
+    expect(dnsEndpointSetup(endpoint(1, 1, {}))).toBeUndefined();
+  });
+
+  it('the first listing of DNSEndpoints (a CRD just installed) wakes exactly the setups that ask for ExternalDNS', () => {
+    const publishing = newSetup('p', { dnsPublication: 'ExternalDNS' });
+    expect(dnsEndpointsSynced([newSetup('m'), publishing, newSetup('d', { dnsPublication: 'Manual' })])).toEqual(['p']);
   });
 });
 

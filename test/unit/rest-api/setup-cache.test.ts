@@ -32,7 +32,7 @@ const setup = (name: string, created: string, extra: Partial<SesSetup['status']>
   apiVersion: 'ses.channels.dev/v1alpha1',
   kind: 'SesSetup',
   metadata: { name, uid: `00000000-0000-4000-8000-${name.padStart(12, '0')}`, creationTimestamp: created },
-  spec: { tenantName: `t_${name}`, domainIdentity: `${name}.example.com`, deletionPolicy: 'Delete', adoptionPolicy: 'Never' },
+  spec: { tenantName: `t_${name}`, domainIdentity: `${name}.example.com`, deletionPolicy: 'Delete', adoptionPolicy: 'Never', dnsPublication: 'Manual' },
   status: extra,
 });
 

@@ -1,10 +1,12 @@
 import { isDeepStrictEqual } from 'node:util';
-import { VERIFY_ANNOTATION } from '../../../api/group.ts';
 import type { SesSetupStatus } from '../../../api/sessetup.ts';
 import { desiredRecords } from '../../../dns/desired-records.ts';
-import { assessRecords, dkimLive, lookupRecords } from '../../../dns/verify-records.ts';
+import { assessRecords, dkimLive, lookupRecords, mailFromLive } from '../../../dns/verify-records.ts';
+import { readMailFrom } from '../mail-from.ts';
 import { allVerified } from '../status.ts';
-import type { Facts, Step } from '../step.ts';
+import type { Facts, Happening, Step } from '../step.ts';
+import { identityMissing } from './identity-missing.ts';
+import { pendingVerifyRequest } from './verify-request.ts';
 
 /**
  * The DNS records the customer publishes, checked live when a check is due or asked for (the
@@ -13,12 +15,15 @@ import type { Facts, Step } from '../step.ts';
  */
 export const dnsStep: Step = {
   name: 'dns',
-  async run({ setup, spec, region, facts, identityCreatedNow, identityCreatedAt, log }, { ses, dns, schedule, population, now: clock }) {
+  async run(
+    { setup, spec, region, facts, identityCreatedNow, identityCreatedAt, identityReadNow, log, signal },
+    { ses, dns, schedule, population, now: clock },
+  ) {
     const name = setup.metadata.name;
     const identity = facts.identity!;
     const desired = desiredRecords(spec, region, { tokens: identity.dkimTokens ?? [], signingHostedZone: identity.signingHostedZone });
-    const verifyRequest = setup.metadata.annotations?.[VERIFY_ANNOTATION];
-    const verifyRequested = verifyRequest !== undefined && verifyRequest !== facts.lastHandledVerifyRequest;
+    const verifyRequest = pendingVerifyRequest(setup, facts);
+    const verifyRequested = verifyRequest !== undefined;
     const recordsChanged = !sameRecords(facts.dnsRecords, desired);
     const now = clock();
     const setups = population();
@@ -27,25 +32,25 @@ export const dnsStep: Step = {
       return delay === undefined ? {} : { requeueAfterMs: delay };
     }
 
-    const results = await lookupRecords(desired, dns);
-    // SES cannot succeed before the CNAMEs are live, so its view is only asked for when it can tell something new.
+    const results = await lookupRecords(desired, dns, { signal });
+    // SES cannot succeed before the records are live, so its view is only asked for when it can tell
+    // something new; a drift read-back in this pass has told it already, unless MAIL FROM was set since.
     const cnamesLive = dkimLive(desired, results);
-    const askSes = !identityCreatedNow && (verifyRequested || cnamesLive || identity.dkimStatus === 'SUCCESS');
+    const mailFrom = facts.mailFrom;
+    const askAboutMailFrom =
+      mailFrom !== undefined && (mailFrom.status === undefined || (!identityReadNow && (mailFrom.status === 'SUCCESS' || mailFromLive(desired, results))));
+    const askAboutDkim = !identityReadNow && (verifyRequested || cnamesLive || identity.dkimStatus === 'SUCCESS');
+    const askSes = !identityCreatedNow && (askAboutDkim || askAboutMailFrom);
     let seen = identity;
+    let seenMailFrom = mailFrom;
+    let mailFromChangedInSes = false;
+    const happened: Happening[] = [];
     if (askSes) {
-      const fresh = await ses.getEmailIdentity(region, spec.domainIdentity);
-      if (!fresh) {
-        // The identity vanished in SES: record that, then create it again on the next pass.
-        log.warn('identity is gone from SES; creating it again');
-        const message = `SES identity ${spec.domainIdentity} no longer exists`;
-        return {
-          learned: { identity: undefined },
-          verdicts: { identity: { ok: false, reason: 'IdentityMissing', message: `${message}; creating it again` } },
-          happened: [{ type: 'Warning', reason: 'IdentityMissing', message: `${message} in SES; creating it again` }],
-          requeueAfterMs: 1_000,
-          stop: true,
-        };
-      }
+      const fresh = await ses.getEmailIdentity(region, spec.domainIdentity, { signal });
+      if (!fresh) return identityMissing(spec, log);
+      const read = readMailFrom(mailFrom, fresh);
+      [seenMailFrom, mailFromChangedInSes] = [read.mailFrom, read.changedInSes];
+      happened.push(...read.happened);
       seen = {
         ...identity,
         dkimStatus: fresh.dkimStatus,
@@ -54,10 +59,10 @@ export const dnsStep: Step = {
         ...(fresh.dkimTokens.length ? { dkimTokens: fresh.dkimTokens } : {}),
       };
     }
-    const records = assessRecords(desired, results, seen.dkimStatus);
+    const records = assessRecords(desired, results, { dkimStatus: seen.dkimStatus, mailFromStatus: seenMailFrom?.status });
     const verified = allVerified(records);
     const changed = !isDeepStrictEqual(records, facts.dnsRecords);
-    const learned: Partial<Facts> = { identity: seen, dnsRecords: records, dnsVerified: verified };
+    const learned: Partial<Facts> = { identity: seen, mailFrom: seenMailFrom, dnsRecords: records, dnsVerified: verified };
     // A verified setup re-checked with the same result writes nothing: steady state costs no API writes.
     if (changed || !verified || verifyRequested || recordsChanged) learned.dnsCheckedAt = new Date(now).toISOString();
     if (verifyRequested) learned.lastHandledVerifyRequest = verifyRequest;
@@ -66,9 +71,10 @@ export const dnsStep: Step = {
     // SES checks a new identity within its own interval of creating it, not of this first look (which
     // may come a rate-limited association later): the wait for SES counts from the creation.
     const from = waitingOnSes && identityCreatedAt !== undefined ? Math.min(identityCreatedAt, now) : now;
-    const next = from + schedule.checked(name, verified, setups, from, waitingOnSes);
     // Past due already (a slow creation): at once, but never 0, which would mean no re-check at all.
-    return { learned, checkBooked: true, requeueAfterMs: Math.max(1, next - now) };
+    const next = Math.max(1, from + schedule.checked(name, verified, setups, from, waitingOnSes) - now);
+    // MAIL FROM changed in SES behind the operator's back: the next pass sets spec.mailFrom again.
+    return { learned, happened, checkBooked: true, requeueAfterMs: mailFromChangedInSes ? Math.min(next, 1_000) : next };
   },
 };
 

@@ -1,22 +1,29 @@
 import { identityArn } from '../../../ses/gateway.ts';
 import { ensureIdentity } from '../ses-resources.ts';
 import type { Step } from '../step.ts';
+import { claimEvent, refusedClaim } from './claim.ts';
 import { ownerOf } from './owner.ts';
 
 /** The SES domain identity (with its DKIM tokens): created, found, adopted or refused, like the tenant. */
 export const identityStep: Step = {
   name: 'identity',
-  async run({ setup, spec, region, facts, log }, { ses, now }) {
+  async run({ setup, spec, region, facts, log, signal }, { ses, now }) {
     if (facts.identity?.dkimTokens?.length && facts.identity.name === spec.domainIdentity) return {};
     const tenantArn = facts.tenant!.arn!;
-    const ensured = await ensureIdentity(ses, region, spec.domainIdentity, tenantArn, ownerOf(setup, spec));
-    if (!ensured.ok) {
-      const blocked = { ok: false, reason: ensured.reason, message: ensured.message };
-      return { verdicts: { identity: blocked, stalled: { reason: ensured.reason, message: ensured.message } }, stop: true };
-    }
+    const ensured = await ensureIdentity(ses, region, spec.domainIdentity, tenantArn, ownerOf(setup, spec), { signal });
+    if (!ensured.ok) return refusedClaim('identity', ensured);
     const { value, created, adopted } = ensured;
     log.info({ created, adopted }, 'identity ready');
-    const how = adopted ? 'adopted' : created ? 'created' : 'found (created earlier by this SesSetup)';
+    const happened = claimEvent({
+      kind: 'identity',
+      name: spec.domainIdentity,
+      region,
+      created,
+      adopted,
+      recorded: setup.status?.identity,
+      namesRegion: false,
+      afterRecreate: 'It has new DKIM tokens: publish the DKIM records in status.dnsRecords again',
+    });
     return {
       learned: {
         identity: {
@@ -33,7 +40,7 @@ export const identityStep: Step = {
       },
       identityCreatedNow: created,
       ...(created ? { identityCreatedAt: now() } : {}),
-      happened: [{ type: 'Normal', reason: adopted ? 'IdentityAdopted' : 'IdentityReady', message: `SES identity ${spec.domainIdentity} ${how}` }],
+      happened: [happened],
     };
   },
 };

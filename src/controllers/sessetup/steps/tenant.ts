@@ -1,11 +1,27 @@
 import type { SesSetupStatus } from '../../../api/sessetup.ts';
 import { ensureTenant } from '../ses-resources.ts';
-import type { Judgement, Step } from '../step.ts';
+import type { Judgement, Step, Verdicts } from '../step.ts';
+import { claimEvent, refusedClaim } from './claim.ts';
 import { ownerOf } from './owner.ts';
 
-/** The one place that says whether the tenant is ready. */
+/** The one place that says whether the tenant is ready: it exists, and SES has not paused its sending. */
 function tenantReady(tenant: NonNullable<SesSetupStatus['tenant']>, region: string): Judgement {
+  if (tenant.sendingStatus === 'DISABLED') {
+    return {
+      ok: false,
+      reason: 'TenantPaused',
+      message:
+        `SES paused sending for tenant ${tenant.name} in ${region} (SendingStatus DISABLED); nothing in this SesSetup can change that: ` +
+        'see the tenant in the SES console (its reputation findings) or ask AWS Support. It shows Ready again once SES reinstates it.',
+    };
+  }
   return { ok: true, reason: 'TenantReady', message: `tenant ${tenant.name} (${tenant.id ?? 'id unknown'}) exists in ${region}` };
+}
+
+/** A paused tenant waits for AWS, not for the operator: Stalled, with the same words as TenantReady. */
+function judged(tenant: NonNullable<SesSetupStatus['tenant']>, region: string): Verdicts {
+  const verdict = tenantReady(tenant, region);
+  return verdict.ok ? { tenant: verdict } : { tenant: verdict, stalled: { reason: verdict.reason, message: verdict.message } };
 }
 
 /**
@@ -15,28 +31,21 @@ function tenantReady(tenant: NonNullable<SesSetupStatus['tenant']>, region: stri
  */
 export const tenantStep: Step = {
   name: 'tenant',
-  async run({ setup, spec, region, facts, log }, { ses }) {
-    if (facts.tenant?.arn && facts.tenant.name === spec.tenantName) return { verdicts: { tenant: tenantReady(facts.tenant, region) } };
+  async run({ setup, spec, region, facts, log, signal }, { ses }) {
+    if (facts.tenant?.arn && facts.tenant.name === spec.tenantName) return { verdicts: judged(facts.tenant, region) };
     const pin = { region };
     let ensured;
     try {
-      ensured = await ensureTenant(ses, region, spec.tenantName, ownerOf(setup, spec));
+      ensured = await ensureTenant(ses, region, spec.tenantName, ownerOf(setup, spec), { signal });
     } catch (error) {
       // The create may have reached SES: the region is pinned all the same.
       return { learned: pin, error };
     }
-    if (!ensured.ok) {
-      const blocked = { ok: false, reason: ensured.reason, message: ensured.message };
-      return { learned: pin, verdicts: { tenant: blocked, stalled: { reason: ensured.reason, message: ensured.message } }, stop: true };
-    }
+    if (!ensured.ok) return { learned: pin, ...refusedClaim('tenant', ensured) };
     const { value, created, adopted } = ensured;
     const tenant = { name: spec.tenantName, id: value.id, arn: value.arn, sendingStatus: value.sendingStatus, ...(adopted ? { adopted: true } : {}) };
     log.info({ created, adopted }, 'tenant ready');
-    const how = adopted ? 'adopted' : created ? 'created' : 'found (created earlier by this SesSetup)';
-    return {
-      learned: { ...pin, tenant },
-      verdicts: { tenant: tenantReady(tenant, region) },
-      happened: [{ type: 'Normal', reason: adopted ? 'TenantAdopted' : 'TenantReady', message: `SES tenant ${spec.tenantName} ${how} in ${region}` }],
-    };
+    const happened = claimEvent({ kind: 'tenant', name: spec.tenantName, region, created, adopted, recorded: setup.status?.tenant, namesRegion: true });
+    return { learned: { ...pin, tenant }, verdicts: judged(tenant, region), happened: [happened], tenantCreatedNow: created };
   },
 };

@@ -9,7 +9,7 @@ function newSetup(name: string, domainIdentity: string, ready?: { status: 'True'
     apiVersion: 'ses.channels.dev/v1alpha1',
     kind: 'SesSetup',
     metadata: { name, uid: `uid-${name}`, generation: 1 },
-    spec: { tenantName: `${name}_t`, domainIdentity, deletionPolicy: 'Delete', adoptionPolicy: 'Never' },
+    spec: { tenantName: `${name}_t`, domainIdentity, deletionPolicy: 'Delete', adoptionPolicy: 'Never', dnsPublication: 'Manual' },
     status: ready ? { conditions: [{ type: 'Ready', lastTransitionTime: '2026-11-28T11:00:00Z', reason: 'Test', ...ready }] } : undefined,
   };
 }

@@ -14,7 +14,7 @@ function setup(name: string, uid: string, status?: SesSetup['status']): SesSetup
     apiVersion: 'ses.channels.dev/v1alpha1',
     kind: 'SesSetup',
     metadata: { name, uid },
-    spec: { tenantName: `${name}_t`, domainIdentity: `${name}.example.test`, deletionPolicy: 'Delete', adoptionPolicy: 'Never' },
+    spec: { tenantName: `${name}_t`, domainIdentity: `${name}.example.test`, deletionPolicy: 'Delete', adoptionPolicy: 'Never', dnsPublication: 'Manual' },
     ...(status ? { status } : {}),
   };
 }

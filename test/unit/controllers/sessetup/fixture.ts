@@ -77,7 +77,14 @@ export function newSetup(name: string, spec: Partial<SesSetup['spec']> = {}, cre
     apiVersion: 'ses.channels.dev/v1alpha1',
     kind: 'SesSetup',
     metadata: { name, uid: `uid-${name}`, generation: 1, creationTimestamp: created },
-    spec: { tenantName: `${name}_t`, domainIdentity: `${name}.example.test`, deletionPolicy: 'Delete', adoptionPolicy: 'Never', ...spec },
+    spec: {
+      tenantName: `${name}_t`,
+      domainIdentity: `${name}.example.test`,
+      deletionPolicy: 'Delete',
+      adoptionPolicy: 'Never',
+      dnsPublication: 'Manual',
+      ...spec,
+    },
   };
 }
 

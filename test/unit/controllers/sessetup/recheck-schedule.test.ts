@@ -21,8 +21,8 @@ describe('RecheckSchedule', () => {
 
   it('stretches intervals so the whole population stays within its share of the SES budget', () => {
     const schedule = new RecheckSchedule(settings, noJitter);
-    // 10,000 verified setups at 1 req/s, half of it for re-checks: each at most every 20,000 s.
-    expect(schedule.checked('a', true, 10_000, 0)).toBe(20_000_000);
+    // 10,000 verified setups, 3 calls per slow check, at 1 req/s, half of it for re-checks: each at most every 60,000 s.
+    expect(schedule.checked('a', true, 10_000, 0)).toBe(60_000_000);
     expect(schedule.checked('b', false, 1_000, 0)).toBe(2_000_000);
   });
 
@@ -30,15 +30,20 @@ describe('RecheckSchedule', () => {
     const schedule = new RecheckSchedule(settings, noJitter);
     // One new setup among 10,000 verified: its first re-check stays at fastMs.
     expect(schedule.checked('new', false, { verified: 10_000, unverified: 1 }, 0)).toBe(10_000);
-    // The verified ones get what it leaves: 0.5/s - 1/10 s = 0.4/s for 10,000 -> 25,000 s.
-    expect(schedule.checked('old', true, { verified: 10_000, unverified: 1 }, 0)).toBe(25_000_000);
+    // The verified ones get what it leaves: 0.5/s - 1/10 s = 0.4/s for 10,000 x 3 calls -> 75,000 s.
+    expect(schedule.checked('old', true, { verified: 10_000, unverified: 1 }, 0)).toBe(75_000_000);
     // 1,000 new setups beside 10,000 verified: the new ones take 3/4 of the budget, the verified a quarter.
     const many = { verified: 10_000, unverified: 1_000 };
     const fast = schedule.checked('n', false, many, 0);
     const slow = schedule.checked('v', true, many, 0);
     expect(fast).toBe(Math.round((1_000 / 0.375) * 1000));
-    expect(slow).toBe(Math.round((10_000 / 0.125) * 1000));
-    expect(1_000 / (fast / 1000) + 10_000 / (slow / 1000)).toBeCloseTo(0.5, 6);
+    expect(slow).toBe(Math.round((30_000 / 0.125) * 1000));
+    expect(1_000 / (fast / 1000) + 30_000 / (slow / 1000)).toBeCloseTo(0.5, 6);
+  });
+
+  it('retries what only a person can fix at the fast maximum, or the slow interval if shorter', () => {
+    expect(new RecheckSchedule(settings).slowRetryMs()).toBe(60_000);
+    expect(new RecheckSchedule({ ...settings, slowMs: 3_000 }).slowRetryMs()).toBe(3_000);
   });
 
   it('is due at once for an unverified setup never seen, and spreads verified ones over the interval', () => {

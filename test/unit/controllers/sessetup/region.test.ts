@@ -15,7 +15,7 @@ describe('the region a setup was created in', () => {
     stored.metadata.annotations = { [VERIFY_ANNOTATION]: 'check-1' };
     f.cluster.put(stored);
     await restarted.reconcile('a');
-    expect(f.ses.calls.at(-1)).toBe('GetEmailIdentity');
+    expect(f.ses.calls.slice(-3)).toEqual(['GetTenant', 'GetEmailIdentity', 'ListResourceTenants']);
     const status = f.cluster.objects.get('a')!.status!;
     expect(status.region).toBe('eu-west-1');
     expect(status.dnsRecords?.find((r) => r.purpose === 'MX')?.value).toBe('10 inbound-smtp.eu-west-1.amazonaws.com');
@@ -24,6 +24,30 @@ describe('the region a setup was created in', () => {
     await restarted.reconcile('a');
     expect(f.cluster.objects.has('a')).toBe(false);
     expect(f.ses.calls).toContain('DeleteTenant');
+    expect(new Set(f.ses.callRegions)).toEqual(new Set(['eu-west-1']));
+  });
+
+  it('is in status before the first SES call: a crash before the result is written, then another default, creates nothing twice', async () => {
+    const f = reconcilerFixture({ defaultRegion: 'eu-west-1' });
+    f.apply(newSetup('a'));
+    // The operator dies before any status write that follows SES creating the tenant and identity.
+    const patchStatus = f.cluster.client.patchStatus;
+    f.cluster.client.patchStatus = async (object, status) => {
+      if (f.ses.calls.includes('CreateTenant')) throw new Error('killed');
+      return patchStatus(object, status);
+    };
+    await expect(f.reconciler.reconcile('a')).rejects.toThrow('killed');
+    expect(f.ses.calls).toContain('CreateTenant');
+    expect(f.cluster.objects.get('a')!.status?.region).toBe('eu-west-1');
+    f.cluster.client.patchStatus = patchStatus;
+
+    const restarted = f.reconcilerWith({ defaultRegion: 'us-east-1' });
+    await restarted.reconcile('a');
+    expect(f.cluster.objects.get('a')!.status?.tenant?.arn).toMatch(/^arn:aws:ses:eu-west-1:/);
+    f.cluster.markDeleted('a');
+    await restarted.reconcile('a');
+    expect(f.cluster.objects.has('a')).toBe(false);
+    expect(f.ses.tenants.size).toBe(0);
     expect(new Set(f.ses.callRegions)).toEqual(new Set(['eu-west-1']));
   });
 

@@ -1,0 +1,10 @@
+/** Runs a command-line entry point: exits with the code it returns, or prints its error and exits 1. */
+export function runEntry(program: string, main: (argv: string[]) => Promise<number>): void {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`${program}: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,89 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AwsSesGateway } from '../../../src/ses/aws-gateway.ts';
+import { SesError } from '../../../src/ses/gateway.ts';
+import { RateLimiter } from '../../../src/ses/rate-limiter.ts';
+
+const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+/** An SES endpoint answering every request with one error, in AWS's wire shape (type in x-amzn-errortype). */
+let server: http.Server;
+let endpoint: string;
+let answer: { status: number; type: string; body: object };
+let requests: number;
+beforeEach(async () => {
+  requests = 0;
+  server = http.createServer((request, response) => {
+    requests++;
+    request.resume();
+    response.writeHead(answer.status, { 'content-type': 'application/json', 'x-amzn-errortype': answer.type });
+    response.end(JSON.stringify(answer.body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterEach(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+const gateway = () => new AwsSesGateway({ rateLimiter: new RateLimiter({ ratePerSecond: 1000, burst: 100 }), endpoint, credentials, maxAttempts: 2 });
+
+async function failure(call: Promise<unknown>): Promise<SesError> {
+  const error = await call.then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+  expect(error).toBeInstanceOf(SesError);
+  return error as SesError;
+}
+
+describe("AwsSesGateway: SES errors in the reconciler's terms", () => {
+  it('AccessDeniedException (IAM, 403) is AccessDenied, names the operation, is not retried by the SDK, and asks for no queue delay', async () => {
+    answer = {
+      status: 403,
+      type: 'AccessDeniedException:http://internal.amazon.com/coral/com.amazon.coral.service/',
+      body: { Message: 'User: arn:aws:iam::123456789012:user/x is not authorized to perform: ses:GetTenant' },
+    };
+    const error = await failure(gateway().getTenant('eu-west-1', 'acme'));
+    expect(error.kind).toBe('AccessDenied');
+    expect(error.operation).toBe('GetTenant');
+    expect(error.message).toContain('not authorized to perform: ses:GetTenant');
+    expect(error.retryAfterMs).toBeUndefined();
+    expect(requests).toBe(1);
+  });
+
+  it('ConcurrentModificationException (500) is retried by the SDK, then ConcurrentModification with a short retry delay', async () => {
+    answer = { status: 500, type: 'ConcurrentModificationException', body: { message: 'The resource is being modified by another operation or thread.' } };
+    const error = await failure(gateway().createTenant('eu-west-1', 'acme', {}));
+    expect(error.kind).toBe('ConcurrentModification');
+    expect(error.retryAfterMs).toBe(2_000);
+    expect(requests).toBe(2);
+  });
+
+  it('ListResourceTenants pages through every tenant of a resource, and a missing resource has none', async () => {
+    const pages = [{ ResourceTenants: [{ TenantName: 'a' }], NextToken: 'p2' }, { ResourceTenants: [{ TenantName: 'b' }] }];
+    server.removeAllListeners('request');
+    const bodies: string[] = [];
+    server.on('request', (request: http.IncomingMessage, response: http.ServerResponse) => {
+      let body = '';
+      request.on('data', (chunk) => (body += chunk));
+      request.on('end', () => {
+        bodies.push(body);
+        const page = pages.shift();
+        if (!page) {
+          response.writeHead(404, { 'content-type': 'application/json', 'x-amzn-errortype': 'NotFoundException' });
+          response.end(JSON.stringify({ message: 'no such resource' }));
+          return;
+        }
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(page));
+      });
+    });
+    const arn = 'arn:aws:ses:eu-west-1:123456789012:identity/example.test';
+    expect(await gateway().listResourceTenants('eu-west-1', arn)).toEqual(['a', 'b']);
+    expect(JSON.parse(bodies[1]!)).toMatchObject({ ResourceArn: arn, NextToken: 'p2' });
+    expect(await gateway().listResourceTenants('eu-west-1', arn)).toEqual([]);
+  });
+});
