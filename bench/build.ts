@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { rm, rmdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { PROJECT_ROOT } from '../harness/stack/go-binaries.ts';
 
 /**
@@ -17,5 +17,12 @@ export async function buildOperator(): Promise<{ main: string; remove(): Promise
       else resolve();
     });
   });
-  return { main: join(outDir, 'cli', 'main.js'), remove: () => rm(outDir, { recursive: true, force: true }) };
+  return {
+    main: join(outDir, 'cli', 'main.js'),
+    async remove() {
+      await rm(outDir, { recursive: true, force: true });
+      // An empty bench-results/ left behind by a CI run would be a top-level folder the README does not list.
+      await rmdir(dirname(outDir)).catch(() => {});
+    },
+  };
 }

@@ -7,7 +7,7 @@ import { buildOperator } from './build.ts';
 import { parseConfig, USAGE, type BenchConfig } from './config.ts';
 import { Context, POD_HEAP } from './context.ts';
 import { KubeClient } from '../harness/stack/kube-client.ts';
-import { machine, table, writeJson } from './report.ts';
+import { guardFailures, machine, table, writeJson } from './report.ts';
 import { latencyScenario } from './scenarios/latency.ts';
 import { publicationScenario } from './scenarios/publication.ts';
 import { refreshScenario } from './scenarios/refresh.ts';
@@ -73,6 +73,7 @@ async function main(): Promise<number> {
   }
 
   const rows = ctx?.rows ?? [];
+  const guard = config.guard === undefined ? undefined : { factor: config.guard, failures: guardFailures(rows, config.guard) };
   const report = {
     machine: machine(),
     size: config.small ? 'small' : 'full',
@@ -80,6 +81,7 @@ async function main(): Promise<number> {
     startedAt: new Date(started).toISOString(),
     durationSeconds: Math.round((Date.now() - started) / 1000),
     failed: failure !== undefined,
+    guard,
     rows,
     details: ctx?.details ?? {},
   };
@@ -90,9 +92,17 @@ async function main(): Promise<number> {
   );
   const missed = rows.filter((row) => row.budget && !row.budget.met).length;
   process.stdout.write(`\n${rows.filter((row) => row.budget).length - missed} budgets met, ${missed} missed${failure ? '; the harness FAILED' : ''}\n`);
+  if (guard) {
+    process.stdout.write(
+      guard.failures.length === 0
+        ? `regression guard: every figure within ${guard.factor}x its budget, every count budget met\n`
+        : `regression guard FAILED (more than ${guard.factor}x a budget, or a count budget missed):\n${guard.failures.map((line) => `  - ${line}\n`).join('')}`,
+    );
+  }
   if (config.json) await writeJson(config.json, report);
-  // A missed budget is a finding, not a failure: only a broken harness fails the run.
-  return failure ? 1 : 0;
+  // A missed budget is a finding, not a failure (unless --guard): only a broken harness fails the run.
+  if (failure) return 1;
+  return guard && guard.failures.length > 0 ? 3 : 0;
 }
 
 /** Ctrl-C: stop the operators and the stack (their processes would outlive the harness), then leave. */

@@ -18,3 +18,13 @@ export function cpuSeconds(pid: number): number | undefined {
     return undefined;
   }
 }
+
+/** The most resident memory a process has had so far (VmHWM, the kernel's high-water mark), in bytes. */
+export function peakRssBytes(pid: number): number | undefined {
+  try {
+    const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -10,7 +10,11 @@ export interface Row {
   reference?: { label: string; value: number };
   /** value / reference (or another ratio the budget is about). */
   ratio?: number;
-  budget?: { text: string; met: boolean };
+  /**
+   * The budget when there is one. `use`: how much of a bound the figure uses (measured / the limit,
+   * 1 = at the limit); a count that must hold exactly ("0", "exactly 3") has none.
+   */
+  budget?: { text: string; met: boolean; use?: number };
   note?: string;
 }
 
@@ -62,4 +66,19 @@ export function table(rows: Row[]): string {
 
 export async function writeJson(path: string, report: unknown): Promise<void> {
   await writeFile(path, `${JSON.stringify(report, null, 2)}\n`);
+}
+
+/**
+ * The regression guard: rows that use more than `factor` times their bound, or miss a count that
+ * must hold exactly. Noise moves ratios by tens of percent on a shared 2-core machine; a regression
+ * that doubles one, or one extra SES call or write, is what this catches.
+ */
+export function guardFailures(rows: Row[], factor: number): string[] {
+  return rows
+    .filter((row) => row.budget && (row.budget.use === undefined ? !row.budget.met : !(row.budget.use <= factor)))
+    .map((row) => {
+      const budget = row.budget!;
+      const how = budget.use === undefined ? 'missed' : `${Number.isFinite(budget.use) ? budget.use.toFixed(2) : 'n/a'}x the budget`;
+      return `${row.scenario} / ${row.figure}: ${formatValue(row.value, row.unit)} (budget ${budget.text}): ${how}`;
+    });
 }

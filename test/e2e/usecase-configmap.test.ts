@@ -71,7 +71,8 @@ describe('EmailUseCase ConfigMap', () => {
     await waitUntil('SES_READY true once the setup and use case are Ready', async () => (await configMap('invoices-ses'))?.data?.SES_READY === 'true', {
       timeoutMs: 60_000,
     });
-    expect(condition(await c.getUseCase(ns, 'invoices'), 'Ready')?.status).toBe('True');
+    // The use case's status is written right after its ConfigMap.
+    await waitUntil('the use case Ready', async () => condition(await c.getUseCase(ns, 'invoices'), 'Ready')?.status === 'True');
   });
 
   it('follows spec changes: a new from address, and spec.configMapName for another name', async () => {

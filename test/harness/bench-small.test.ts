@@ -7,9 +7,12 @@ import { PROJECT_ROOT } from '../../harness/stack/go-binaries.ts';
 import type { Row } from '../../bench/report.ts';
 
 /**
- * `npm run bench -- --small` end to end, so the benchmark keeps working. Its figures are printed,
- * not judged here (speed is the benchmark's business, not a timed test's); what is checked is that
- * every scenario ran and produced a figure, and the counts that must hold at any speed.
+ * `npm run bench -- --small --guard 2` end to end: the benchmark keeps working, and it is CI's
+ * regression guard. The table is printed either way; the test fails when a figure uses more than
+ * twice its budget (latency p50 over 2.6x its floor, throughput over 2.2x its bound, ...) or a count
+ * that must hold at any speed is missed (3 SES calls per new setup, no throttling, no writes and no
+ * unnecessary SES calls at rest). Twice the budget, because ratios move by tens of percent with the
+ * load of a shared 2-core machine (bench/RESULTS.md has the spread of five runs).
  */
 describe('npm run bench -- --small', () => {
   let dir: string | undefined;
@@ -20,7 +23,7 @@ describe('npm run bench -- --small', () => {
   it('runs every scenario against the local stack and reports every figure', { timeout: 600_000 }, async () => {
     dir = await mkdtemp(join(tmpdir(), 'ses-bench-'));
     const json = join(dir, 'report.json');
-    const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bench/main.ts'), '--small', '--json', json, '--out', join(dir, 'out')], {
+    const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bench/main.ts'), '--small', '--guard', '2', '--json', json, '--out', join(dir, 'out')], {
       cwd: PROJECT_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -31,10 +34,13 @@ describe('npm run bench -- --small', () => {
     const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));
     // The table goes to the test log, where CI keeps it.
     process.stdout.write(stdout);
-    expect(code, `bench exited ${code}:\n${stderr.slice(-4000)}`).toBe(0);
+    // 3: the guard found a regression (listed below the table and checked next); anything else is a broken harness.
+    expect([0, 3], `bench exited ${code}:\n${stderr.slice(-4000)}`).toContain(code);
 
-    const report = JSON.parse(await readFile(json, 'utf8')) as { failed: boolean; size: string; rows: Row[] };
+    const report = JSON.parse(await readFile(json, 'utf8')) as { failed: boolean; size: string; rows: Row[]; guard?: { failures: string[] } };
     expect(report.failed).toBe(false);
+    expect(report.guard?.failures, 'figures over twice their budget, or count budgets missed').toEqual([]);
+    expect(code).toBe(0);
     expect(report.size).toBe('small');
     const row = (scenario: string, figure: string) => {
       const found = report.rows.find((r) => r.scenario.startsWith(scenario) && r.figure.startsWith(figure));
@@ -51,9 +57,11 @@ describe('npm run bench -- --small', () => {
     row('scale', 'cold start');
     row('scale', 'CPU per no-op reconcile');
     row('scale', 'SES calls per hour');
+    row('scale', 'resident memory peak');
     row('scale', 'one new setup');
     expect(row('publication', 'apply -> Ready through external-dns p50').reference!.value).toBeGreaterThan(0);
     expect(row('REST API refresh', 'GET detail with live refresh p99').reference!.value).toBeGreaterThan(0);
+    row('new setup (no other setups)', 'one new setup');
     // Counts that hold on any machine: the minimum SES calls, no throttling under a matched limiter, no writes at rest.
     expect(row('SES calls', 'per new setup until records in status').budget!.met).toBe(true);
     expect(row('throughput', 'SES calls per new setup').budget!.met).toBe(true);
@@ -62,5 +70,6 @@ describe('npm run bench -- --small', () => {
     expect(row('scale', 'unnecessary SES calls').value).toBe(0);
     expect(stdout).toMatch(/\| scenario +\| figure +\| measured/);
     expect(stdout).toMatch(/\d+ budgets met, \d+ missed/);
+    expect(stdout).toMatch(/regression guard: every figure within 2x its budget/);
   });
 });

@@ -166,6 +166,7 @@ export class SesSetupReconciler {
     let tenantCreatedNow = false;
     let identityCreatedNow = false;
     let identityReadNow = false;
+    let identityCreatedAt: number | undefined;
     let checkBooked = false;
     let requeueAfterMs: number | undefined;
     let error: unknown;
@@ -176,7 +177,7 @@ export class SesSetupReconciler {
         break;
       }
       const result: StepResult = await step
-        .run({ setup, spec, region, facts, tenantCreatedNow, identityCreatedNow, identityReadNow, log, signal }, deps)
+        .run({ setup, spec, region, facts, tenantCreatedNow, identityCreatedNow, identityCreatedAt, identityReadNow, log, signal }, deps)
         .catch((thrown: unknown) => ({ error: thrown }));
       facts = { ...facts, ...result.learned };
       Object.assign(verdicts, result.verdicts);
@@ -184,6 +185,7 @@ export class SesSetupReconciler {
       tenantCreatedNow ||= result.tenantCreatedNow === true;
       identityCreatedNow ||= result.identityCreatedNow === true;
       identityReadNow ||= result.identityReadNow === true;
+      identityCreatedAt ??= result.identityCreatedAt;
       checkBooked ||= result.checkBooked === true;
       if (result.requeueAfterMs !== undefined) requeueAfterMs = result.requeueAfterMs;
       if (result.error !== undefined) {

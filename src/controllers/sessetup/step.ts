@@ -58,6 +58,8 @@ export interface StepResult {
   tenantCreatedNow?: boolean;
   /** The identity was created in this pass (SES cannot have verified it yet). */
   identityCreatedNow?: boolean;
+  /** When it was created (epoch ms), if in this pass: SES's own DKIM checks start from then. */
+  identityCreatedAt?: number;
   /** SES's view of the identity was read in this pass: the facts carry it, a later step need not read it again. */
   identityReadNow?: boolean;
   /** A DNS check was booked in the re-check schedule: if its result is not stored, the retry must check again. */
@@ -77,6 +79,7 @@ export interface StepInput {
   facts: Readonly<Facts>;
   tenantCreatedNow: boolean;
   identityCreatedNow: boolean;
+  identityCreatedAt?: number;
   identityReadNow: boolean;
   log: Logger;
   /** Aborted when the controller gives up on the reconcile (shutdown): a step may pass it on to its calls. */

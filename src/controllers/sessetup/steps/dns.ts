@@ -15,7 +15,10 @@ import { pendingVerifyRequest } from './verify-request.ts';
  */
 export const dnsStep: Step = {
   name: 'dns',
-  async run({ setup, spec, region, facts, identityCreatedNow, identityReadNow, log, signal }, { ses, dns, schedule, population, now: clock }) {
+  async run(
+    { setup, spec, region, facts, identityCreatedNow, identityCreatedAt, identityReadNow, log, signal },
+    { ses, dns, schedule, population, now: clock },
+  ) {
     const name = setup.metadata.name;
     const identity = facts.identity!;
     const desired = desiredRecords(spec, region, { tokens: identity.dkimTokens ?? [], signingHostedZone: identity.signingHostedZone });
@@ -32,10 +35,11 @@ export const dnsStep: Step = {
     const results = await lookupRecords(desired, dns, { signal });
     // SES cannot succeed before the records are live, so its view is only asked for when it can tell
     // something new; a drift read-back in this pass has told it already, unless MAIL FROM was set since.
+    const cnamesLive = dkimLive(desired, results);
     const mailFrom = facts.mailFrom;
     const askAboutMailFrom =
       mailFrom !== undefined && (mailFrom.status === undefined || (!identityReadNow && (mailFrom.status === 'SUCCESS' || mailFromLive(desired, results))));
-    const askAboutDkim = !identityReadNow && (verifyRequested || dkimLive(desired, results) || identity.dkimStatus === 'SUCCESS');
+    const askAboutDkim = !identityReadNow && (verifyRequested || cnamesLive || identity.dkimStatus === 'SUCCESS');
     const askSes = !identityCreatedNow && (askAboutDkim || askAboutMailFrom);
     let seen = identity;
     let seenMailFrom = mailFrom;
@@ -63,7 +67,12 @@ export const dnsStep: Step = {
     if (changed || !verified || verifyRequested || recordsChanged) learned.dnsCheckedAt = new Date(now).toISOString();
     if (verifyRequested) learned.lastHandledVerifyRequest = verifyRequest;
     log.debug({ verified, askedSes: askSes, verifyRequested }, 'dns checked');
-    const next = schedule.checked(name, verified, setups, now);
+    const waitingOnSes = !verified && cnamesLive && seen.dkimStatus !== 'SUCCESS';
+    // SES checks a new identity within its own interval of creating it, not of this first look (which
+    // may come a rate-limited association later): the wait for SES counts from the creation.
+    const from = waitingOnSes && identityCreatedAt !== undefined ? Math.min(identityCreatedAt, now) : now;
+    // Past due already (a slow creation): at once, but never 0, which would mean no re-check at all.
+    const next = Math.max(1, from + schedule.checked(name, verified, setups, from, waitingOnSes) - now);
     // MAIL FROM changed in SES behind the operator's back: the next pass sets spec.mailFrom again.
     return { learned, happened, checkBooked: true, requeueAfterMs: mailFromChangedInSes ? Math.min(next, 1_000) : next };
   },

@@ -7,7 +7,7 @@ import { ownerOf } from './owner.ts';
 /** The SES domain identity (with its DKIM tokens): created, found, adopted or refused, like the tenant. */
 export const identityStep: Step = {
   name: 'identity',
-  async run({ setup, spec, region, facts, log, signal }, { ses }) {
+  async run({ setup, spec, region, facts, log, signal }, { ses, now }) {
     if (facts.identity?.dkimTokens?.length && facts.identity.name === spec.domainIdentity) return {};
     const tenantArn = facts.tenant!.arn!;
     const ensured = await ensureIdentity(ses, region, spec.domainIdentity, tenantArn, ownerOf(setup, spec), { signal });
@@ -39,6 +39,7 @@ export const identityStep: Step = {
         },
       },
       identityCreatedNow: created,
+      ...(created ? { identityCreatedAt: now() } : {}),
       happened: [happened],
     };
   },

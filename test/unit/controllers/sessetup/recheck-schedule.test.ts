@@ -53,4 +53,30 @@ describe('RecheckSchedule', () => {
     expect(schedule.delayUntilNext('old', 1_000)).toBe(900_000);
     expect(schedule.isDue('old', true, 1, 1_000 + 900_000)).toBe(true);
   });
+  it('re-checks at twice the pace while only SES is left to act (CNAMEs live, SES pending), backing off the same way', () => {
+    // A draw of 0: no jitter on a check waiting on SES (it is only ever later), -10 % on the fast pace.
+    const schedule = new RecheckSchedule(settings, () => 0);
+    const live = Array.from({ length: 5 }, () => schedule.checked('a', false, 1, 0, true));
+    expect(live).toEqual([5_000, 10_000, 20_000, 30_000, 30_000]);
+    // The records lapse: the pace is the fast one again, and the backoff carries on.
+    expect(schedule.checked('a', false, 1, 0, false)).toBe(54_000);
+  });
+
+  it('jitters a check waiting on SES only later, never earlier than the pace', () => {
+    for (const draw of [0, 0.5, 0.999]) {
+      const delay = new RecheckSchedule(settings, () => draw).checked('a', false, 1, 0, true);
+      expect(delay).toBeGreaterThanOrEqual(5_000);
+      expect(delay).toBeLessThanOrEqual(5_500);
+    }
+    // The fast pace keeps its jitter both ways.
+    expect(new RecheckSchedule(settings, () => 0).checked('b', false, 1, 0)).toBe(9_000);
+  });
+
+  it('keeps a check waiting on SES within the budget: never sooner than the unverified class may go', () => {
+    const schedule = new RecheckSchedule(settings, () => 0);
+    // One new setup among 10,000 verified: the unverified budget is 0.375/s, so at least 2.67 s; the pace (5 s) is slower.
+    expect(schedule.checked('new', false, { verified: 10_000, unverified: 1 }, 0, true)).toBe(5_000);
+    // 100 setups waiting on SES at once: 100 / 0.375 per s, far beyond the pace.
+    expect(schedule.checked('burst', false, { verified: 10_000, unverified: 100 }, 0, true)).toBe(Math.round((100 / 0.375) * 1000));
+  });
 });

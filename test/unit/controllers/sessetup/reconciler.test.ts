@@ -76,6 +76,50 @@ describe('SesSetupReconciler (in-memory doubles)', () => {
     expect(dkim.message).toMatch(/^NXDOMAIN: t114\._domainkey\.a\.example\.test does not exist/);
   });
 
+  it('re-checks at twice the fast pace once the CNAMEs are live and only SES is left to verify them', async () => {
+    apply(newSetup('a'));
+    const first = await reconciler.reconcile('a');
+    // Nothing published yet: the fast pace (10 s, the fixture's jitter is neutral).
+    expect(first?.requeueAfterMs).toBe(10_000);
+    dns.publishFor(cluster.objects.get('a')!);
+    clock.now += 10_000;
+    const second = await reconciler.reconcile('a');
+    expect(ses.calls.at(-1)).toBe('GetEmailIdentity');
+    // Live, SES still PENDING: half of the next fast delay (20 s), jittered only later.
+    expect(second?.requeueAfterMs).toBe(10_500);
+    ses.identities.get('a.example.test')!.dkimStatus = 'SUCCESS';
+    clock.now += 10_500;
+    await reconciler.reconcile('a');
+    expect(cluster.objects.get('a')!.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+  });
+
+  it("counts the wait for SES from the identity's creation when its CNAMEs are live at the first look", async () => {
+    apply(newSetup('a'));
+    const associate = ses.associate.bind(ses);
+    ses.associate = async (...args) => {
+      // Records published beforehand; the (rate-limited) association comes 1.5 s after the identity.
+      for (const token of ses.identities.get('a.example.test')!.dkimTokens) {
+        dns.records.set(`CNAME ${token}._domainkey.a.example.test`, [`${token}.dkim.amazonses.com`]);
+      }
+      clock.now += 1_500;
+      return associate(...args);
+    };
+    const result = await reconciler.reconcile('a');
+    expect(ses.calls).not.toContain('GetEmailIdentity');
+    // Half of the first fast delay (5 s) jittered later (x 1.05), from the identity's creation 1.5 s ago.
+    expect(result?.requeueAfterMs).toBe(5_250 - 1_500);
+    // A creation slower than that: the re-check is due at once (1 ms: 0 would mean none).
+    apply(newSetup('b'));
+    ses.associate = async (...args) => {
+      for (const token of ses.identities.get('b.example.test')!.dkimTokens) {
+        dns.records.set(`CNAME ${token}._domainkey.b.example.test`, [`${token}.dkim.amazonses.com`]);
+      }
+      clock.now += 6_000;
+      return associate(...args);
+    };
+    expect((await reconciler.reconcile('b'))?.requeueAfterMs).toBe(1);
+  });
+
   it('checks at once on a new verify annotation and echoes it', async () => {
     apply(newSetup('a'));
     await reconciler.reconcile('a');
