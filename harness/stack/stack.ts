@@ -46,7 +46,7 @@ export interface StackOptions {
  */
 export async function startLocalStack(options: StackOptions = {}): Promise<LocalStack> {
   const region = options.region ?? 'us-east-1';
-  await ensurePrerequisites({ goTools: stackGoTools(), log: options.log });
+  await ensurePrerequisites({ goTools: stackGoTools(options), log: options.log });
   // Built (or found) before anything starts, so no later step waits on a build with a timeout.
   await findKubectl(options.log);
   const dir = await mkdtemp(join(tmpdir(), 'ses-operator-stack-'));
@@ -94,9 +94,9 @@ async function startStackExternalDns(kubeconfig: string, dnsServer: string, dir:
   return startExternalDns({ kubeconfig, dnsServer, dir: await makeDir(join(dir, 'external-dns')), log: options.log, ...settings });
 }
 
-/** The Go-built binaries the stack runs: the control plane, and kubectl unless $KUBECTL names one. */
-export function stackGoTools(): GoTool[] {
-  return ['etcd', 'kube-apiserver', ...(process.env.KUBECTL ? [] : (['kubectl'] as const))];
+/** The Go-built binaries the stack runs: the control plane, kubectl unless $KUBECTL names one, and external-dns when asked for. */
+export function stackGoTools(options: Pick<StackOptions, 'externalDns'> = {}): GoTool[] {
+  return ['etcd', 'kube-apiserver', ...(process.env.KUBECTL ? [] : (['kubectl'] as const)), ...(options.externalDns ? (['external-dns'] as const) : [])];
 }
 
 async function makeDir(path: string): Promise<string> {

@@ -88,7 +88,8 @@ export async function runCommand(argv: string[]): Promise<number> {
           tls: settings.apiTlsCertFile ? { certFile: settings.apiTlsCertFile, keyFile: settings.apiTlsKeyFile! } : undefined,
           refreshTimeoutMs: settings.apiRefreshTimeoutMs,
           setupInformer: manager.setupInformer,
-          referrers: manager.referrers,
+          // As the finalizer and the admission policy count them: refused namespaces never hold a delete.
+          referrers: { referrers: (name) => manager.countedReferrers(name) },
           registry: metrics.registry,
           logger,
           version: OPERATOR_VERSION,

@@ -20,7 +20,7 @@ import { ClaimIndex } from './sessetup/claims.ts';
 import { DnsEndpoints } from './sessetup/dns-endpoints.ts';
 import { RecheckSchedule, type RecheckSettings } from './sessetup/recheck-schedule.ts';
 import { SesSetupReconciler } from './sessetup/reconciler.ts';
-import { fencesNamespaces, type NamespaceLabels } from './tenancy.ts';
+import { countedReferrers, fencesNamespaces, type NamespaceLabels } from './tenancy.ts';
 import {
   dnsEndpointChanged,
   dnsEndpointDeleted,
@@ -76,6 +76,8 @@ export class Manager {
   readonly setupController: Controller;
   readonly useCaseController: Controller;
   readonly referrers = new ReferrerIndex();
+  /** Namespace labels as the informer holds them, for what a setup's allowedNamespaces admits. */
+  readonly namespaces: NamespaceLabels;
   readonly claims = new ClaimIndex();
   /** Watched only once a setup asks for ExternalDNS, and outside health(): a cluster without external-dns lacks the CRD. */
   readonly dnsEndpoints: DnsEndpoints | undefined;
@@ -106,6 +108,7 @@ export class Manager {
     }));
     this.namespaceInformer = new Informer<NamespaceMeta>({ kc: o.kc, path: '/api/v1/namespaces', logger: o.logger, transform: namespaceMeta });
     const namespaces: NamespaceLabels = { labels: (name) => this.namespaceInformer.get(name)?.metadata.labels };
+    this.namespaces = namespaces;
     this.#setups = new ReadYourWrites(this.setupInformer);
     this.#useCases = new ReadYourWrites(this.useCaseInformer);
 
@@ -306,6 +309,12 @@ export class Manager {
       onUpdate: (endpoint, old) => wake(dnsEndpointChanged(endpoint, old)),
       onDelete: (endpoint) => wake(dnsEndpointDeleted(endpoint)),
     });
+  }
+
+  /** The referrers that hold a setup's deletion: those from namespaces its allowedNamespaces admits. */
+  countedReferrers(name: string): string[] {
+    const setup = this.setupInformer.get(name);
+    return setup ? countedReferrers(setup, this.referrers, this.namespaces) : this.referrers.referrers(name);
   }
 
   /** A namespace's labels decide which use cases the setups that fence namespaces admit. */
