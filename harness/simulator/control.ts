@@ -13,16 +13,25 @@ export const CONTROL_PREFIX = '/_simulator/';
 
 const SENDING_STATUSES: readonly SendingStatus[] = ['ENABLED', 'DISABLED', 'REINSTATED'];
 
+/** What the control interface acts on: the running simulator. */
 export interface ControlTarget {
+  /** SES calls answered so far; `sinceSeq` keeps only the log entries after it, `region` only that region's. */
   calls(sinceSeq?: number, region?: string): CallsReport;
   state(): StateSnapshot;
   faults(): Faults;
+  /** Replaces every fault setting (fields left out mean "no fault") and returns what is now in force. */
   setFaults(faults: Partial<Faults>): Faults;
+  /** Forgets every tenant, identity, association, logged call, fault and error rule, in every region. */
   reset(): void;
+  /** Runs one DKIM and MAIL FROM check pass now (after any pass in progress). */
   checkDkimNow(): Promise<void>;
+  /** Sets a tenant's SendingStatus as SES does when it pauses or reinstates one; throws NotFound if there is none. */
   setTenantSendingStatus(tenantName: string, sendingStatus: SendingStatus, region?: string): TenantRecord;
+  /** The injected-error rules in force. */
   errorRules(): ErrorRule[];
+  /** Makes an operation (optionally for one resource or region, optionally N times) answer a modeled SES error. */
   injectError(rule: ErrorRuleInput): ErrorRule;
+  /** Removes one error rule, or all when `id` is left out; answers how many were removed. */
   clearErrors(id?: number): number;
 }
 

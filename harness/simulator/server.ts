@@ -1,17 +1,17 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CallLog, type CallsReport } from './call-log.ts';
-import { CONTROL_PREFIX, handleControl } from './control.ts';
+import { CallLog } from './call-log.ts';
+import { CONTROL_PREFIX, handleControl, type ControlTarget } from './control.ts';
 import { DkimChecker } from './dkim-checker.ts';
-import { ErrorRules, type ErrorRule, type ErrorRuleInput } from './error-rules.ts';
+import { ErrorRules, type ErrorRuleInput } from './error-rules.ts';
 import { notFound, SesApiError, unknownOperation } from './errors.ts';
 import { FaultInjector, parseFaults, type Faults } from './faults.ts';
 import { parseJsonObject, readBody, sendJson, sendSesError } from './http-io.ts';
 import { createOperations, type OperationHandler, type OperationName, type OperationRequest } from './operations.ts';
 import { REGION_PATTERN, requestRegion } from './region.ts';
 import { matchRoute, targetOf } from './routes.ts';
-import { SimulatorAccount, type SendingStatus, type SimulatorState, type StateSnapshot, type TenantRecord } from './state.ts';
+import { SimulatorAccount, type SendingStatus, type SimulatorState } from './state.ts';
 
 export interface SesSimulatorOptions {
   /** 0 (the default) picks a free port. */
@@ -35,29 +35,12 @@ export interface SesSimulatorOptions {
   log?: (line: string) => void;
 }
 
-export interface SesSimulator {
+/** The simulator as a test, the fault suite or a benchmark holds it: its control interface, plus where it listens. */
+export interface SesSimulator extends ControlTarget {
   readonly url: string;
   readonly port: number;
   /** The default region (see SesSimulatorOptions.region). */
   readonly region: string;
-  /** SES calls answered so far; `sinceSeq` keeps only the log entries after it, `region` only that region's. */
-  calls(sinceSeq?: number, region?: string): CallsReport;
-  state(): StateSnapshot;
-  faults(): Faults;
-  /** Replaces every fault setting (fields left out mean "no fault") and returns what is now in force. */
-  setFaults(faults: Partial<Faults>): Faults;
-  /** Forgets every tenant, identity, association, logged call, fault and error rule, in every region. */
-  reset(): void;
-  /** Runs one DKIM and MAIL FROM check pass now (after any pass in progress). */
-  checkDkimNow(): Promise<void>;
-  /** Sets a tenant's SendingStatus as SES does when it pauses or reinstates one; throws NotFound if there is none. */
-  setTenantSendingStatus(tenantName: string, sendingStatus: SendingStatus, region?: string): TenantRecord;
-  /** The injected-error rules in force. */
-  errorRules(): ErrorRule[];
-  /** Makes an operation (optionally for one resource or region, optionally N times) answer a modeled SES error. */
-  injectError(rule: ErrorRuleInput): ErrorRule;
-  /** Removes one error rule, or all when `id` is left out; answers how many were removed. */
-  clearErrors(id?: number): number;
   close(): Promise<void>;
 }
 
