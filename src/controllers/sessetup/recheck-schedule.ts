@@ -54,7 +54,7 @@ export class RecheckSchedule {
     let next = this.#next.get(name);
     if (next === undefined) {
       // First sight (e.g. after a restart): spread verified setups out instead of checking them all at once.
-      next = verified ? now + this.#random() * this.#slowInterval(population) : now;
+      next = verified ? now + this.#random() * this.slowIntervalMs(population) : now;
       this.#next.set(name, next);
     }
     return now >= next;
@@ -69,7 +69,7 @@ export class RecheckSchedule {
     let jitter = 0.9 + 0.2 * this.#random();
     if (verified) {
       this.#fastAttempts.delete(name);
-      delay = this.#slowInterval(population);
+      delay = this.slowIntervalMs(population);
     } else {
       const attempt = this.#fastAttempts.get(name) ?? 0;
       this.#fastAttempts.set(name, attempt + 1);
@@ -115,7 +115,8 @@ export class RecheckSchedule {
     this.#fastAttempts.delete(name);
   }
 
-  #slowInterval(population: Population): number {
+  /** How often a verified setup is re-checked (before jitter) among this population: the slow interval, or longer when the budget says so. */
+  slowIntervalMs(population: Population): number {
     return Math.max(this.#settings.slowMs, this.#budgetFloor(population, true));
   }
 
