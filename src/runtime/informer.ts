@@ -180,21 +180,23 @@ export class WatchSilentError extends Error {
 async function* untilSilent<T>(events: AsyncIterable<T>, idleMs: number, onSilent: (error: WatchSilentError) => void): AsyncGenerator<T> {
   const iterator = events[Symbol.asyncIterator]();
   let waitingSince = performance.now();
+  // A fresh promise per wait, settled by the one timer: racing every next() against one long-lived
+  // promise would add a reaction to it per event, keeping every event of the watch reachable until it ends.
+  let wake: ((silent: 'silent') => void) | undefined;
   let timer: NodeJS.Timeout | undefined;
-  const silent = new Promise<'silent'>((resolve) => {
-    const check = () => {
-      const quietMs = performance.now() - waitingSince;
-      if (quietMs >= idleMs) resolve('silent');
-      else timer = setTimeout(check, idleMs - quietMs);
-    };
-    timer = setTimeout(check, idleMs);
-  });
+  const check = () => {
+    const quietMs = performance.now() - waitingSince;
+    if (wake && quietMs >= idleMs) wake('silent');
+    else timer = setTimeout(check, wake ? idleMs - quietMs : idleMs);
+  };
+  timer = setTimeout(check, idleMs);
   let finished = false;
   try {
     for (;;) {
       waitingSince = performance.now();
       const next = iterator.next();
-      const result = await Promise.race([next, silent]);
+      const result = await Promise.race([next, new Promise<'silent'>((resolve) => (wake = resolve))]);
+      wake = undefined;
       if (result === 'silent') {
         // The pending next() settles (most likely rejects) once the connection is torn down.
         next.catch(() => {});

@@ -1,4 +1,6 @@
 import http from 'node:http';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Informer, type ListWatchSource, type WatchEvent } from '../../../src/runtime/informer.ts';
@@ -91,6 +93,28 @@ describe('Informer: a silent watch is restarted', () => {
     expect(source.watches).toHaveLength(1);
     await vi.waitFor(() => expect(source.watches).toHaveLength(2), { timeout: 2_000 });
     expect(source.watches[1]!.resourceVersion).toBe('108');
+  });
+});
+
+describe('Informer: a long watch does not keep its past events', () => {
+  it('lets events already applied be collected while the same watch goes on', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const source = new SilentWatchSource();
+    const informer = start(source, 60_000);
+    await vi.waitFor(() => expect(source.watches).toHaveLength(1));
+    const delivered: WeakRef<WatchEvent>[] = [];
+    for (let i = 1; i <= 200; i++) {
+      const event: WatchEvent = { type: 'MODIFIED', object: obj('a', String(100 + i)) };
+      delivered.push(new WeakRef(event));
+      source.watches[0]!.push(event);
+    }
+    await vi.waitFor(() => expect(informer.get('ns/a')?.metadata.resourceVersion).toBe('300'));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    gc();
+    // The store holds the last object; every earlier event is garbage unless the watch loop still reaches it.
+    expect(delivered.slice(0, 190).filter((ref) => ref.deref() !== undefined)).toHaveLength(0);
+    expect(source.watches).toHaveLength(1);
   });
 });
 
