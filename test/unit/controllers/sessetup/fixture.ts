@@ -48,10 +48,11 @@ export class FakeCluster {
       this.put(stored);
       return structuredClone(stored) as T;
     },
-    addFinalizer: async <T>(object: T & SesSetup, finalizer: string) => {
+    addFinalizer: async <T>(object: T & SesSetup, finalizer: string, annotations: Record<string, string> = {}) => {
       this.writes++;
       const stored = this.objects.get(object.metadata.name)!;
       stored.metadata.finalizers = [...(stored.metadata.finalizers ?? []), finalizer];
+      if (Object.keys(annotations).length > 0) stored.metadata.annotations = { ...stored.metadata.annotations, ...annotations };
       this.put(stored);
       return structuredClone(stored) as T;
     },
