@@ -19,6 +19,7 @@ import { ReferrerIndex, type ReferrerKind } from './referrers.ts';
 import { ClaimIndex } from './sessetup/claims.ts';
 import { DnsEndpoints } from './sessetup/dns-endpoints.ts';
 import { RecheckSchedule, type RecheckSettings } from './sessetup/recheck-schedule.ts';
+import { observingCheckPeriod } from '../ses/check-period.ts';
 import { SesSetupReconciler } from './sessetup/reconciler.ts';
 import { countedReferrers, fencesNamespaces, type NamespaceLabels } from './tenancy.ts';
 import {
@@ -118,6 +119,8 @@ export class Manager {
     const events = o.events ?? new EventRecorder(o.kc, { component: 'ses-operator', logger: o.logger });
 
     this.#schedule = new RecheckSchedule(o.recheck);
+    // Every identity read tells how long ago SES last checked it: the schedule learns SES's period from that.
+    const ses = observingCheckPeriod(o.ses, this.#schedule.sesCheckPeriod);
     this.dnsEndpoints =
       o.dnsEndpointNamespace === undefined
         ? undefined
@@ -127,7 +130,7 @@ export class Manager {
       claims: this.claims,
       referrers: this.referrers,
       namespaces,
-      ses: o.ses,
+      ses,
       dns: o.dns,
       client: setupClient,
       events,
@@ -166,7 +169,7 @@ export class Manager {
     if (o.orphanSweep) {
       this.orphanSweeper = new OrphanSweeper({
         ...o.orphanSweep,
-        ses: o.ses,
+        ses,
         setups: () => this.setupInformer.list(),
         synced: () => this.health().synced,
         defaultRegion: o.defaultRegion,

@@ -1,3 +1,5 @@
+import { SesCheckPeriod } from '../../ses/check-period.ts';
+
 export interface RecheckSettings {
   /** First re-check delay while something is unverified; doubles per check up to fastMaxMs. */
   fastMs: number;
@@ -23,6 +25,18 @@ export const DEFAULT_RECHECK: RecheckSettings = {
  */
 export const SES_CALLS_PER_CHECK = { verified: 3, unverified: 1 } as const;
 
+/** What a check saw besides verified or not. */
+export interface CheckSeen {
+  /** Unverified, but every DKIM CNAME is live: only SES's own check is left. */
+  waitingOnSes?: boolean;
+  /** When this process created the identity (ms since the epoch). */
+  identityCreatedAt?: number;
+}
+
+/** The first re-check waiting on SES comes this long after SES's expected check, at least: its pass is not exact to the millisecond. */
+const WAITING_MARGIN_MS = 250;
+const WAITING_MARGIN_SHARE = 0.05;
+
 /** The part of the re-check budget kept for verified setups however many unverified ones there are. */
 const VERIFIED_RESERVE = 0.25;
 
@@ -42,11 +56,19 @@ export class RecheckSchedule {
   readonly #settings: RecheckSettings;
   readonly #next = new Map<string, number>();
   readonly #fastAttempts = new Map<string, number>();
+  /** Unverified since: the identity's creation when this process created it, else the first check that found it unverified. */
+  readonly #pendingSince = new Map<string, number>();
+  /** The first check that found every DKIM CNAME live (while SES still had not verified them). */
+  readonly #liveSince = new Map<string, number>();
   readonly #random: () => number;
+  /** SES's DKIM check period, learned from its answers (see observingCheckPeriod). */
+  readonly sesCheckPeriod: SesCheckPeriod;
 
   constructor(settings: RecheckSettings, random: () => number = Math.random) {
     this.#settings = settings;
     this.#random = random;
+    // Until SES's answers tell, assume it checks twice as often as the fast pace.
+    this.sesCheckPeriod = new SesCheckPeriod({ fallbackMs: settings.fastMs / 2, ceilingMs: settings.fastMaxMs });
   }
 
   /** True when a scheduled check is due; a setup never seen is due if unverified, else spread over the slow interval. */
@@ -61,28 +83,66 @@ export class RecheckSchedule {
   }
 
   /**
-   * Records a check and returns the delay until the next one. `waitingOnSes`: unverified, but every
-   * DKIM CNAME is live and SES alone has yet to see it.
+   * Records a check and returns the delay until the next one. `seen.waitingOnSes`: unverified, but
+   * every DKIM CNAME is live and SES alone has yet to see it; `seen.identityCreatedAt`: this process
+   * created the identity then.
    */
-  checked(name: string, verified: boolean, population: Population, now: number, waitingOnSes = false): number {
+  checked(name: string, verified: boolean, population: Population, now: number, seen: CheckSeen = {}): number {
     let delay: number;
-    let jitter = 0.9 + 0.2 * this.#random();
     if (verified) {
-      this.#fastAttempts.delete(name);
-      delay = this.slowIntervalMs(population);
+      this.#forgetPending(name);
+      delay = this.slowIntervalMs(population) * this.#jitter();
     } else {
-      const attempt = this.#fastAttempts.get(name) ?? 0;
-      this.#fastAttempts.set(name, attempt + 1);
-      const fast = Math.min(this.#settings.fastMs * 2 ** attempt, this.#settings.fastMaxMs);
-      // The fast pace waits for a person to publish records; once they are live only SES's own DKIM
-      // check is left, which comes sooner, so ask at twice the pace. Jitter only later: a re-check
-      // just before SES's check would cost a call and a whole further delay.
-      if (waitingOnSes) jitter = 1 + 0.1 * this.#random();
-      delay = Math.max(waitingOnSes ? fast / 2 : fast, this.#budgetFloor(population, false));
+      if (seen.identityCreatedAt !== undefined) this.#pendingSince.set(name, seen.identityCreatedAt);
+      else if (!this.#pendingSince.has(name)) this.#pendingSince.set(name, now);
+      if (seen.waitingOnSes) {
+        if (!this.#liveSince.has(name)) this.#liveSince.set(name, now);
+      } else {
+        this.#liveSince.delete(name);
+      }
+      const waiting = seen.waitingOnSes ? this.#waitingOnSesDelay(name, population, now) : undefined;
+      delay = waiting ?? this.#fastDelay(name, population);
     }
-    delay = Math.round(delay * jitter);
+    delay = Math.round(delay);
     this.#next.set(name, now + delay);
     return delay;
+  }
+
+  /**
+   * Only SES's own DKIM check is left: it comes within SES's period of the anchor (the later of the
+   * identity's creation and the first look that saw every CNAME live). One re-check just after
+   * that, then a steady pace for one more period, in case SES's pass reached this identity late;
+   * after that (undefined) the fast backoff resumes. Never sooner than the budget allows.
+   */
+  #waitingOnSesDelay(name: string, population: Population, now: number): number | undefined {
+    const period = this.sesCheckPeriod.estimateMs();
+    const margin = Math.max(WAITING_MARGIN_MS, WAITING_MARGIN_SHARE * period);
+    const anchor = Math.max(this.#pendingSince.get(name)!, this.#liveSince.get(name)!);
+    const floor = this.#budgetFloor(population, false);
+    const firstRecheck = anchor + period + margin;
+    // Jitter only later: a re-check just before SES's check costs a call and a whole further delay.
+    if (now < firstRecheck) return Math.max(firstRecheck - now + 0.2 * margin * this.#random(), floor);
+    if (now < anchor + 2 * period + margin) return Math.max((period / 4) * (1 + 0.1 * this.#random()), floor);
+    return undefined;
+  }
+
+  /** While records are missing a person has to publish them: backoff from fastMs, doubling per check. */
+  #fastDelay(name: string, population: Population): number {
+    const attempt = this.#fastAttempts.get(name) ?? 0;
+    this.#fastAttempts.set(name, attempt + 1);
+    const fast = Math.min(this.#settings.fastMs * 2 ** attempt, this.#settings.fastMaxMs);
+    return Math.max(fast, this.#budgetFloor(population, false)) * this.#jitter();
+  }
+
+  /** +-10 %, so setups created together do not stay in step. */
+  #jitter(): number {
+    return 0.9 + 0.2 * this.#random();
+  }
+
+  #forgetPending(name: string): void {
+    this.#fastAttempts.delete(name);
+    this.#pendingSince.delete(name);
+    this.#liveSince.delete(name);
   }
 
   /** Time until the next check (0 when due). */
@@ -100,6 +160,8 @@ export class RecheckSchedule {
   restart(name: string): void {
     this.dueNow(name);
     this.#fastAttempts.delete(name);
+    // New records: SES's wait counts from when these are seen live.
+    this.#liveSince.delete(name);
   }
 
   /**
@@ -112,7 +174,7 @@ export class RecheckSchedule {
 
   forget(name: string): void {
     this.#next.delete(name);
-    this.#fastAttempts.delete(name);
+    this.#forgetPending(name);
   }
 
   /** How often a verified setup is re-checked (before jitter) among this population: the slow interval, or longer when the budget says so. */
