@@ -272,10 +272,12 @@ const SES_CHECK_MS = 5_000;
 export interface NewSetupFigures {
   recordsSeconds: number;
   readySeconds: number;
-  /** The floor: SES's check period (as kept) plus one GetEmailIdentity and the lookups, from the identity's creation. */
+  /** The floor: when SES verified the identity, as a client could know it, plus one GetEmailIdentity and the lookups. */
   floorSeconds: number;
   /** Apply -> the identity exists in SES (the simulator's record): SES cannot check before. */
   identitySeconds: number;
+  /** Apply -> SES's first check that found the records (the simulator's record). */
+  sesVerifiedSeconds: number;
   sesPeriodSeconds: number;
   getMs: number;
   lookupsMs: number;
@@ -284,8 +286,8 @@ export interface NewSetupFigures {
 
 /**
  * One new setup, its records already published, with a running operator (defaults: SES 1
- * request/s, first re-check after 10 s): apply -> Ready against SES's own verification time. A new
- * customer should not wait on the operator's schedule, nor on the budget of thousands of verified setups.
+ * request/s): apply -> Ready against SES's own verification time. A new customer should not wait
+ * on the operator's schedule, nor on the budget of thousands of verified setups.
  */
 export async function newSetupFigures(ctx: Context, tag: string, timeoutSeconds: number): Promise<NewSetupFigures> {
   const [late] = setupBatch(tag, 1) as [Item];
@@ -306,11 +308,16 @@ export async function newSetupFigures(ctx: Context, tag: string, timeoutSeconds:
   const sesPeriodSeconds = longestPeriod(starts, SES_CHECK_MS) / 1000;
   const identity = (await ctx.sim.state()).identities.find((record) => record.name === late.spec.domainIdentity);
   const identitySeconds = ((identity?.createdAt ?? NaN) - applied) / 1000;
+  const sesVerifiedSeconds = ((identity?.firstSuccessAt ?? NaN) - applied) / 1000;
+  // SES verifies within its longest period of the creation, or later when its pass reaches the new
+  // identity late (at thousands of identities, the end of the next pass): whichever came last.
+  const verifiedBySes = Math.max(identitySeconds + sesPeriodSeconds, sesVerifiedSeconds);
   return {
     recordsSeconds: at(ctx.tracker.recordsAt),
     readySeconds: at(ctx.tracker.readyAt),
-    floorSeconds: identitySeconds + sesPeriodSeconds + (getMs + lookupsMs) / 1000,
+    floorSeconds: verifiedBySes + (getMs + lookupsMs) / 1000,
     identitySeconds,
+    sesVerifiedSeconds,
     sesPeriodSeconds,
     getMs,
     lookupsMs,
@@ -329,7 +336,7 @@ export function newSetupRow(ctx: Context, scenario: string, late: NewSetupFigure
     ratio,
     budget: { text: '<= 1.2x SES check', met: ratio <= 1.2, use: ratio / 1.2 },
     note: Number.isFinite(late.readySeconds)
-      ? `records after ${late.recordsSeconds.toFixed(1)} s; SES check: identity created ${late.identitySeconds.toFixed(1)} s after apply + SES's period ${late.sesPeriodSeconds.toFixed(1)} s + GetEmailIdentity ${late.getMs} ms + lookups ${late.lookupsMs} ms`
+      ? `records after ${late.recordsSeconds.toFixed(1)} s; SES check: the later of identity created ${late.identitySeconds.toFixed(1)} s after apply + SES's longest period ${late.sesPeriodSeconds.toFixed(1)} s, and SES's verification ${late.sesVerifiedSeconds.toFixed(1)} s after apply; + GetEmailIdentity ${late.getMs} ms + lookups ${late.lookupsMs} ms`
       : `not Ready within ${late.timeoutSeconds} s`,
   });
 }
