@@ -15,11 +15,13 @@ export interface SesCheckPeriodOptions {
 }
 
 /**
- * Samples kept: SES's pass over an account gets longer as identities are added, so old samples
- * must age out, and a count (not a time span) keeps the window's size and cost fixed whether
- * answers come several a second (a burst of new setups) or a few an hour (a small steady cluster).
+ * Samples kept. A count, not a time span: the window's size and cost stay fixed whether answers come
+ * several a second (a burst of new setups) or a few an hour (a small steady cluster). Small enough
+ * that a longer gap in SES's checks (its pass growing with the account, or a pause) ages out within
+ * minutes at thousands of setups; large enough that the largest age falls short of the period by
+ * about 1/33 of it, inside the re-check's margin.
  */
-const WINDOW = 64;
+const WINDOW = 32;
 /**
  * Each sample's age is uniform over SES's period, so the maximum of n of them falls short of the
  * period by about period / (n + 1); with fewer than this many the fallback stays a lower bound.

@@ -29,7 +29,7 @@ export const SES_CALLS_PER_CHECK = { verified: 3, unverified: 1 } as const;
 export interface CheckSeen {
   /** Unverified, but every DKIM CNAME is live: only SES's own check is left. */
   waitingOnSes?: boolean;
-  /** When this process created the identity (ms since the epoch). */
+  /** Set by the check that created the identity (ms since the epoch): that check did not read SES's view. */
   identityCreatedAt?: number;
 }
 
@@ -84,8 +84,8 @@ export class RecheckSchedule {
 
   /**
    * Records a check and returns the delay until the next one. `seen.waitingOnSes`: unverified, but
-   * every DKIM CNAME is live and SES alone has yet to see it; `seen.identityCreatedAt`: this process
-   * created the identity then.
+   * every DKIM CNAME is live and SES alone has yet to see it; `seen.identityCreatedAt`: this very
+   * check's reconcile created the identity then (and so did not read SES's view).
    */
   checked(name: string, verified: boolean, population: Population, now: number, seen: CheckSeen = {}): number {
     let delay: number;
@@ -96,11 +96,13 @@ export class RecheckSchedule {
       if (seen.identityCreatedAt !== undefined) this.#pendingSince.set(name, seen.identityCreatedAt);
       else if (!this.#pendingSince.has(name)) this.#pendingSince.set(name, now);
       if (seen.waitingOnSes) {
-        if (!this.#liveSince.has(name)) this.#liveSince.set(name, now);
+        // Live at the first look after this process created the identity: only SES and this reconcile
+        // knew its tokens, so the records were published before (their names were known in advance).
+        if (!this.#liveSince.has(name)) this.#liveSince.set(name, seen.identityCreatedAt ?? now);
       } else {
         this.#liveSince.delete(name);
       }
-      const waiting = seen.waitingOnSes ? this.#waitingOnSesDelay(name, population, now) : undefined;
+      const waiting = seen.waitingOnSes ? this.#waitingOnSesDelay(name, population, now, seen.identityCreatedAt === undefined) : undefined;
       delay = waiting ?? this.#fastDelay(name, population);
     }
     delay = Math.round(delay);
@@ -110,11 +112,11 @@ export class RecheckSchedule {
 
   /**
    * Only SES's own DKIM check is left: it comes within SES's period of the anchor (the later of the
-   * identity's creation and the first look that saw every CNAME live). One re-check just after
+   * identity's creation or first sight, and the first look that saw every CNAME live). One re-check just after
    * that, then a steady pace for one more period, in case SES's pass reached this identity late;
    * after that (undefined) the fast backoff resumes. Never sooner than the budget allows.
    */
-  #waitingOnSesDelay(name: string, population: Population, now: number): number | undefined {
+  #waitingOnSesDelay(name: string, population: Population, now: number, sesAsked: boolean): number | undefined {
     const period = this.sesCheckPeriod.estimateMs();
     const margin = Math.max(WAITING_MARGIN_MS, WAITING_MARGIN_SHARE * period);
     const anchor = Math.max(this.#pendingSince.get(name)!, this.#liveSince.get(name)!);
@@ -122,6 +124,8 @@ export class RecheckSchedule {
     const firstRecheck = anchor + period + margin;
     // Jitter only later: a re-check just before SES's check costs a call and a whole further delay.
     if (now < firstRecheck) return Math.max(firstRecheck - now + 0.2 * margin * this.#random(), floor);
+    // A creation slower than SES's period: SES has likely verified already, and this check did not ask.
+    if (!sesAsked) return 0;
     if (now < anchor + 2 * period + margin) return Math.max((period / 4) * (1 + 0.1 * this.#random()), floor);
     return undefined;
   }

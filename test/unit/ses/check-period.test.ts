@@ -34,12 +34,12 @@ describe('SesCheckPeriod', () => {
     expect(period.estimateMs()).toBe(1_900);
   });
 
-  it('takes the maximum over the last 64 samples only: a slow pass long ago ages out', () => {
+  it('takes the maximum over the last 32 samples only: a slow pass long ago ages out', () => {
     const period = new SesCheckPeriod(options);
     observeAges(period, [20_000]);
     observeAges(
       period,
-      Array.from({ length: 63 }, () => 8_000),
+      Array.from({ length: 31 }, () => 8_000),
     );
     expect(period.estimateMs()).toBe(20_000);
     observeAges(period, [8_000]);

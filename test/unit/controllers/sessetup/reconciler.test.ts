@@ -95,11 +95,11 @@ describe('SesSetupReconciler (in-memory doubles)', () => {
     expect(cluster.objects.get('a')!.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
   });
 
-  it('counts the wait for SES from the first look that saw the CNAMEs live, which may come after the creation', async () => {
+  it("counts the wait for SES from the identity's creation when its CNAMEs are live at the first look", async () => {
     apply(newSetup('a'));
     const associate = ses.associate.bind(ses);
     ses.associate = async (...args) => {
-      // Records published meanwhile; the (rate-limited) association comes 1.5 s after the identity.
+      // Records published beforehand; the (rate-limited) association comes 1.5 s after the identity.
       for (const token of ses.identities.get('a.example.test')!.dkimTokens) {
         dns.records.set(`CNAME ${token}._domainkey.a.example.test`, [`${token}.dkim.amazonses.com`]);
       }
@@ -108,12 +108,22 @@ describe('SesSetupReconciler (in-memory doubles)', () => {
     };
     const result = await reconciler.reconcile('a');
     expect(ses.calls).not.toContain('GetEmailIdentity');
-    // They may have gone live just before this look, so SES's period (5 s) + margin + jitter count from it, not from the creation.
-    expect(result?.requeueAfterMs).toBe(5_275);
+    // SES's period (5 s until learned) + margin + jitter, from the identity's creation 1.5 s ago.
+    expect(result?.requeueAfterMs).toBe(5_275 - 1_500);
     // Woken in between (another event): not due yet, so no SES call, and SES's expected check stays where it was.
     clock.now += 2_000;
-    expect((await reconciler.reconcile('a'))?.requeueAfterMs).toBe(3_275);
+    expect((await reconciler.reconcile('a'))?.requeueAfterMs).toBe(1_775);
     expect(ses.calls).not.toContain('GetEmailIdentity');
+    // A creation slower than SES's period: the re-check is due at once (1 ms: 0 would mean none).
+    apply(newSetup('b'));
+    ses.associate = async (...args) => {
+      for (const token of ses.identities.get('b.example.test')!.dkimTokens) {
+        dns.records.set(`CNAME ${token}._domainkey.b.example.test`, [`${token}.dkim.amazonses.com`]);
+      }
+      clock.now += 6_000;
+      return associate(...args);
+    };
+    expect((await reconciler.reconcile('b'))?.requeueAfterMs).toBe(1);
   });
 
   it("waits for the period SES's answers taught the schedule", async () => {
