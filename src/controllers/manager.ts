@@ -228,6 +228,11 @@ export class Manager {
   }
 
   /** Informers synced (readiness) and none stuck failing (liveness). */
+  /** SES's DKIM check period as the re-check schedule currently estimates it (ms). */
+  sesCheckPeriodMs(): number {
+    return this.#schedule.sesCheckPeriod.estimateMs();
+  }
+
   health(): { synced: boolean; healthy: boolean; informers: Record<string, ReturnType<Informer<KubeObject>['health']>> } {
     const all: [string, Informer<KubeObject>][] = [
       [SES_SETUP.plural, this.setupInformer as unknown as Informer<KubeObject>],
