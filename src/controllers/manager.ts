@@ -11,6 +11,7 @@ import type { Logger } from '../runtime/logger.ts';
 import { ReadYourWrites } from '../runtime/read-your-writes.ts';
 import { ResourceClient } from '../runtime/resource-client.ts';
 import { WorkQueue, type WorkQueueMetricsProvider } from '../runtime/work-queue.ts';
+import { observingCheckPeriod } from '../ses/check-period.ts';
 import type { SesGateway } from '../ses/gateway.ts';
 import { kubeConfigMaps } from './emailusecase/configmap.ts';
 import { EmailUseCaseReconciler } from './emailusecase/reconciler.ts';
@@ -19,7 +20,6 @@ import { ReferrerIndex, type ReferrerKind } from './referrers.ts';
 import { ClaimIndex } from './sessetup/claims.ts';
 import { DnsEndpoints } from './sessetup/dns-endpoints.ts';
 import { RecheckSchedule, type RecheckSettings } from './sessetup/recheck-schedule.ts';
-import { observingCheckPeriod } from '../ses/check-period.ts';
 import { SesSetupReconciler } from './sessetup/reconciler.ts';
 import { countedReferrers, fencesNamespaces, type NamespaceLabels } from './tenancy.ts';
 import {
@@ -227,12 +227,12 @@ export class Manager {
     ] as unknown as Informer<KubeObject>[];
   }
 
-  /** Informers synced (readiness) and none stuck failing (liveness). */
   /** SES's DKIM check period as the re-check schedule currently estimates it (ms). */
   sesCheckPeriodMs(): number {
     return this.#schedule.sesCheckPeriod.estimateMs();
   }
 
+  /** Informers synced (readiness) and none stuck failing (liveness). */
   health(): { synced: boolean; healthy: boolean; informers: Record<string, ReturnType<Informer<KubeObject>['health']>> } {
     const all: [string, Informer<KubeObject>][] = [
       [SES_SETUP.plural, this.setupInformer as unknown as Informer<KubeObject>],

@@ -112,9 +112,9 @@ export class RecheckSchedule {
 
   /**
    * Only SES's own DKIM check is left: it comes within SES's period of the anchor (the later of the
-   * identity's creation or first sight, and the first look that saw every CNAME live). One re-check just after
-   * that, then a steady pace for one more period, in case SES's pass reached this identity late;
-   * after that (undefined) the fast backoff resumes. Never sooner than the budget allows.
+   * identity's creation or first sight, and the first look that saw every CNAME live). One re-check
+   * just after that, then a steady pace for one more period, in case SES's pass reached this
+   * identity late; after that (undefined) the fast backoff resumes. Never sooner than the budget allows.
    */
   #waitingOnSesDelay(name: string, population: Population, now: number, sesAsked: boolean): number | undefined {
     const period = this.sesCheckPeriod.estimateMs();
