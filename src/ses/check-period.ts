@@ -6,8 +6,6 @@ const CHECKED_STATUSES = new Set(['PENDING', 'SUCCESS', 'TEMPORARY_FAILURE']);
 export interface SesCheckPeriodOptions {
   /** The estimate while too few answers have been seen. */
   fallbackMs: number;
-  /** The estimate never exceeds this: a schedule waiting longer than its own longest step would help no one. */
-  ceilingMs: number;
   /** How many recent samples the estimate is taken over. */
   window?: number;
   /** Samples needed before the estimate may go below the fallback. */
@@ -61,10 +59,10 @@ export class SesCheckPeriod {
 
   /** SES's period: the longest recent age, at least the fallback until enough samples say otherwise. */
   estimateMs(): number {
-    const { fallbackMs, ceilingMs, trustedAfter } = this.#options;
-    if (this.#samples.length === 0) return Math.min(fallbackMs, ceilingMs);
+    const { fallbackMs, trustedAfter } = this.#options;
+    if (this.#samples.length === 0) return fallbackMs;
     const longest = Math.max(...this.#samples);
-    return Math.min(this.#samples.length < trustedAfter ? Math.max(longest, fallbackMs) : longest, ceilingMs);
+    return this.#samples.length < trustedAfter ? Math.max(longest, fallbackMs) : longest;
   }
 }
 

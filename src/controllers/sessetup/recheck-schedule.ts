@@ -31,11 +31,16 @@ export interface CheckSeen {
   waitingOnSes?: boolean;
   /** Set by the check that created the identity (ms since the epoch): that check did not read SES's view. */
   identityCreatedAt?: number;
+  /** When SES last checked this identity's records, if this check read SES's view and SES said (ms since the epoch). */
+  sesLastCheckedAt?: number;
 }
 
-/** The first re-check waiting on SES comes this long after SES's expected check, at least: its pass is not exact to the millisecond. */
-const WAITING_MARGIN_MS = 250;
+/**
+ * The first re-check waiting on SES comes this share of SES's period after SES's expected check: the
+ * period is the largest of a few ages, a little short of the real one, and SES's pass is not exact.
+ */
 const WAITING_MARGIN_SHARE = 0.05;
+const WAITING_MARGIN_MIN_MS = 10;
 
 /** The part of the re-check budget kept for verified setups however many unverified ones there are. */
 const VERIFIED_RESERVE = 0.25;
@@ -68,7 +73,7 @@ export class RecheckSchedule {
     this.#settings = settings;
     this.#random = random;
     // Until SES's answers tell, assume it checks twice as often as the fast pace.
-    this.sesCheckPeriod = new SesCheckPeriod({ fallbackMs: settings.fastMs / 2, ceilingMs: settings.fastMaxMs });
+    this.sesCheckPeriod = new SesCheckPeriod({ fallbackMs: settings.fastMs / 2 });
   }
 
   /** True when a scheduled check is due; a setup never seen is due if unverified, else spread over the slow interval. */
@@ -102,7 +107,7 @@ export class RecheckSchedule {
       } else {
         this.#liveSince.delete(name);
       }
-      const waiting = seen.waitingOnSes ? this.#waitingOnSesDelay(name, population, now, seen.identityCreatedAt === undefined) : undefined;
+      const waiting = seen.waitingOnSes ? this.#waitingOnSesDelay(name, population, now, seen) : undefined;
       delay = waiting ?? this.#fastDelay(name, population);
     }
     delay = Math.round(delay);
@@ -111,22 +116,24 @@ export class RecheckSchedule {
   }
 
   /**
-   * Only SES's own DKIM check is left: it comes within SES's period of the anchor (the later of the
+   * Only SES's own DKIM check is left. SES looks again one period after it last looked at this
+   * identity, when its answer says so; else within a period of the anchor (the later of the
    * identity's creation or first sight, and the first look that saw every CNAME live). One re-check
-   * just after that, then a steady pace for one more period, in case SES's pass reached this
-   * identity late; after that (undefined) the fast backoff resumes. Never sooner than the budget allows.
+   * just after that, then a steady pace until the anchor + 2 periods, in case SES's pass reached
+   * this identity late; after that (undefined) the fast backoff resumes. Never sooner than the
+   * budget allows, never later than --recheck-fast-max.
    */
-  #waitingOnSesDelay(name: string, population: Population, now: number, sesAsked: boolean): number | undefined {
+  #waitingOnSesDelay(name: string, population: Population, now: number, seen: CheckSeen): number | undefined {
     const period = this.sesCheckPeriod.estimateMs();
-    const margin = Math.max(WAITING_MARGIN_MS, WAITING_MARGIN_SHARE * period);
+    const margin = Math.max(WAITING_MARGIN_MIN_MS, WAITING_MARGIN_SHARE * period);
     const anchor = Math.max(this.#pendingSince.get(name)!, this.#liveSince.get(name)!);
-    const floor = this.#budgetFloor(population, false);
-    const firstRecheck = anchor + period + margin;
+    const within = (delay: number) => Math.max(Math.min(delay, this.#settings.fastMaxMs), this.#budgetFloor(population, false));
+    const firstRecheck = (seen.sesLastCheckedAt ?? anchor) + period + margin;
     // Jitter only later: a re-check just before SES's check costs a call and a whole further delay.
-    if (now < firstRecheck) return Math.max(firstRecheck - now + 0.2 * margin * this.#random(), floor);
+    if (now < firstRecheck) return within(firstRecheck - now + 0.2 * margin * this.#random());
     // A creation slower than SES's period: SES has likely verified already, and this check did not ask.
-    if (!sesAsked) return 0;
-    if (now < anchor + 2 * period + margin) return Math.max((period / 4) * (1 + 0.1 * this.#random()), floor);
+    if (seen.identityCreatedAt !== undefined) return 0;
+    if (now < anchor + 2 * period + margin) return within((period / 4) * (1 + 0.1 * this.#random()));
     return undefined;
   }
 

@@ -79,6 +79,21 @@ describe('RecheckSchedule: waiting on SES (every DKIM CNAME live, SES still pend
     expect(schedule.checked('a', false, 1, 35_000, waiting)).toBe(5_500);
   });
 
+  it('re-checks just after SES looks at this identity again, when its answer said when SES last looked', () => {
+    const schedule = new RecheckSchedule(settings, () => 0);
+    learnPeriod(schedule, 10_000);
+    schedule.checked('a', false, 1, 0, { identityCreatedAt: 0 });
+    // Seen live at 30,000; SES last looked at 27,000 (before they were published): it looks again by 37,000.
+    expect(schedule.checked('a', false, 1, 30_000, { waitingOnSes: true, sesLastCheckedAt: 27_000 })).toBe(7_500);
+  });
+
+  it('never waits longer than the fast maximum, however long SES takes between checks', () => {
+    const schedule = new RecheckSchedule(settings, () => 0);
+    learnPeriod(schedule, 3_600_000);
+    expect(schedule.checked('a', false, 1, 0, { waitingOnSes: true, identityCreatedAt: 0 })).toBe(60_000);
+    expect(schedule.checked('a', false, 1, 60_000, waiting)).toBe(60_000);
+  });
+
   it('after the first re-check, keeps a pace of a quarter period for one more period, then backs off as usual', () => {
     const schedule = new RecheckSchedule(settings, () => 0);
     learnPeriod(schedule, 10_000);

@@ -126,6 +126,17 @@ describe('SesSetupReconciler (in-memory doubles)', () => {
     expect((await reconciler.reconcile('b'))?.requeueAfterMs).toBe(1);
   });
 
+  it("re-checks just after SES's next look at the identity when SES's answer says when it last looked", async () => {
+    apply(newSetup('a'));
+    await reconciler.reconcile('a');
+    dns.publishFor(cluster.objects.get('a')!);
+    clock.now += 10_000;
+    // SES last checked the identity 2 s ago, before the records were live: it looks again 3 s from now.
+    ses.identities.get('a.example.test')!.lastCheckedAt = clock.now - 2_000;
+    // SES's period (5 s until learned) + margin (250 ms) + jitter (25 ms), from SES's last look.
+    expect((await reconciler.reconcile('a'))?.requeueAfterMs).toBe(3_275);
+  });
+
   it("waits for the period SES's answers taught the schedule", async () => {
     const schedule = new RecheckSchedule(DEFAULT_RECHECK, () => 0.5);
     for (let i = 0; i < 16; i++) schedule.sesCheckPeriod.observe({ dkimStatus: 'SUCCESS', lastCheckedAt: 0 }, 12_000);
