@@ -238,9 +238,10 @@ export async function loadVerified(ctx: Context, items: Item[]): Promise<{ publi
   // Loading: an operator with a generous SES budget takes every setup to Ready; not measured.
   phase = Date.now();
   const dkim = ctx.sim.driveDkim(1_000);
-  // The first re-check 20 s after creation (records live: half of --recheck-fast), when SES has verified
-  // the domain: one check per setup, not a re-check storm (10,000 unverified setups at 1 s would want
-  // 10,000 checks and status writes a second).
+  // The first re-check one SES period after creation (records live; half of --recheck-fast, 20 s, until the
+  // loader has learned SES's period from 16 answers), when SES has verified the domain: a check or two per
+  // setup, not a re-check storm (10,000 unverified setups at 1 s would want 10,000 checks and status writes
+  // a second); the budget floor (10,000 / 1,000 per s) keeps any later re-check at least 10 s apart.
   const loader = await ctx.operator('scale-load', ['--ses-rate-limit', '1000', '--concurrency', '16', '--recheck-fast', '40s', '--recheck-budget-share', '1']);
   try {
     ctx.log(`scale: creating ${n} setups and waiting until every one is Ready`);
