@@ -128,7 +128,8 @@ export class RecheckSchedule {
     const margin = Math.max(WAITING_MARGIN_MIN_MS, WAITING_MARGIN_SHARE * period);
     const anchor = Math.max(this.#pendingSince.get(name)!, this.#liveSince.get(name)!);
     const within = (delay: number) => Math.max(Math.min(delay, this.#settings.fastMaxMs), this.#budgetFloor(population, false));
-    const firstRecheck = (seen.sesLastCheckedAt ?? anchor) + period + margin;
+    // SES's clock ahead of this one must not push the re-check past SES's next look.
+    const firstRecheck = (seen.sesLastCheckedAt === undefined ? anchor : Math.min(seen.sesLastCheckedAt, now)) + period + margin;
     // Jitter only later: a re-check just before SES's check costs a call and a whole further delay.
     if (now < firstRecheck) return within(firstRecheck - now + 0.2 * margin * this.#random());
     // A creation slower than SES's period: SES has likely verified already, and this check did not ask.
