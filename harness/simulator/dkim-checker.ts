@@ -107,6 +107,7 @@ export class DkimChecker {
     else identity.lapsedAt = next.lapsedAt;
     if (outcome.verified) {
       identity.lastSuccessAt = now;
+      identity.firstSuccessAt ??= now;
       delete identity.verificationError;
     } else {
       identity.verificationError = outcome.error;

@@ -58,6 +58,8 @@ export interface IdentityRecord {
   verificationStatus: DkimStatus;
   lastCheckedAt?: number;
   lastSuccessAt?: number;
+  /** When a check first found the DKIM records (PENDING -> SUCCESS): not an SES field, for the harness's floors. */
+  firstSuccessAt?: number;
   /** When DKIM records were first found missing after SUCCESS; cleared when they come back. */
   lapsedAt?: number;
   /** SES's VerificationError of the last failed check (HOST_NOT_FOUND, INVALID_VALUE, ...). */

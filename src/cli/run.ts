@@ -69,6 +69,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     },
   });
 
+  metrics.followSesCheckPeriod(() => manager.sesCheckPeriodMs());
+
   const metricsServer = await serveEndpoints(settings.metricsBindAddress, {
     '/metrics': async () => ({ status: 200, body: await metrics.registry.metrics(), contentType: metrics.registry.contentType }),
   });

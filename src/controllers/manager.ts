@@ -11,6 +11,7 @@ import type { Logger } from '../runtime/logger.ts';
 import { ReadYourWrites } from '../runtime/read-your-writes.ts';
 import { ResourceClient } from '../runtime/resource-client.ts';
 import { WorkQueue, type WorkQueueMetricsProvider } from '../runtime/work-queue.ts';
+import { observingCheckPeriod } from '../ses/check-period.ts';
 import type { SesGateway } from '../ses/gateway.ts';
 import { kubeConfigMaps } from './emailusecase/configmap.ts';
 import { EmailUseCaseReconciler } from './emailusecase/reconciler.ts';
@@ -118,6 +119,8 @@ export class Manager {
     const events = o.events ?? new EventRecorder(o.kc, { component: 'ses-operator', logger: o.logger });
 
     this.#schedule = new RecheckSchedule(o.recheck);
+    // Every identity read tells how long ago SES last checked it: the schedule learns SES's period from that.
+    const ses = observingCheckPeriod(o.ses, this.#schedule.sesCheckPeriod);
     this.dnsEndpoints =
       o.dnsEndpointNamespace === undefined
         ? undefined
@@ -127,7 +130,7 @@ export class Manager {
       claims: this.claims,
       referrers: this.referrers,
       namespaces,
-      ses: o.ses,
+      ses,
       dns: o.dns,
       client: setupClient,
       events,
@@ -166,7 +169,7 @@ export class Manager {
     if (o.orphanSweep) {
       this.orphanSweeper = new OrphanSweeper({
         ...o.orphanSweep,
-        ses: o.ses,
+        ses,
         setups: () => this.setupInformer.list(),
         synced: () => this.health().synced,
         defaultRegion: o.defaultRegion,
@@ -222,6 +225,11 @@ export class Manager {
       this.namespaceInformer,
       ...this.referrerInformers.map((r) => r.informer),
     ] as unknown as Informer<KubeObject>[];
+  }
+
+  /** SES's DKIM check period as the re-check schedule currently estimates it (ms). */
+  sesCheckPeriodMs(): number {
+    return this.#schedule.sesCheckPeriod.estimateMs();
   }
 
   /** Informers synced (readiness) and none stuck failing (liveness). */

@@ -103,6 +103,8 @@ export class OperatorMetrics {
   readonly leader: Gauge<'name'>;
   readonly timeToVerified: Histogram;
   readonly orphansSwept: Counter<'kind' | 'region'>;
+  readonly sesCheckPeriod: Gauge;
+  #sesCheckPeriodMs: (() => number) | undefined;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -134,6 +136,21 @@ export class OperatorMetrics {
       ['kind', 'region'],
       "SES resources tagged as the operator's own whose SesSetup is gone, deleted by the orphan sweep (kind: tenant, identity)",
     );
+    const period = () => this.#sesCheckPeriodMs;
+    this.sesCheckPeriod = new Gauge({
+      name: 'ses_operator_ses_check_period_seconds',
+      help: "How often SES checks an identity's DKIM records, as learned from GetEmailIdentity's LastCheckedTimestamp: the wait before re-checking a setup whose records are live",
+      registers: [this.registry],
+      collect() {
+        const source = period();
+        if (source) this.set(source() / 1000);
+      },
+    });
+  }
+
+  /** The SES check period gauge reads `periodMs` at every scrape. */
+  followSesCheckPeriod(periodMs: () => number): void {
+    this.#sesCheckPeriodMs = periodMs;
   }
 
   /** Per-setup gauges follow the informer: set from each object's status, dropped on delete. */

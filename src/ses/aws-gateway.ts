@@ -16,6 +16,7 @@ import {
   type DkimAttributes,
   type MailFromAttributes,
   type Tag,
+  type VerificationInfo,
 } from '@aws-sdk/client-sesv2';
 import type { AwsCredentialIdentity, FinalizeHandler, FinalizeHandlerArguments, HandlerExecutionContext } from '@smithy/types';
 import type { ServiceInputTypes, ServiceOutputTypes } from '@aws-sdk/client-sesv2';
@@ -107,6 +108,7 @@ export class AwsSesGateway implements SesGateway {
       verifiedForSending: out.VerifiedForSendingStatus ?? false,
       tags: fromTags(out.Tags) ?? {},
       ...mailFrom(out.MailFromAttributes),
+      ...verificationTimes(out.VerificationInfo),
     };
   }
 
@@ -283,6 +285,13 @@ function dkim(attributes: DkimAttributes | undefined): Pick<SesIdentity, 'dkimSt
     dkimStatus: attributes?.Status,
     dkimTokens: attributes?.Tokens ?? [],
     signingHostedZone: attributes?.SigningHostedZone,
+  };
+}
+
+function verificationTimes(info: VerificationInfo | undefined): Pick<SesIdentity, 'lastCheckedAt' | 'lastSuccessAt'> {
+  return {
+    ...(info?.LastCheckedTimestamp ? { lastCheckedAt: info.LastCheckedTimestamp.getTime() } : {}),
+    ...(info?.LastSuccessTimestamp ? { lastSuccessAt: info.LastSuccessTimestamp.getTime() } : {}),
   };
 }
 

@@ -29,6 +29,9 @@ export interface SesIdentity {
   tags: Record<string, string>;
   /** GetEmailIdentity's MailFromAttributes: domain and status only while a custom MAIL FROM domain is set. */
   mailFrom?: { domain?: string; status?: string; behaviorOnMxFailure?: MailFromBehavior };
+  /** GetEmailIdentity's VerificationInfo: when SES last checked the records, and last found them (ms since the epoch). */
+  lastCheckedAt?: number;
+  lastSuccessAt?: number;
 }
 
 /** One page of a list call; `nextToken` is set while more pages follow. */

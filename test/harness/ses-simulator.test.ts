@@ -652,6 +652,14 @@ describe('DKIM verification against a real DNS server (BIND)', () => {
     const identity = await ses.send(new GetEmailIdentityCommand({ EmailIdentity: domain }));
     expect(identity.VerificationInfo!.LastSuccessTimestamp).toBeInstanceOf(Date);
     expect(identity.VerificationInfo!.LastCheckedTimestamp).toEqual(identity.VerificationInfo!.LastSuccessTimestamp);
+    // The state answer keeps when SES first verified it, while later checks move LastSuccessTimestamp on.
+    const recorded = () => sim.state().identities.find((record) => record.name === domain)!;
+    const { firstSuccessAt } = recorded();
+    expect(firstSuccessAt).toBe(recorded().lastSuccessAt);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await sim.checkDkimNow();
+    expect(recorded().lastSuccessAt).toBeGreaterThan(firstSuccessAt!);
+    expect(recorded().firstSuccessAt).toBe(firstSuccessAt);
     expect((await ses.send(new ListEmailIdentitiesCommand({}))).EmailIdentities).toEqual([
       { IdentityType: 'DOMAIN', IdentityName: domain, SendingEnabled: true, VerificationStatus: 'SUCCESS' },
     ]);

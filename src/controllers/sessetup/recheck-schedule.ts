@@ -1,3 +1,5 @@
+import { SesCheckPeriod } from '../../ses/check-period.ts';
+
 export interface RecheckSettings {
   /** First re-check delay while something is unverified; doubles per check up to fastMaxMs. */
   fastMs: number;
@@ -23,6 +25,23 @@ export const DEFAULT_RECHECK: RecheckSettings = {
  */
 export const SES_CALLS_PER_CHECK = { verified: 3, unverified: 1 } as const;
 
+/** What a check saw besides verified or not. */
+export interface CheckSeen {
+  /** Unverified, but every DKIM CNAME is live: only SES's own check is left. */
+  waitingOnSes?: boolean;
+  /** Set by the check that created the identity (ms since the epoch): that check did not read SES's view. */
+  identityCreatedAt?: number;
+  /** When SES last checked this identity's records, if this check read SES's view and SES said (ms since the epoch). */
+  sesLastCheckedAt?: number;
+}
+
+/**
+ * The first re-check waiting on SES comes this share of SES's period after SES's expected check: the
+ * period is the largest of a few ages, a little short of the real one, and SES's pass is not exact.
+ */
+const WAITING_MARGIN_SHARE = 0.05;
+const WAITING_MARGIN_MIN_MS = 10;
+
 /** The part of the re-check budget kept for verified setups however many unverified ones there are. */
 const VERIFIED_RESERVE = 0.25;
 
@@ -42,11 +61,19 @@ export class RecheckSchedule {
   readonly #settings: RecheckSettings;
   readonly #next = new Map<string, number>();
   readonly #fastAttempts = new Map<string, number>();
+  /** Unverified since: the identity's creation when this process created it, else the first check that found it unverified. */
+  readonly #pendingSince = new Map<string, number>();
+  /** The first check that found every DKIM CNAME live (while SES still had not verified them). */
+  readonly #liveSince = new Map<string, number>();
   readonly #random: () => number;
+  /** SES's DKIM check period, learned from its answers (see observingCheckPeriod). */
+  readonly sesCheckPeriod: SesCheckPeriod;
 
   constructor(settings: RecheckSettings, random: () => number = Math.random) {
     this.#settings = settings;
     this.#random = random;
+    // Until SES's answers tell, assume it checks twice as often as the fast pace.
+    this.sesCheckPeriod = new SesCheckPeriod({ fallbackMs: settings.fastMs / 2 });
   }
 
   /** True when a scheduled check is due; a setup never seen is due if unverified, else spread over the slow interval. */
@@ -61,28 +88,73 @@ export class RecheckSchedule {
   }
 
   /**
-   * Records a check and returns the delay until the next one. `waitingOnSes`: unverified, but every
-   * DKIM CNAME is live and SES alone has yet to see it.
+   * Records a check and returns the delay until the next one. `seen.waitingOnSes`: unverified, but
+   * every DKIM CNAME is live and SES alone has yet to see it; `seen.identityCreatedAt`: this very
+   * check's reconcile created the identity then (and so did not read SES's view).
    */
-  checked(name: string, verified: boolean, population: Population, now: number, waitingOnSes = false): number {
+  checked(name: string, verified: boolean, population: Population, now: number, seen: CheckSeen = {}): number {
     let delay: number;
-    let jitter = 0.9 + 0.2 * this.#random();
     if (verified) {
-      this.#fastAttempts.delete(name);
-      delay = this.slowIntervalMs(population);
+      this.#forgetPending(name);
+      delay = this.slowIntervalMs(population) * this.#jitter();
     } else {
-      const attempt = this.#fastAttempts.get(name) ?? 0;
-      this.#fastAttempts.set(name, attempt + 1);
-      const fast = Math.min(this.#settings.fastMs * 2 ** attempt, this.#settings.fastMaxMs);
-      // The fast pace waits for a person to publish records; once they are live only SES's own DKIM
-      // check is left, which comes sooner, so ask at twice the pace. Jitter only later: a re-check
-      // just before SES's check would cost a call and a whole further delay.
-      if (waitingOnSes) jitter = 1 + 0.1 * this.#random();
-      delay = Math.max(waitingOnSes ? fast / 2 : fast, this.#budgetFloor(population, false));
+      if (seen.identityCreatedAt !== undefined) this.#pendingSince.set(name, seen.identityCreatedAt);
+      else if (!this.#pendingSince.has(name)) this.#pendingSince.set(name, now);
+      if (seen.waitingOnSes) {
+        // Live at the first look after this process created the identity: only SES and this reconcile
+        // knew its tokens, so the records were published before (their names were known in advance).
+        if (!this.#liveSince.has(name)) this.#liveSince.set(name, seen.identityCreatedAt ?? now);
+      } else {
+        this.#liveSince.delete(name);
+      }
+      const waiting = seen.waitingOnSes ? this.#waitingOnSesDelay(name, population, now, seen) : undefined;
+      delay = waiting ?? this.#fastDelay(name, population);
     }
-    delay = Math.round(delay * jitter);
+    delay = Math.round(delay);
     this.#next.set(name, now + delay);
     return delay;
+  }
+
+  /**
+   * Only SES's own DKIM check is left. SES looks again one period after it last looked at this
+   * identity, when its answer says so; else within a period of the anchor (the later of the
+   * identity's creation or first sight, and the first look that saw every CNAME live). One re-check
+   * just after that, then a steady pace until the anchor + 2 periods, in case SES's pass reached
+   * this identity late; after that (undefined) the fast backoff resumes. Never sooner than the
+   * budget allows, never later than --recheck-fast-max.
+   */
+  #waitingOnSesDelay(name: string, population: Population, now: number, seen: CheckSeen): number | undefined {
+    const period = this.sesCheckPeriod.estimateMs();
+    const margin = Math.max(WAITING_MARGIN_MIN_MS, WAITING_MARGIN_SHARE * period);
+    const anchor = Math.max(this.#pendingSince.get(name)!, this.#liveSince.get(name)!);
+    const within = (delay: number) => Math.max(Math.min(delay, this.#settings.fastMaxMs), this.#budgetFloor(population, false));
+    // SES's clock ahead of this one must not push the re-check past SES's next look.
+    const firstRecheck = (seen.sesLastCheckedAt === undefined ? anchor : Math.min(seen.sesLastCheckedAt, now)) + period + margin;
+    // Jitter only later: a re-check just before SES's check costs a call and a whole further delay.
+    if (now < firstRecheck) return within(firstRecheck - now + 0.2 * margin * this.#random());
+    // A creation slower than SES's period: SES has likely verified already, and this check did not ask.
+    if (seen.identityCreatedAt !== undefined) return 0;
+    if (now < anchor + 2 * period + margin) return within((period / 4) * (1 + 0.1 * this.#random()));
+    return undefined;
+  }
+
+  /** While records are missing a person has to publish them: backoff from fastMs, doubling per check. */
+  #fastDelay(name: string, population: Population): number {
+    const attempt = this.#fastAttempts.get(name) ?? 0;
+    this.#fastAttempts.set(name, attempt + 1);
+    const fast = Math.min(this.#settings.fastMs * 2 ** attempt, this.#settings.fastMaxMs);
+    return Math.max(fast, this.#budgetFloor(population, false)) * this.#jitter();
+  }
+
+  /** +-10 %, so setups created together do not stay in step. */
+  #jitter(): number {
+    return 0.9 + 0.2 * this.#random();
+  }
+
+  #forgetPending(name: string): void {
+    this.#fastAttempts.delete(name);
+    this.#pendingSince.delete(name);
+    this.#liveSince.delete(name);
   }
 
   /** Time until the next check (0 when due). */
@@ -100,6 +172,8 @@ export class RecheckSchedule {
   restart(name: string): void {
     this.dueNow(name);
     this.#fastAttempts.delete(name);
+    // New records: SES's wait counts from when these are seen live.
+    this.#liveSince.delete(name);
   }
 
   /**
@@ -112,7 +186,7 @@ export class RecheckSchedule {
 
   forget(name: string): void {
     this.#next.delete(name);
-    this.#fastAttempts.delete(name);
+    this.#forgetPending(name);
   }
 
   /** How often a verified setup is re-checked (before jitter) among this population: the slow interval, or longer when the budget says so. */

@@ -91,4 +91,13 @@ describe('OperatorMetrics: controller-runtime and client-go series mean what the
     }
     await controller.stop(0);
   });
+
+  it("reports SES's check period as the schedule estimates it at each scrape", async () => {
+    const metrics = new OperatorMetrics();
+    let periodMs = 5_000;
+    metrics.followSesCheckPeriod(() => periodMs);
+    expect(value(await metrics.registry.metrics(), 'ses_operator_ses_check_period_seconds')).toBe(5);
+    periodMs = 9_750;
+    expect(value(await metrics.registry.metrics(), 'ses_operator_ses_check_period_seconds')).toBe(9.75);
+  });
 });

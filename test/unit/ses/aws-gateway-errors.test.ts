@@ -87,3 +87,24 @@ describe("AwsSesGateway: SES errors in the reconciler's terms", () => {
     expect(await gateway().listResourceTenants('eu-west-1', arn)).toEqual([]);
   });
 });
+
+describe("AwsSesGateway: GetEmailIdentity's VerificationInfo", () => {
+  it('gives when SES last checked and last found the records, in ms, fractions of a second kept', async () => {
+    answer = {
+      status: 200,
+      type: '',
+      body: {
+        DkimAttributes: { Status: 'SUCCESS', Tokens: ['t1'] },
+        VerificationStatus: 'SUCCESS',
+        VerificationInfo: { LastCheckedTimestamp: 1764500000.125, LastSuccessTimestamp: 1764499990.5 },
+      },
+    };
+    const identity = await gateway().getEmailIdentity('eu-west-1', 'example.com');
+    expect(identity?.lastCheckedAt).toBe(1764500000125);
+    expect(identity?.lastSuccessAt).toBe(1764499990500);
+    answer = { status: 200, type: '', body: { DkimAttributes: { Status: 'PENDING', Tokens: ['t1'] } } };
+    const fresh = await gateway().getEmailIdentity('eu-west-1', 'example.com');
+    expect(fresh).not.toHaveProperty('lastCheckedAt');
+    expect(fresh).not.toHaveProperty('lastSuccessAt');
+  });
+});

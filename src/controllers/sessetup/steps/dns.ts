@@ -44,10 +44,12 @@ export const dnsStep: Step = {
     let seen = identity;
     let seenMailFrom = mailFrom;
     let mailFromChangedInSes = false;
+    let sesLastCheckedAt: number | undefined;
     const happened: Happening[] = [];
     if (askSes) {
       const fresh = await ses.getEmailIdentity(region, spec.domainIdentity, { signal });
       if (!fresh) return identityMissing(spec, log);
+      sesLastCheckedAt = fresh.lastCheckedAt;
       const read = readMailFrom(mailFrom, fresh);
       [seenMailFrom, mailFromChangedInSes] = [read.mailFrom, read.changedInSes];
       happened.push(...read.happened);
@@ -68,11 +70,9 @@ export const dnsStep: Step = {
     if (verifyRequested) learned.lastHandledVerifyRequest = verifyRequest;
     log.debug({ verified, askedSes: askSes, verifyRequested }, 'dns checked');
     const waitingOnSes = !verified && cnamesLive && seen.dkimStatus !== 'SUCCESS';
-    // SES checks a new identity within its own interval of creating it, not of this first look (which
-    // may come a rate-limited association later): the wait for SES counts from the creation.
-    const from = waitingOnSes && identityCreatedAt !== undefined ? Math.min(identityCreatedAt, now) : now;
-    // Past due already (a slow creation): at once, but never 0, which would mean no re-check at all.
-    const next = Math.max(1, from + schedule.checked(name, verified, setups, from, waitingOnSes) - now);
+    const delay = schedule.checked(name, verified, setups, now, { waitingOnSes, identityCreatedAt, sesLastCheckedAt });
+    // Counted from before the lookups and SES's answer; past due already: at once, but never 0, which would mean no re-check at all.
+    const next = Math.max(1, now + delay - clock());
     // MAIL FROM changed in SES behind the operator's back: the next pass sets spec.mailFrom again.
     return { learned, happened, checkBooked: true, requeueAfterMs: mailFromChangedInSes ? Math.min(next, 1_000) : next };
   },

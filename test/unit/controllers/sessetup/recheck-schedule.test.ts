@@ -53,30 +53,101 @@ describe('RecheckSchedule', () => {
     expect(schedule.delayUntilNext('old', 1_000)).toBe(900_000);
     expect(schedule.isDue('old', true, 1, 1_000 + 900_000)).toBe(true);
   });
-  it('re-checks at twice the pace while only SES is left to act (CNAMEs live, SES pending), backing off the same way', () => {
-    // A draw of 0: no jitter on a check waiting on SES (it is only ever later), -10 % on the fast pace.
+});
+
+/** SES answered `count` times that it last looked `ageMs` ago: the schedule learns that period. */
+function learnPeriod(schedule: RecheckSchedule, ageMs: number, count = 16): void {
+  for (let i = 0; i < count; i++) schedule.sesCheckPeriod.observe({ dkimStatus: 'SUCCESS', lastCheckedAt: 0 }, ageMs);
+}
+const waiting = { waitingOnSes: true };
+
+describe('RecheckSchedule: waiting on SES (every DKIM CNAME live, SES still pending)', () => {
+  it("re-checks first just after SES's learned period, counted from the identity's creation when the records were live before it", () => {
     const schedule = new RecheckSchedule(settings, () => 0);
-    const live = Array.from({ length: 5 }, () => schedule.checked('a', false, 1, 0, true));
-    expect(live).toEqual([5_000, 10_000, 20_000, 30_000, 30_000]);
-    // The records lapse: the pace is the fast one again, and the backoff carries on.
-    expect(schedule.checked('a', false, 1, 0, false)).toBe(54_000);
+    learnPeriod(schedule, 10_000);
+    // Created at 1,000; the first look after it (2,500, past a rate-limited association) finds every CNAME live:
+    // SES's check comes by 11,000, margin 5 % of 10 s.
+    expect(schedule.checked('a', false, 1, 2_500, { waitingOnSes: true, identityCreatedAt: 1_000 })).toBe(9_000);
   });
 
-  it('jitters a check waiting on SES only later, never earlier than the pace', () => {
+  it('counts from the first look that saw the CNAMEs live when that is later than the creation', () => {
+    const schedule = new RecheckSchedule(settings, () => 0);
+    learnPeriod(schedule, 10_000);
+    schedule.checked('a', false, 1, 0, { identityCreatedAt: 0 });
+    expect(schedule.checked('a', false, 1, 30_000, waiting)).toBe(10_500);
+    // A check in between (a verify request) keeps the same target, not a fresh period.
+    expect(schedule.checked('a', false, 1, 35_000, waiting)).toBe(5_500);
+  });
+
+  it('re-checks just after SES looks at this identity again, when its answer said when SES last looked', () => {
+    const schedule = new RecheckSchedule(settings, () => 0);
+    learnPeriod(schedule, 10_000);
+    schedule.checked('a', false, 1, 0, { identityCreatedAt: 0 });
+    // Seen live at 30,000; SES last looked at 27,000 (before they were published): it looks again by 37,000.
+    expect(schedule.checked('a', false, 1, 30_000, { waitingOnSes: true, sesLastCheckedAt: 27_000 })).toBe(7_500);
+  });
+
+  it('never waits longer than the fast maximum, however long SES takes between checks', () => {
+    const schedule = new RecheckSchedule(settings, () => 0);
+    learnPeriod(schedule, 3_600_000);
+    expect(schedule.checked('a', false, 1, 0, { waitingOnSes: true, identityCreatedAt: 0 })).toBe(60_000);
+    expect(schedule.checked('a', false, 1, 60_000, waiting)).toBe(60_000);
+  });
+
+  it('after the first re-check, keeps a pace of a quarter period for one more period, then backs off as usual', () => {
+    const schedule = new RecheckSchedule(settings, () => 0);
+    learnPeriod(schedule, 10_000);
+    schedule.checked('a', false, 1, 0, { waitingOnSes: true, identityCreatedAt: 0 });
+    const paced = [10_500, 13_000, 15_500, 18_000].map((now) => schedule.checked('a', false, 1, now, waiting));
+    expect(paced).toEqual([2_500, 2_500, 2_500, 2_500]);
+    // Past anchor + 2 periods + margin: the fast backoff (fastMs, -10 % jitter at a draw of 0), not yet advanced by the waiting checks.
+    expect(schedule.checked('a', false, 1, 20_500, waiting)).toBe(9_000);
+    expect(schedule.checked('a', false, 1, 29_500, waiting)).toBe(18_000);
+  });
+
+  it('falls back to half the fast pace while SES has not told its period', () => {
+    const schedule = new RecheckSchedule(settings, () => 0);
+    expect(schedule.sesCheckPeriod.sampleCount).toBe(0);
+    expect(schedule.checked('a', false, 1, 0, { waitingOnSes: true, identityCreatedAt: 0 })).toBe(5_250);
+  });
+
+  it("jitters the first re-check only later, never before SES's check", () => {
     for (const draw of [0, 0.5, 0.999]) {
-      const delay = new RecheckSchedule(settings, () => draw).checked('a', false, 1, 0, true);
-      expect(delay).toBeGreaterThanOrEqual(5_000);
-      expect(delay).toBeLessThanOrEqual(5_500);
+      const schedule = new RecheckSchedule(settings, () => draw);
+      learnPeriod(schedule, 10_000);
+      const delay = schedule.checked('a', false, 1, 0, { waitingOnSes: true, identityCreatedAt: 0 });
+      expect(delay).toBeGreaterThanOrEqual(10_500);
+      expect(delay).toBeLessThanOrEqual(10_600);
     }
     // The fast pace keeps its jitter both ways.
     expect(new RecheckSchedule(settings, () => 0).checked('b', false, 1, 0)).toBe(9_000);
   });
 
-  it('keeps a check waiting on SES within the budget: never sooner than the unverified class may go', () => {
+  it('starts over when the records lapse or change, and forgets it all once verified', () => {
     const schedule = new RecheckSchedule(settings, () => 0);
-    // One new setup among 10,000 verified: the unverified budget is 0.375/s, so at least 2.67 s; the pace (5 s) is slower.
-    expect(schedule.checked('new', false, { verified: 10_000, unverified: 1 }, 0, true)).toBe(5_000);
-    // 100 setups waiting on SES at once: 100 / 0.375 per s, far beyond the pace.
-    expect(schedule.checked('burst', false, { verified: 10_000, unverified: 100 }, 0, true)).toBe(Math.round((100 / 0.375) * 1000));
+    learnPeriod(schedule, 10_000);
+    schedule.checked('a', false, 1, 0, { waitingOnSes: true, identityCreatedAt: 0 });
+    // Lapsed, then live again at 40,000: a new anchor.
+    schedule.checked('a', false, 1, 20_000);
+    expect(schedule.checked('a', false, 1, 40_000, waiting)).toBe(10_500);
+    schedule.restart('a');
+    expect(schedule.checked('a', false, 1, 50_000, waiting)).toBe(10_500);
+    schedule.checked('a', true, 1, 60_000);
+    // Unverified again (a new identity, say): pending since this check.
+    expect(schedule.checked('a', false, 1, 70_000, waiting)).toBe(10_500);
+  });
+
+  it('stays within the budget with many setups waiting: never sooner than the unverified class may go', () => {
+    const schedule = new RecheckSchedule(settings, () => 0);
+    learnPeriod(schedule, 10_000);
+    // One new setup among 10,000 verified: the unverified budget is 0.375/s, so at least 2.67 s; the quarter period (2.5 s) is shorter.
+    const one = { verified: 10_000, unverified: 1 };
+    schedule.checked('new', false, one, 0, { waitingOnSes: true, identityCreatedAt: 0 });
+    expect(schedule.checked('new', false, one, 10_500, waiting)).toBe(Math.round((1 / 0.375) * 1000));
+    // 1,000 setups waiting at once: 1,000 / 0.375 per s, both before SES's check and after it.
+    const many = { verified: 10_000, unverified: 1_000 };
+    const floor = Math.round((1_000 / 0.375) * 1000);
+    expect(schedule.checked('burst', false, many, 0, { waitingOnSes: true, identityCreatedAt: 0 })).toBe(floor);
+    expect(schedule.checked('burst', false, many, 10_500, waiting)).toBe(floor);
   });
 });

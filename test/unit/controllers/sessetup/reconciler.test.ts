@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { FINALIZER, OWNER_UID_TAG, VERIFY_ANNOTATION } from '../../../../src/api/group.ts';
 import type { ReferrerIndex } from '../../../../src/controllers/referrers.ts';
 import type { SesSetupReconciler } from '../../../../src/controllers/sessetup/reconciler.ts';
+import { DEFAULT_RECHECK, RecheckSchedule } from '../../../../src/controllers/sessetup/recheck-schedule.ts';
 import { SesError } from '../../../../src/ses/gateway.ts';
 import type { MemorySes } from '../../../support/memory-ses.ts';
 import type { SesSetup } from '../../../../src/api/sessetup.ts';
@@ -16,9 +17,10 @@ describe('SesSetupReconciler (in-memory doubles)', () => {
   let clock: { now: number };
   let reconciler: SesSetupReconciler;
   let apply: (setup: SesSetup) => void;
+  let reconcilerWith: ReturnType<typeof reconcilerFixture>['reconcilerWith'];
 
   beforeEach(() => {
-    ({ ses, dns, cluster, referrers, events, clock, reconciler, apply } = reconcilerFixture());
+    ({ ses, dns, cluster, referrers, events, clock, reconciler, apply, reconcilerWith } = reconcilerFixture());
   });
 
   it('creates tenant, identity and association with exactly three SES calls and writes five records', async () => {
@@ -76,7 +78,7 @@ describe('SesSetupReconciler (in-memory doubles)', () => {
     expect(dkim.message).toMatch(/^NXDOMAIN: t114\._domainkey\.a\.example\.test does not exist/);
   });
 
-  it('re-checks at twice the fast pace once the CNAMEs are live and only SES is left to verify them', async () => {
+  it("re-checks just after SES's own check once the CNAMEs are live and only SES is left to verify them", async () => {
     apply(newSetup('a'));
     const first = await reconciler.reconcile('a');
     // Nothing published yet: the fast pace (10 s, the fixture's jitter is neutral).
@@ -85,10 +87,10 @@ describe('SesSetupReconciler (in-memory doubles)', () => {
     clock.now += 10_000;
     const second = await reconciler.reconcile('a');
     expect(ses.calls.at(-1)).toBe('GetEmailIdentity');
-    // Live, SES still PENDING: half of the next fast delay (20 s), jittered only later.
-    expect(second?.requeueAfterMs).toBe(10_500);
+    // Live, SES still PENDING: SES's period (5 s while SES has not told it) + a 250 ms margin, jittered only later (+25 ms).
+    expect(second?.requeueAfterMs).toBe(5_275);
     ses.identities.get('a.example.test')!.dkimStatus = 'SUCCESS';
-    clock.now += 10_500;
+    clock.now += 5_275;
     await reconciler.reconcile('a');
     expect(cluster.objects.get('a')!.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
   });
@@ -106,9 +108,13 @@ describe('SesSetupReconciler (in-memory doubles)', () => {
     };
     const result = await reconciler.reconcile('a');
     expect(ses.calls).not.toContain('GetEmailIdentity');
-    // Half of the first fast delay (5 s) jittered later (x 1.05), from the identity's creation 1.5 s ago.
-    expect(result?.requeueAfterMs).toBe(5_250 - 1_500);
-    // A creation slower than that: the re-check is due at once (1 ms: 0 would mean none).
+    // SES's period (5 s until learned) + margin + jitter, from the identity's creation 1.5 s ago.
+    expect(result?.requeueAfterMs).toBe(5_275 - 1_500);
+    // Woken in between (another event): not due yet, so no SES call, and SES's expected check stays where it was.
+    clock.now += 2_000;
+    expect((await reconciler.reconcile('a'))?.requeueAfterMs).toBe(1_775);
+    expect(ses.calls).not.toContain('GetEmailIdentity');
+    // A creation slower than SES's period: the re-check is due at once (1 ms: 0 would mean none).
     apply(newSetup('b'));
     ses.associate = async (...args) => {
       for (const token of ses.identities.get('b.example.test')!.dkimTokens) {
@@ -118,6 +124,29 @@ describe('SesSetupReconciler (in-memory doubles)', () => {
       return associate(...args);
     };
     expect((await reconciler.reconcile('b'))?.requeueAfterMs).toBe(1);
+  });
+
+  it("re-checks just after SES's next look at the identity when SES's answer says when it last looked", async () => {
+    apply(newSetup('a'));
+    await reconciler.reconcile('a');
+    dns.publishFor(cluster.objects.get('a')!);
+    clock.now += 10_000;
+    // SES last checked the identity 2 s ago, before the records were live: it looks again 3 s from now.
+    ses.identities.get('a.example.test')!.lastCheckedAt = clock.now - 2_000;
+    // SES's period (5 s until learned) + margin (250 ms) + jitter (25 ms), from SES's last look.
+    expect((await reconciler.reconcile('a'))?.requeueAfterMs).toBe(3_275);
+  });
+
+  it("waits for the period SES's answers taught the schedule", async () => {
+    const schedule = new RecheckSchedule(DEFAULT_RECHECK, () => 0.5);
+    for (let i = 0; i < 16; i++) schedule.sesCheckPeriod.observe({ dkimStatus: 'SUCCESS', lastCheckedAt: 0 }, 12_000);
+    const learned = reconcilerWith({ schedule });
+    apply(newSetup('a'));
+    await learned.reconcile('a');
+    dns.publishFor(cluster.objects.get('a')!);
+    clock.now += 10_000;
+    // 12 s + a margin of 5 % (600 ms), jittered later by a tenth of it at the fixture's draw.
+    expect((await learned.reconcile('a'))?.requeueAfterMs).toBe(12_660);
   });
 
   it('checks at once on a new verify annotation and echoes it', async () => {
