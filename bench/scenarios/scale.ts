@@ -34,6 +34,7 @@ export async function scaleScenario(ctx: Context): Promise<void> {
 
   // Cold start with the operator's defaults (SES rate 1/s, re-check 1 h), plus what a deployment turns on:
   // DNSEndpoints for the ExternalDNS share, the REST API, and an orphan sweep that falls in the steady window.
+  const spawnSeq = await ctx.sim.mark();
   const operator = await ctx.operator('scale', steadyFlags(ctx), { heapSnapshots: true, waitForRunning: false });
   try {
     const cold = await coldStart(operator, n);
@@ -85,7 +86,7 @@ export async function scaleScenario(ctx: Context): Promise<void> {
     if (ctx.config.profile) operator.process.pid && process.kill(operator.process.pid, 'SIGUSR2');
 
     // Steady state: nothing changes; the operator must write nothing and call SES only for due re-checks and its sweep.
-    const steady = await measureSteadyState(ctx, operator, items);
+    const steady = await measureSteadyState(ctx, operator, items, spawnSeq);
     const after = steady.after;
     const window = Math.round(steady.seconds);
     // Memory once the start-up's garbage is collected (V8's memory reducer runs when the process goes idle),

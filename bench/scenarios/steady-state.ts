@@ -88,11 +88,11 @@ export interface SteadyState {
 /**
  * The steady state of a verified population with everything on that a deployment runs: DNSEndpoints
  * held for a share of the setups, the orphan sweep, the REST API read by clients. From the moment the
- * start-up work is done for at least --steady-seconds, stretched to the end of a sweep still running
- * then, so the window holds whole sweeps only (the sweep's first call comes one interval after the
+ * start-up work is done (or a sweep begun before has ended) for at least --steady-seconds, stretched
+ * to the end of a sweep still running then, so the window holds whole sweeps only (the sweep's first call comes one interval after the
  * controllers start, inside the window). Then one REST API GET with its live refresh, counted apart.
  */
-export async function measureSteadyState(ctx: Context, operator: BenchOperator, items: Item[]): Promise<SteadyState> {
+export async function measureSteadyState(ctx: Context, operator: BenchOperator, items: Item[], spawnSeq: number): Promise<SteadyState> {
   const n = items.length;
   const windowMs = ctx.config.steadySeconds * 1000;
   const apiUrl = String((await operator.waitForLog('starting')).api);
@@ -102,6 +102,7 @@ export async function measureSteadyState(ctx: Context, operator: BenchOperator, 
   try {
     const live = new Set(ctx.tracker.informer.list().flatMap((setup) => [setup.spec.tenantName, setup.spec.domainIdentity.toLowerCase()]));
     const held = await heldInSes(ctx);
+    await noSweepRunning(ctx, operator, spawnSeq);
     const seq = await ctx.sim.mark();
     const modified = ctx.tracker.modified;
     const before = await operator.scrape();
@@ -309,6 +310,17 @@ async function wholeSweeps(
     log = (await ctx.sim.calls(seq)).log;
   }
   return { end, log: log.filter((call) => call.at <= end), sweepLines: lines.filter((line) => line.at <= end) };
+}
+
+/** A sweep that began before the window (an interval shorter than the start-up): the window starts once it is done. */
+async function noSweepRunning(ctx: Context, operator: BenchOperator, spawnSeq: number): Promise<void> {
+  const lastList = (await ctx.sim.calls(spawnSeq)).log.findLast((call) => call.operation === 'ListTenants' || call.operation === 'ListEmailIdentities');
+  if (!lastList) return;
+  ctx.log('scale: an orphan sweep began before the steady window; waiting for its end');
+  await waitUntil('the orphan sweep begun at start-up to end', async () => ((await sweepsDone(operator, 0)).at(-1)?.at ?? 0) >= lastList.at, {
+    timeoutMs: 1_800_000,
+    intervalMs: 250,
+  });
 }
 
 async function sweepsDone(operator: BenchOperator, after: number): Promise<SweepLine[]> {
