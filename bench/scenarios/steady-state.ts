@@ -280,9 +280,10 @@ interface SweepLine {
 }
 
 /**
- * The window's end: its planned end, or the end of a sweep still running then (its first list call
- * came after the last "orphan sweep done" line), so every sweep in the window is whole. The calls
- * are those that arrived by then; the sweeps, those that ended inside.
+ * The window's end: its planned end, or later, once at least one sweep began and ended inside it
+ * and none is running (a list call after the last "orphan sweep done" line), so the window holds
+ * whole sweeps only and at least one. The calls are those that arrived by then; the sweeps, those
+ * that ended inside.
  */
 async function wholeSweeps(
   ctx: Context,
@@ -291,24 +292,19 @@ async function wholeSweeps(
   start: number,
   plannedEnd: number,
 ): Promise<{ end: number; log: CallRecord[]; sweepLines: SweepLine[] }> {
-  let log = (await ctx.sim.calls(seq)).log;
-  let lines = await sweepsDone(operator, start);
-  const lastList = log.findLast((call) => call.operation === 'ListTenants' || call.operation === 'ListEmailIdentities');
-  const lastDone = lines.at(-1)?.at ?? start;
-  let end = plannedEnd;
-  if (lastList && lastList.at > lastDone) {
-    ctx.log('scale: a sweep is running at the end of the window; waiting for its end');
-    await waitUntil(
-      'the running orphan sweep to end',
-      async () => {
-        lines = await sweepsDone(operator, start);
-        return (lines.at(-1)?.at ?? 0) >= lastList.at;
-      },
-      { timeoutMs: 1_800_000, intervalMs: 250 },
-    );
-    end = Math.max(plannedEnd, lines.at(-1)!.at);
+  let log: CallRecord[] = [];
+  let lines: SweepLine[] = [];
+  const settled = async () => {
+    lines = await sweepsDone(operator, start);
     log = (await ctx.sim.calls(seq)).log;
+    const lastList = log.findLast((call) => call.operation === 'ListTenants' || call.operation === 'ListEmailIdentities');
+    return lines.length > 0 && (!lastList || lastList.at <= lines.at(-1)!.at);
+  };
+  if (!(await settled())) {
+    ctx.log('scale: waiting for the orphan sweep of the steady window to end');
+    await waitUntil('a whole orphan sweep in the steady window', settled, { timeoutMs: (ctx.config.sweepSeconds + 1_800) * 1000, intervalMs: 250 });
   }
+  const end = Math.max(plannedEnd, lines.at(-1)!.at);
   return { end, log: log.filter((call) => call.at <= end), sweepLines: lines.filter((line) => line.at <= end) };
 }
 
