@@ -4,13 +4,18 @@ import type { CallRecord } from '../harness/simulator/call-log.ts';
 export function callsByTarget(log: CallRecord[], targets: Set<string>): Map<string, CallRecord[]> {
   const out = new Map<string, CallRecord[]>();
   for (const call of log) {
-    const target = call.target ?? arnTarget(call.resourceArn);
+    const target = callTarget(call);
     if (!target || !targets.has(target)) continue;
     let list = out.get(target);
     if (!list) out.set(target, (list = []));
     list.push(call);
   }
   return out;
+}
+
+/** The tenant or identity a call is about. */
+export function callTarget(call: CallRecord): string | undefined {
+  return call.target ?? arnTarget(call.resourceArn);
 }
 
 /** An association names the tenant in `target` and the identity in its ARN. */

@@ -21,6 +21,10 @@ export interface BenchConfig {
   quotaRps: number;
   /** Steady-state window of the scale scenario (5 minutes by default, shortened with --steady-seconds). */
   steadySeconds: number;
+  /** Share of the scale scenario's setups with dnsPublication ExternalDNS (their DNSEndpoints must stay untouched at rest). */
+  scaleExternalDnsShare: number;
+  /** --orphan-sweep-interval of the scale scenario's measured operator, in seconds (default: the steady window, so one sweep falls in it). */
+  sweepSeconds: number;
   /** How often the simulated SES re-checks pending DKIM in the latency and scale scenarios. */
   dkimIntervalMs: number;
   /** In-flight API calls when the harness creates or deletes objects. */
@@ -49,7 +53,7 @@ export type ScenarioName = (typeof SCENARIOS)[number];
 export const USAGE = `Usage: npm run bench -- [--small] [--json FILE] [--steady-seconds N] [--quota RPS]
                        [--only latency,throughput,scale,publication,refresh] [--latency N] [--latency-rounds N] [--throughput N] [--scale N]
                        [--publication N] [--publication-rounds N] [--refresh-clients N] [--refresh-rounds N]
-                       [--dkim-interval-ms N] [--out DIR] [--profile] [--operator-main FILE] [--concurrency N] [--unconstrained-heap]
+                       [--scale-external-dns SHARE] [--sweep-interval N] [--dkim-interval-ms N] [--out DIR] [--profile] [--operator-main FILE] [--concurrency N] [--unconstrained-heap]
                        [--guard FACTOR]
 
 Runs the operator (a real child process) against the local stack and prints a table of figures, each
@@ -60,6 +64,9 @@ missed budget is reported in the table, not in the exit code, unless --guard is 
                       50 API clients x 2 rounds (a few minutes on 2 cores)
   --json FILE         also write the figures as JSON
   --steady-seconds N  steady-state window of the scale scenario (default 300; --small: 20)
+  --scale-external-dns SHARE  share of the scale setups with dnsPublication ExternalDNS (default 0.1: one in ten)
+  --sweep-interval N  the scale operator's --orphan-sweep-interval in seconds (default: the steady window, so
+                      exactly one sweep falls in it; the window is stretched to that sweep's end)
   --quota RPS         SES quota of the throughput and deletion scenarios (default 50)
   --only LIST         run only these scenarios (deletion runs with throughput)
   --latency/--throughput/--scale N   override a scenario's number of setups
@@ -95,6 +102,8 @@ export function parseConfig(argv: string[]): BenchConfig | 'help' {
       'refresh-rounds': { type: 'string' },
       quota: { type: 'string' },
       'steady-seconds': { type: 'string' },
+      'scale-external-dns': { type: 'string' },
+      'sweep-interval': { type: 'string' },
       'dkim-interval-ms': { type: 'string' },
       out: { type: 'string' },
       profile: { type: 'boolean', default: false },
@@ -111,6 +120,7 @@ export function parseConfig(argv: string[]): BenchConfig | 'help' {
   const only = values.only ? values.only.split(',').map((s) => s.trim()) : [...SCENARIOS];
   for (const name of only)
     if (!(SCENARIOS as readonly string[]).includes(name)) throw new Error(`--only: unknown scenario "${name}" (${SCENARIOS.join(', ')})`);
+  const steadySeconds = whole('--steady-seconds', values['steady-seconds'], small ? 20 : 300);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   return {
     small,
@@ -125,7 +135,9 @@ export function parseConfig(argv: string[]): BenchConfig | 'help' {
     refreshClients: whole('--refresh-clients', values['refresh-clients'], 50),
     refreshRounds: whole('--refresh-rounds', values['refresh-rounds'], small ? 2 : 10),
     quotaRps: whole('--quota', values.quota, 50),
-    steadySeconds: whole('--steady-seconds', values['steady-seconds'], small ? 20 : 300),
+    steadySeconds,
+    scaleExternalDnsShare: share('--scale-external-dns', values['scale-external-dns'], 0.1),
+    sweepSeconds: whole('--sweep-interval', values['sweep-interval'], steadySeconds),
     dkimIntervalMs: whole('--dkim-interval-ms', values['dkim-interval-ms'], 200),
     apiConcurrency: 32,
     outDir: values.out ?? `bench-results/${stamp}`,
@@ -141,6 +153,13 @@ function whole(flag: string, text: string | undefined, fallback: number): number
   if (text === undefined) return fallback;
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1) throw new Error(`${flag} must be a whole number >= 1, got "${text}"`);
+  return value;
+}
+
+function share(flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < 0 || value > 1) throw new Error(`${flag} must be a number from 0 to 1, got "${text}"`);
   return value;
 }
 

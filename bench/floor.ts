@@ -11,6 +11,7 @@ import type { LocalStack } from '../harness/stack/stack.ts';
 import { FINALIZER, GROUP, OWNER_UID_TAG, SES_SETUP, VERSION } from '../src/api/group.ts';
 import type { KubeClient } from '../harness/stack/kube-client.ts';
 import type { SetupSpec } from './batch.ts';
+import { forEachLimit } from './pool.ts';
 import type { SimClient } from '../harness/stack/sim-client.ts';
 import { atLeast, type SetupTracker } from './tracker.ts';
 
@@ -91,6 +92,11 @@ export async function measureFloor(
     return await Promise.all(items.map(probe));
   } finally {
     verified.stop();
+    // Tagged with the UIDs of setups deleted right after, these would be orphans to the next operator's sweep.
+    await forEachLimit([...warmups, ...items], 32, async ({ spec }) => {
+      await ses.deleteEmailIdentity(region, spec.domainIdentity).catch(() => {});
+      await ses.deleteTenant(region, spec.tenantName).catch(() => {});
+    });
     ses.destroy();
   }
 }

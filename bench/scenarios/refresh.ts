@@ -1,18 +1,12 @@
-import { join } from 'node:path';
 import { VERIFY_ANNOTATION } from '../../src/api/group.ts';
 import type { SesSetup } from '../../src/api/sessetup.ts';
-import { PROJECT_ROOT } from '../../harness/stack/go-binaries.ts';
 import { waitUntil } from '../../harness/stack/wait.ts';
 import type { Context } from '../context.ts';
 import { setupBatch } from '../batch.ts';
 import { publishDomains } from '../dns.ts';
 import { percentile, percentiles } from '../stats.ts';
 import { applyAll, deleteAll } from './common.ts';
-
-const NAMESPACE = 'bench-refresh';
-const VIEWER_ROLE = 'ses-operator-channel-viewer';
-/** Any UUID: setups are shared platform-wide, the workspace only has to be well formed. */
-const WORKSPACE = '3fa85f64-5717-4562-b3fc-2c963f66afa6';
+import { getChannels, viewerToken } from '../channels-api.ts';
 
 /**
  * Issue 12's figure: GET /v1/{workspace}/channels/ses-setup/{id} with its live refresh, N clients at
@@ -74,8 +68,8 @@ export async function refreshScenario(ctx: Context): Promise<void> {
               const request = annotationOf(ctx.tracker.informer.get(name));
               return [annotatedAt, await ctx.tracker.waitFor(name, (setup) => setup.status?.lastHandledVerifyRequest === request)] as const;
             });
-          const response = await fetch(`${url}/v1/${WORKSPACE}/channels/ses-setup/${uid}`, { headers: { authorization: `Bearer ${token}` } });
-          const body = (await response.json()) as { refreshed?: boolean };
+          const response = await getChannels<{ refreshed?: boolean }>(url, token, `/${uid}`);
+          const body = response.body;
           const took = Date.now() - start;
           const [annotatedAt, echoedAt] = await seen;
           steps.api.annotation.push(annotatedAt - start);
@@ -144,20 +138,4 @@ export async function refreshScenario(ctx: Context): Promise<void> {
 
 function annotationOf(setup: SesSetup | undefined): string | undefined {
   return setup?.metadata.annotations?.[VERIFY_ANNOTATION];
-}
-
-/** A token of a ServiceAccount bound to the shipped Channel.view ClusterRole, as the API's clients carry. */
-async function viewerToken(ctx: Context): Promise<string> {
-  await ctx.kube.ensureNamespace(NAMESPACE);
-  await ctx.kube.kubectl(['apply', '-f', join(PROJECT_ROOT, 'deploy/kustomize/base/channel-clusterroles.yaml')]);
-  const binding = {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'ClusterRoleBinding',
-    metadata: { name: `${NAMESPACE}-viewer` },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: VIEWER_ROLE },
-    subjects: [{ kind: 'ServiceAccount', name: 'viewer', namespace: NAMESPACE }],
-  };
-  const account = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'viewer', namespace: NAMESPACE } };
-  await ctx.kube.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [account, binding] }));
-  return (await ctx.kube.kubectl(['create', 'token', 'viewer', '-n', NAMESPACE, '--duration=1h'])).stdout.trim();
 }

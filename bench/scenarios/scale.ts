@@ -1,28 +1,23 @@
-import { DEFAULT_RECHECK, SES_CALLS_PER_CHECK } from '../../src/controllers/sessetup/recheck-schedule.ts';
 import type { Context } from '../context.ts';
 import { publishDomains } from '../dns.ts';
 import { setupBatch, type Item } from '../batch.ts';
-import { delta, type Scrape } from '../metrics.ts';
+import type { Scrape } from '../metrics.ts';
 import type { BenchOperator } from '../operator.ts';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { waitUntil } from '../../harness/stack/wait.ts';
-import { applyAll, countBy, deleteAll } from './common.ts';
+import { applyAll, deleteAll } from './common.ts';
+import { measureSteadyState, prepareDnsEndpoints, scaleBatch, steadyFlags, steadyRows } from './steady-state.ts';
 import { cpuSeconds, peakRssBytes } from '../proc.ts';
 import { driveSesChecks, longestPeriod, timeVerificationReads } from '../ses-check.ts';
 
-/** The operator's defaults, which the steady state is measured at. */
-const RATE = 1;
-const SHARE = DEFAULT_RECHECK.budgetShare;
-const SLOW_S = DEFAULT_RECHECK.slowMs / 1000;
-
 /**
- * 4. N SesSetups, all verified: resident memory after sync, cold start (process start -> informers
- * synced and the queue drained), CPU per no-op reconcile, API writes during the steady-state window
- * (must be 0) and SES calls per hour at the configured re-check interval.
+ * 4. N SesSetups, all verified, a share of them publishing through DNSEndpoints: resident memory
+ * after sync, cold start (process start -> informers synced and the queue drained), CPU per no-op
+ * reconcile, API writes at start-up and during the steady-state window (must be 0), SES calls per
+ * hour against the re-check and orphan sweep schedule, and what REST API reads cost (steady-state.ts).
  */
 export async function scaleScenario(ctx: Context): Promise<void> {
   const n = ctx.config.scaleSetups;
-  const items = setupBatch('scale', n);
+  const items = scaleBatch(n, ctx.config.scaleExternalDnsShare);
   // One new setup with nothing else in the cluster, beside the same figure among n verified ones below.
   const alone = await ctx.operator('new-alone', []);
   try {
@@ -34,10 +29,13 @@ export async function scaleScenario(ctx: Context): Promise<void> {
     await alone.stop();
   }
 
-  const { publishSeconds, loadSeconds } = await loadVerified(ctx, items);
+  const dnsEndpointFlags = await prepareDnsEndpoints(ctx);
+  const { publishSeconds, loadSeconds } = await loadVerified(ctx, items, dnsEndpointFlags);
 
-  // Cold start with the operator's defaults (SES rate 1/s, re-check 1 h).
-  const operator = await ctx.operator('scale', [], { heapSnapshots: true, waitForRunning: false });
+  // Cold start with the operator's defaults (SES rate 1/s, re-check 1 h), plus what a deployment turns on:
+  // DNSEndpoints for the ExternalDNS share, the REST API, and an orphan sweep that falls in the steady window.
+  const spawnSeq = await ctx.sim.mark();
+  const operator = await ctx.operator('scale', steadyFlags(ctx), { heapSnapshots: true, waitForRunning: false });
   let sesChecks: ReturnType<typeof driveSesChecks> | undefined;
   try {
     const cold = await coldStart(operator, n);
@@ -71,22 +69,30 @@ export async function scaleScenario(ctx: Context): Promise<void> {
         ? `process CPU from sync to initial work done (${cpuDrainSeconds.toFixed(2)} s), over ${reconciles} reconciles`
         : `mean reconcile time (the drain was too short to measure CPU)`,
     });
+    // Every setup was verified and published by the loader: a restart has nothing to write, DNSEndpoints included.
+    const coldWrites = cold.drained.by('ses_operator_api_writes_total', 'resource');
+    const coldWritesTotal = Object.values(coldWrites).reduce((a, b) => a + b, 0);
+    ctx.add({
+      scenario,
+      figure: 'API writes during cold start',
+      value: coldWritesTotal,
+      unit: '',
+      budget: { text: '0', met: coldWritesTotal === 0 },
+      note: coldWritesTotal
+        ? `by resource: ${Object.entries(coldWrites)
+            .map(([resource, count]) => `${count} ${resource}`)
+            .join(', ')}`
+        : 'SesSetups, DNSEndpoints and all',
+    });
     if (ctx.config.profile) operator.process.pid && process.kill(operator.process.pid, 'SIGUSR2');
 
-    // Steady state: nothing changes; the operator must write nothing and call SES only for due re-checks.
     // SES goes on checking DNS meanwhile, as SES does: the ages its answers report are the operator's
     // only source for SES's period (for the new setup below), and a pause would show as a long period.
     sesChecks = driveSesChecks(ctx.sim, SES_CHECK_MS);
-    const window = ctx.config.steadySeconds;
-    const seq = await ctx.sim.mark();
-    const modified = ctx.tracker.modified;
-    const before = await operator.scrape();
-    ctx.log(`scale: steady state for ${window} s`);
-    await sleep(window * 1000);
-    const after = await operator.scrape();
-    const { log } = await ctx.sim.calls(seq);
-    const writes = delta(before, after, 'ses_operator_api_writes_total');
-    const watchedWrites = ctx.tracker.modified - modified;
+    // Steady state: nothing changes; the operator must write nothing and call SES only for due re-checks and its sweep.
+    const steady = await measureSteadyState(ctx, operator, items, spawnSeq);
+    const after = steady.after;
+    const window = Math.round(steady.seconds);
     // Memory once the start-up's garbage is collected (V8's memory reducer runs when the process goes idle),
     // and at the moment the start-up work is done, which still holds the garbage of 10,000 reconciles.
     const steadyRssMb = after.sum('process_resident_memory_bytes') / 2 ** 20;
@@ -113,36 +119,7 @@ export async function scaleScenario(ctx: Context): Promise<void> {
       unit: 'MB',
       note: `transient: heap used ${heapMb.toFixed(0)} MB, mostly garbage of the start-up`,
     });
-    ctx.add({
-      scenario,
-      figure: `API writes in ${window} s of steady state`,
-      value: writes,
-      unit: '',
-      budget: { text: '0', met: writes === 0 && watchedWrites === 0 },
-      note: `${watchedWrites} SesSetup changes seen by a watch`,
-    });
-    // Each due re-check of a verified setup reads back its tenant, identity and association once
-    // (SES_CALLS_PER_CHECK.verified calls); anything else, or a second read of one resource, is unnecessary.
-    const readBack = new Set(['GetTenant', 'GetEmailIdentity', 'ListResourceTenants']);
-    const callsPerCheck = SES_CALLS_PER_CHECK.verified;
-    const intervalS = Math.max(SLOW_S, (n * callsPerCheck) / (RATE * SHARE));
-    const expectedPerHour = (n * callsPerCheck * 3600) / intervalS;
-    const perResource = countBy(
-      log.filter((call) => readBack.has(call.operation)),
-      (call) => `${call.operation} ${call.target ?? ''}`,
-    );
-    const unnecessary = log.filter((call) => !readBack.has(call.operation)).length + Object.values(perResource).reduce((a, c) => a + Math.max(0, c - 1), 0);
-    const perHour = (log.length / window) * 3600;
-    ctx.add({
-      scenario,
-      figure: 'SES calls per hour at the re-check interval',
-      value: perHour,
-      unit: '',
-      reference: { label: 'schedule', value: expectedPerHour },
-      ratio: perHour / expectedPerHour,
-      note: `${log.length} calls in ${window} s; interval ${(intervalS / 3600).toFixed(2)} h = max(${SLOW_S / 3600} h, ${n} x ${callsPerCheck} / (${RATE}/s x ${SHARE}))`,
-    });
-    ctx.add({ scenario, figure: 'unnecessary SES calls in steady state', value: unnecessary, unit: '', budget: { text: '0', met: unnecessary === 0 } });
+    steadyRows(ctx, scenario, steady);
 
     const late = await newSetupFigures(ctx, 'late', ctx.config.small ? 60 : 180, operator, sesChecks);
     newSetupRow(ctx, scenario, late);
@@ -158,11 +135,19 @@ export async function scaleScenario(ctx: Context): Promise<void> {
       rssAfterSteadyMb: after.sum('process_resident_memory_bytes') / 2 ** 20,
       cpuPerNoopReconcileMs: cpuMs,
       reconcileTimeMeanMs: (after.sum('controller_runtime_reconcile_time_seconds_sum') / after.sum('controller_runtime_reconcile_time_seconds_count')) * 1000,
-      steadySeconds: window,
-      steadyApiWrites: writes,
-      steadyWatchedChanges: watchedWrites,
-      steadySesCalls: countBy(log, (call) => call.operation),
-      recheckIntervalHours: intervalS / 3600,
+      steadySeconds: steady.seconds,
+      steadyApiWrites: steady.writes,
+      steadyApiWritesByResource: steady.writesByResource,
+      steadyWatchedChanges: steady.watchedSetupChanges,
+      steadyDnsEndpoints: steady.dnsEndpoints,
+      steadySesCalls: steady.callsByOperation,
+      steadyCalls: steady.calls,
+      steadyRestReads: steady.restReads,
+      orphanSweep: steady.sweep,
+      recheckIntervalHours: steady.schedule.recheckIntervalS / 3600,
+      sesCallsPerHourSchedule: steady.schedule,
+      refresh: steady.refresh,
+      coldStartApiWrites: coldWrites,
       newSetup: late,
     };
   } finally {
@@ -223,7 +208,7 @@ export async function coldStart(
 }
 
 /** Publishes the domains' records, then lets an operator with a generous SES budget take every setup to Ready (not measured). */
-export async function loadVerified(ctx: Context, items: Item[]): Promise<{ publishSeconds: number; loadSeconds: number }> {
+export async function loadVerified(ctx: Context, items: Item[], extraFlags: string[] = []): Promise<{ publishSeconds: number; loadSeconds: number }> {
   const n = items.length;
   const names = items.map((item) => item.name);
   let phase = Date.now();
@@ -242,7 +227,17 @@ export async function loadVerified(ctx: Context, items: Item[]): Promise<{ publi
   // loader has learned SES's period from 16 answers), when SES has verified the domain: a check or two per
   // setup, not a re-check storm (10,000 unverified setups at 1 s would want 10,000 checks and status writes
   // a second); the budget floor (10,000 / 1,000 per s) keeps any later re-check at least 10 s apart.
-  const loader = await ctx.operator('scale-load', ['--ses-rate-limit', '1000', '--concurrency', '16', '--recheck-fast', '40s', '--recheck-budget-share', '1']);
+  const loader = await ctx.operator('scale-load', [
+    '--ses-rate-limit',
+    '1000',
+    '--concurrency',
+    '16',
+    '--recheck-fast',
+    '40s',
+    '--recheck-budget-share',
+    '1',
+    ...extraFlags,
+  ]);
   try {
     ctx.log(`scale: creating ${n} setups and waiting until every one is Ready`);
     await applyAll(ctx, items);

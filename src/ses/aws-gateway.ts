@@ -256,8 +256,8 @@ export class AwsSesGateway implements SesGateway {
 }
 
 // The largest pages the SES API reference allows (ListTenants 1-100, ListEmailIdentities 0-1000): fewest calls per sweep.
-const TENANT_PAGE_SIZE = 100;
-const IDENTITY_PAGE_SIZE = 1000;
+export const TENANT_PAGE_SIZE = 100;
+export const IDENTITY_PAGE_SIZE = 1000;
 
 const ERROR_KINDS: Record<string, SesErrorKind> = {
   AlreadyExistsException: 'AlreadyExists',

@@ -11,7 +11,7 @@ import type { Row } from '../../bench/report.ts';
  * regression guard. The table is printed either way; the test fails when a figure uses more than
  * twice its budget (latency p50 over 2.6x its floor, throughput over 2.2x its bound, ...) or a count
  * that must hold at any speed is missed (3 SES calls per new setup, no throttling, no writes and no
- * unnecessary SES calls at rest). Twice the budget, because ratios move by tens of percent with the
+ * unnecessary SES calls at rest, an orphan sweep and REST API reads included). Twice the budget, because ratios move by tens of percent with the
  * load of a shared 2-core machine (bench/RESULTS.md has the spread of five runs).
  */
 describe('npm run bench -- --small', () => {
@@ -67,7 +67,13 @@ describe('npm run bench -- --small', () => {
     expect(row('throughput', 'SES calls per new setup').budget!.met).toBe(true);
     expect(row('throughput', 'TooManyRequests').value).toBe(0);
     expect(row('scale', 'API writes in').value).toBe(0);
+    expect(row('scale', 'API writes during cold start').value).toBe(0);
+    expect(row('scale', 'DNSEndpoint writes in steady state').value).toBe(0);
     expect(row('scale', 'unnecessary SES calls').value).toBe(0);
+    // One orphan sweep inside the steady window, listing only its pages; REST API reads cost nothing, a refresh its three calls.
+    expect(row('scale', 'orphan sweep: SES calls per sweep').budget!.met).toBe(true);
+    expect(row('scale', 'REST API: 5 list GETs').value).toBe(0);
+    expect(row('scale', 'REST API: one GET with live refresh').value).toBe(3);
     expect(stdout).toMatch(/\| scenario +\| figure +\| measured/);
     expect(stdout).toMatch(/\d+ budgets met, \d+ missed/);
     expect(stdout).toMatch(/regression guard: every figure within 2x its budget/);

@@ -63,7 +63,11 @@ export const dnsStep: Step = {
     }
     const records = assessRecords(desired, results, { dkimStatus: seen.dkimStatus, mailFromStatus: seenMailFrom?.status });
     const verified = allVerified(records);
-    const changed = !isDeepStrictEqual(records, facts.dnsRecords);
+    // Whether a record is handed to external-dns is the publish step's to say, not a change found by this check.
+    const changed = !isDeepStrictEqual(
+      records,
+      facts.dnsRecords?.map(({ published: _, ...record }) => record),
+    );
     const learned: Partial<Facts> = { identity: seen, mailFrom: seenMailFrom, dnsRecords: records, dnsVerified: verified };
     // A verified setup re-checked with the same result writes nothing: steady state costs no API writes.
     if (changed || !verified || verifyRequested || recordsChanged) learned.dnsCheckedAt = new Date(now).toISOString();

@@ -1,4 +1,5 @@
 import type { DnsRecord, SesSetup } from '../../../api/sessetup.ts';
+import { isTrue } from '../../../runtime/conditions.ts';
 import { ApiError } from '../../../runtime/kube-http.ts';
 import { DNS_ENDPOINT_SELECTOR, dnsEndpointUpToDate, ownedBy, renderDnsEndpoint, updatedDnsEndpoint, type DnsEndpoint } from '../dns-endpoint.ts';
 import { problemOf, type DnsEndpointAccess } from '../dns-endpoints.ts';
@@ -28,6 +29,9 @@ export const publishStep: Step = {
           'the operator knows no namespace for DNSEndpoints: start it with --dns-endpoint-namespace (or POD_NAMESPACE), or set spec.dnsPublication to Manual',
       });
     const problem = dnsEndpoints.problem();
+    // Right after a restart the watch has not listed yet: a setup published before stays published
+    // until the cache can say otherwise (flipping it for that moment would write every such setup twice).
+    if (problem?.transient && isTrue(setup.status?.conditions, 'DnsPublished')) return keptAsStored(setup, records);
     if (problem) return refused(records, { ok: false, reason: problem.reason, message: problem.message }, problem.transient ? FIRST_LIST_WAIT_MS : undefined);
     if (!records?.length) return { verdicts: { publication: { ok: false, reason: 'RecordsUnknown', message: 'no DNS records to publish yet' } } };
 
@@ -90,6 +94,16 @@ async function withdraw(setup: SesSetup, records: DnsRecord[] | undefined, acces
     result.happened = [{ type: 'Normal', reason: 'Unpublished', message: `dnsPublication is Manual: DNSEndpoint ${access.namespace}/${name} deleted` }];
   }
   return result;
+}
+
+/** Each record flagged as status last said (records new since then are not published yet); the condition is left as it is. */
+function keptAsStored(setup: SesSetup, records: DnsRecord[] | undefined): StepResult {
+  const key = (record: DnsRecord) => `${record.type} ${record.name.toLowerCase()} ${record.value}`;
+  const published = new Set((setup.status?.dnsRecords ?? []).filter((record) => record.published).map(key));
+  return {
+    learned: records ? { dnsRecords: records.map((record) => ({ ...record, published: published.has(key(record)) })) } : {},
+    requeueAfterMs: FIRST_LIST_WAIT_MS,
+  };
 }
 
 function flagged(records: DnsRecord[], published: boolean): DnsRecord[] {

@@ -44,6 +44,46 @@ describe('publish step (dnsPublication)', () => {
     expect(fixture.cluster.writes).toBe(writes);
   });
 
+  /** A published setup that SES has verified: the steady state of the scale benchmark's ExternalDNS share. */
+  async function verifiedPublished() {
+    fixture.apply(newSetup('a', { dnsPublication: 'ExternalDNS' }));
+    await fixture.reconciler.reconcile('a');
+    fixture.dns.publishFor(stored());
+    Object.assign(fixture.ses.identities.get('a.example.test')!, { dkimStatus: 'SUCCESS', verificationStatus: 'SUCCESS' });
+    fixture.clock.now += 60_000;
+    await fixture.reconciler.reconcile('a');
+    expect(condition(stored(), 'Ready')?.status).toBe('True');
+    expect(stored().status!.dnsRecords!.every((r) => r.published === true && r.verified)).toBe(true);
+  }
+
+  it('steady state: a slow re-check with the same result writes neither the DNSEndpoint nor the status', async () => {
+    await verifiedPublished();
+    const [calls, writes, before] = [endpoints.calls.length, fixture.cluster.writes, structuredClone(stored().status)];
+    fixture.clock.now += 3_600_000;
+    fixture.ses.calls.length = 0;
+    await fixture.reconciler.reconcile('a');
+    expect(fixture.ses.calls).toEqual(['GetTenant', 'GetEmailIdentity', 'ListResourceTenants']);
+    expect(endpoints.calls.length).toBe(calls);
+    expect(fixture.cluster.writes).toBe(writes);
+    expect(stored().status).toEqual(before);
+  });
+
+  it('a restart before the DNSEndpoint watch has listed keeps what status says (no write, Ready stays), and looks again within a second', async () => {
+    await verifiedPublished();
+    const [writes, before] = [fixture.cluster.writes, structuredClone(stored().status)];
+    endpoints.listProblem = { reason: 'DnsEndpointsUnavailable', message: 'listing DNSEndpoints', transient: true };
+    const restarted = fixture.reconcilerWith();
+    const result = await restarted.reconcile('a');
+    expect(result?.requeueAfterMs).toBe(1_000);
+    expect(fixture.cluster.writes).toBe(writes);
+    expect(stored().status).toEqual(before);
+
+    endpoints.listProblem = undefined; // listed
+    await restarted.reconcile('a');
+    expect(fixture.cluster.writes).toBe(writes);
+    expect(endpoints.calls.filter((call) => !call.startsWith('create'))).toEqual([]);
+  });
+
   it('updates the DNSEndpoint when a record changes (DMARC policy), and recreates one deleted by hand', async () => {
     fixture.apply(newSetup('a', { dnsPublication: 'ExternalDNS' }));
     await fixture.reconciler.reconcile('a');
