@@ -170,7 +170,7 @@ export class Manager {
       this.orphanSweeper = new OrphanSweeper({
         ...o.orphanSweep,
         ses,
-        setups: () => this.setupInformer.list(),
+        setups: () => this.setupInformer.values(),
         synced: () => this.health().synced,
         defaultRegion: o.defaultRegion,
         logger: o.logger.child({ component: 'orphan-sweep' }),
@@ -311,7 +311,7 @@ export class Manager {
       this.#wake({ setups, useCases: [] });
     };
     // Setups waiting for a missing CRD otherwise wait for their next retry.
-    void this.dnsEndpoints?.informer.waitForSync().then(() => this.#wake({ setups: dnsEndpointsSynced(this.setupInformer.list()), useCases: [] }));
+    void this.dnsEndpoints?.informer.waitForSync().then(() => this.#wake({ setups: dnsEndpointsSynced(this.setupInformer.values()), useCases: [] }));
     this.dnsEndpoints?.addEventHandler({
       onAdd: (endpoint) => wake(dnsEndpointChanged(endpoint, undefined)),
       onUpdate: (endpoint, old) => wake(dnsEndpointChanged(endpoint, old)),

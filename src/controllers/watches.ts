@@ -170,8 +170,10 @@ export function dnsEndpointChanged(endpoint: DnsEndpoint, old: DnsEndpoint | und
 }
 
 /** The DNSEndpoint watch listed for the first time (its CRD may just have been installed): the setups that ask for ExternalDNS look again now. */
-export function dnsEndpointsSynced(setups: readonly SesSetup[]): string[] {
-  return setups.filter((setup) => setup.spec?.dnsPublication === 'ExternalDNS').map((setup) => setup.metadata.name);
+export function dnsEndpointsSynced(setups: Iterable<SesSetup>): string[] {
+  const names: string[] = [];
+  for (const setup of setups) if (setup.spec?.dnsPublication === 'ExternalDNS') names.push(setup.metadata.name);
+  return names;
 }
 
 /** A DNSEndpoint of ours went: its setup recreates it (or, being deleted itself, has nothing to do). */

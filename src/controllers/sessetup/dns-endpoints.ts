@@ -71,6 +71,8 @@ export class DnsEndpoints implements DnsEndpointAccess {
       path: objectPath(DNS_ENDPOINT, options.namespace),
       labelSelector: DNS_ENDPOINT_SELECTOR,
       logger: options.logger,
+      // One per published setup: kept packed like the SesSetups, since thousands of parsed ones would not fit the pod.
+      packed: true,
       // A CRD installed after the operator started is noticed within seconds; a 404 LIST costs the API server little.
       backoff: { maxMs: 10_000 },
     });

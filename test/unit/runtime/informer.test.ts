@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError, Informer, isResourceExpired, type InformerOptions, type ListWatchSource, type WatchEvent } from '../../../src/runtime/informer.ts';
 import { FakeListWatch, recordingLogger } from '../../support/fakes/index.ts';
@@ -155,6 +157,27 @@ describe('Informer (fake API server)', () => {
     await vi.waitFor(() => expect(informer.size()).toBe(2));
     expect(informer.get('ns/other')?.data).toEqual({ a: 'b' });
     expect(informer.get('ns/cm5')?.data).toEqual(big(5, '201').data);
+  });
+
+  it('packed: values() unpacks one object at a time, so a pass over the cache never holds every object at once', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const source = new FakeListWatch<Obj>();
+    source.objects = Array.from({ length: 50 }, (_, i) => obj(`cm${i}`, String(i + 1), { payload: `value-${i}-`.repeat(50) }));
+    const informer = makeInformer(source, { packed: true });
+    informer.start();
+    await informer.waitForSync();
+    const passed: WeakRef<Obj>[] = [];
+    let count = 0;
+    for (const object of informer.values()) {
+      passed.push(new WeakRef(object));
+      // A WeakRef keeps its target until the current job ends: let it end before collecting.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (++count === 40) gc();
+    }
+    expect(count).toBe(50);
+    // Unpacked copies already passed are garbage while the pass goes on (list() would hold all of them).
+    expect(passed.slice(0, 30).filter((ref) => ref.deref() !== undefined)).toHaveLength(0);
   });
 
   it('relists when the watch request itself answers 410 Gone', async () => {
