@@ -36,19 +36,16 @@ export class LiveDnsLookup implements DnsLookup {
   async lookup(type: 'CNAME' | 'MX' | 'TXT', name: string, options: LookupOptions = {}): Promise<LookupResult> {
     const { signal } = options;
     signal?.throwIfAborted();
-    if (!signal) return this.#lookup(this.#resolver, type, name);
-    // Resolver.cancel() ends every query of its resolver: an abortable lookup gets a resolver of its own.
-    const resolver = new Resolver(this.#options);
-    resolver.setServers(this.#resolver.getServers());
-    const cancel = () => resolver.cancel();
-    signal.addEventListener('abort', cancel, { once: true });
-    try {
-      const result = await this.#lookup(resolver, type, name);
-      signal.throwIfAborted();
-      return result;
-    } finally {
-      signal.removeEventListener('abort', cancel);
-    }
+    const query = this.#lookup(this.#resolver, type, name);
+    if (!signal) return query;
+    // Given up on, not cancelled: Resolver.cancel() would end every query of the shared resolver, and a
+    // resolver per lookup costs a new c-ares channel each (CPU a burst of checks cannot spare). The query left
+    // behind ends within its own timeout.
+    return new Promise<LookupResult>((resolve, reject) => {
+      const abort = () => reject(signal.reason);
+      signal.addEventListener('abort', abort, { once: true });
+      query.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+    });
   }
 
   async #lookup(resolver: Resolver, type: 'CNAME' | 'MX' | 'TXT', name: string): Promise<LookupResult> {
