@@ -9,7 +9,7 @@ import type { Row } from '../../bench/report.ts';
 /**
  * `npm run bench -- --small --guard 2` end to end: the benchmark keeps working, and it is CI's
  * regression guard. The table is printed either way; the test fails when a figure uses more than
- * twice its budget (latency p50 over 2.6x its floor, throughput over 2.2x its bound, ...) or a count
+ * twice its budget (latency p50 over 2.3x its floor, p99 over 2.6x, throughput over 2.2x its bound, ...) or a count
  * that must hold at any speed is missed (3 SES calls per new setup, no throttling, no writes and no
  * unnecessary SES calls at rest, an orphan sweep and REST API reads included). Twice the budget, because ratios move by tens of percent with the
  * load of a shared 2-core machine (bench/RESULTS.md has the spread of five runs).
