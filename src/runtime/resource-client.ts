@@ -35,14 +35,11 @@ export class ResourceClient {
     return requestJson<T>(this.#kc, 'PATCH', objectPath(this.#ref, namespace, name, 'status'), { body: { status: patch }, contentType: MERGE_PATCH });
   }
 
-  /**
-   * Appends a finalizer, and sets `annotations` in the same write; the `test` op makes it fail
-   * (409/422) instead of clobbering a list that changed meanwhile.
-   */
-  async addFinalizer<T extends KubeObject>(object: T, finalizer: string, annotations: Record<string, string> = {}): Promise<T> {
+  /** Appends a finalizer; the `test` op makes it fail (409/422) instead of clobbering a list that changed meanwhile. */
+  async addFinalizer<T extends KubeObject>(object: T, finalizer: string): Promise<T> {
     const current = object.metadata.finalizers;
     if (current?.includes(finalizer)) return object;
-    const patch: object[] = current
+    const patch = current
       ? [
           { op: 'test', path: '/metadata/finalizers', value: current },
           { op: 'add', path: '/metadata/finalizers/-', value: finalizer },
@@ -51,13 +48,6 @@ export class ResourceClient {
           { op: 'test', path: '/metadata/resourceVersion', value: object.metadata.resourceVersion },
           { op: 'add', path: '/metadata/finalizers', value: [finalizer] },
         ];
-    if (Object.keys(annotations).length > 0) {
-      if (object.metadata.annotations) {
-        for (const [key, value] of Object.entries(annotations)) patch.push({ op: 'add', path: `/metadata/annotations/${pointerToken(key)}`, value });
-      } else {
-        patch.push({ op: 'add', path: '/metadata/annotations', value: annotations });
-      }
-    }
     return this.#jsonPatch(object, patch);
   }
 
@@ -86,9 +76,4 @@ export class ResourceClient {
     this.#onWrite('patch');
     return requestJson<T>(this.#kc, 'PATCH', objectPath(this.#ref, namespace, name), { body, contentType: JSON_PATCH });
   }
-}
-
-/** A JSON Pointer reference token (RFC 6901): `~` and `/` escaped, as in annotation keys with a prefix. */
-function pointerToken(key: string): string {
-  return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }

@@ -1,4 +1,4 @@
-import { FINALIZER, REGION_ANNOTATION } from '../../api/group.ts';
+import { FINALIZER } from '../../api/group.ts';
 import { sesSetupSpecSchema, type SesSetup, type SesSetupSpec, type SesSetupStatus } from '../../api/sessetup.ts';
 import type { DnsLookup } from '../../dns/lookup.ts';
 import type { EventSink } from '../../runtime/events.ts';
@@ -117,17 +117,15 @@ export class SesSetupReconciler {
       return;
     }
 
-    // The region is stored before the first SES call, like the finalizer: a crash between a create and the status
-    // write, then a restart with another default region, would otherwise create it again there and leak the first.
-    const unpinned = parsed.data.region === undefined && recordedRegion(setup) === undefined;
     if (!setup.metadata.finalizers?.includes(FINALIZER)) {
       // The finalizer must be stored before anything exists in SES, or a quick delete could leak it.
-      setup = await this.#d.client.addFinalizer(setup, FINALIZER, unpinned ? { [REGION_ANNOTATION]: this.#d.defaultRegion } : {});
+      setup = await this.#d.client.addFinalizer(setup, FINALIZER);
       this.#d.wrote?.(setup);
     }
 
     if (parsed.data.region === undefined && recordedRegion(setup) === undefined) {
-      // A setup that got its finalizer before the pin existed (an older operator): a status write of its own.
+      // Stored before the first SES call, like the finalizer: a crash between a create and the status write,
+      // then a restart with another default region, would otherwise create it again there and leak the first.
       const pinned = await this.#d.client.patchStatus(setup, { ...setup.status, region: this.#d.defaultRegion });
       if (pinned) {
         setup = pinned;

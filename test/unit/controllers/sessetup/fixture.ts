@@ -48,11 +48,10 @@ export class FakeCluster {
       this.put(stored);
       return structuredClone(stored) as T;
     },
-    addFinalizer: async <T>(object: T & SesSetup, finalizer: string, annotations: Record<string, string> = {}) => {
+    addFinalizer: async <T>(object: T & SesSetup, finalizer: string) => {
       this.writes++;
       const stored = this.objects.get(object.metadata.name)!;
       stored.metadata.finalizers = [...(stored.metadata.finalizers ?? []), finalizer];
-      if (Object.keys(annotations).length > 0) stored.metadata.annotations = { ...stored.metadata.annotations, ...annotations };
       this.put(stored);
       return structuredClone(stored) as T;
     },

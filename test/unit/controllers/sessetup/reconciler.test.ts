@@ -5,7 +5,7 @@ import type { SesSetupReconciler } from '../../../../src/controllers/sessetup/re
 import { DEFAULT_RECHECK, RecheckSchedule } from '../../../../src/controllers/sessetup/recheck-schedule.ts';
 import { SesError } from '../../../../src/ses/gateway.ts';
 import type { MemorySes } from '../../../support/memory-ses.ts';
-import type { SesSetup } from '../../../../src/api/sessetup.ts';
+import { sesSetupSpecSchema, type SesSetup } from '../../../../src/api/sessetup.ts';
 import { newSetup, reconcilerFixture, type FakeCluster, type FakeDns } from './fixture.ts';
 
 describe('SesSetupReconciler (in-memory doubles)', () => {
@@ -274,7 +274,7 @@ describe('one status patch per reconcile', () => {
     f.cluster.put(stored);
   };
   // Each path: the state before the reconcile, then whether that reconcile fails. A setup SES has not
-  // seen and that names no region has its region pinned in the finalizer's write, not a status write.
+  // seen and that names no region has its region pinned by a status write of its own first.
   const paths: [string, (f: Fixture) => Promise<void>, boolean][] = [
     ['a new setup', async (f) => f.apply(newSetup('a')), false],
     ['a no-op', async (f) => created(f), false],
@@ -307,21 +307,12 @@ describe('one status patch per reconcile', () => {
     const f = reconcilerFixture();
     await arrange(f);
     const before = f.cluster.statusPatchCalls;
+    const stored = f.cluster.objects.get('a')!;
+    const pinNeeded = sesSetupSpecSchema.safeParse(stored.spec).success && stored.status?.region === undefined && stored.spec.region === undefined;
     const reconciled = f.reconciler.reconcile('a');
     if (fails) await expect(reconciled).rejects.toThrow('boom');
     else await reconciled;
-    expect(f.cluster.statusPatchCalls - before).toBe(1);
-  });
-
-  it('pins the region of a setup that already carries the finalizer (an older operator) by a status write of its own first', async () => {
-    const f = reconcilerFixture();
-    const setup = newSetup('a');
-    setup.metadata.finalizers = [FINALIZER];
-    f.apply(setup);
-    const before = f.cluster.statusPatchCalls;
-    await f.reconciler.reconcile('a');
-    expect(f.cluster.statusPatchCalls - before).toBe(2);
-    expect(f.cluster.objects.get('a')!.status?.region).toBeDefined();
+    expect(f.cluster.statusPatchCalls - before).toBe(pinNeeded ? 2 : 1);
   });
 
   it('writes no status once the finalizer is released or the object is gone', async () => {
