@@ -126,6 +126,8 @@ export class SesSetupReconciler {
     if (parsed.data.region === undefined && recordedRegion(setup) === undefined) {
       // Stored before the first SES call, like the finalizer: a crash between a create and the status write,
       // then a restart with another default region, would otherwise create it again there and leak the first.
+      // Kept as a write of its own: it fails (404) when a delete raced the finalizer write and won, before
+      // anything exists in SES (folding it into that write leaked in the publication fault scenario).
       const pinned = await this.#d.client.patchStatus(setup, { ...setup.status, region: this.#d.defaultRegion });
       if (pinned) {
         setup = pinned;
