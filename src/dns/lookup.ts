@@ -25,18 +25,16 @@ export interface ResolverOptions {
 /** Lookups through node's c-ares resolver, pointed at configured servers or the system's. */
 export class LiveDnsLookup implements DnsLookup {
   readonly #resolver: Resolver;
-  readonly #options: { timeout: number; tries: number };
 
   constructor(options: ResolverOptions) {
-    this.#options = { timeout: options.timeoutMs ?? 2_000, tries: options.tries ?? 2 };
-    this.#resolver = new Resolver(this.#options);
+    this.#resolver = new Resolver({ timeout: options.timeoutMs ?? 2_000, tries: options.tries ?? 2 });
     if (options.servers.length > 0) this.#resolver.setServers(options.servers);
   }
 
   async lookup(type: 'CNAME' | 'MX' | 'TXT', name: string, options: LookupOptions = {}): Promise<LookupResult> {
     const { signal } = options;
     signal?.throwIfAborted();
-    const query = this.#lookup(this.#resolver, type, name);
+    const query = this.#lookup(type, name);
     if (!signal) return query;
     // Given up on, not cancelled: Resolver.cancel() would end every query of the shared resolver, and a
     // resolver per lookup costs a new c-ares channel each (CPU a burst of checks cannot spare). The query left
@@ -48,15 +46,15 @@ export class LiveDnsLookup implements DnsLookup {
     });
   }
 
-  async #lookup(resolver: Resolver, type: 'CNAME' | 'MX' | 'TXT', name: string): Promise<LookupResult> {
+  async #lookup(type: 'CNAME' | 'MX' | 'TXT', name: string): Promise<LookupResult> {
     try {
-      if (type === 'CNAME') return { ok: true, answers: (await resolver.resolveCname(name)).map(normalizeName) };
+      if (type === 'CNAME') return { ok: true, answers: (await this.#resolver.resolveCname(name)).map(normalizeName) };
       if (type === 'MX') {
-        const answers = await resolver.resolveMx(name);
+        const answers = await this.#resolver.resolveMx(name);
         return { ok: true, answers: answers.map((mx) => `${mx.priority} ${normalizeName(mx.exchange)}`) };
       }
       // A TXT record longer than 255 bytes arrives as several strings: they form one value.
-      return { ok: true, answers: (await resolver.resolveTxt(name)).map((parts) => parts.join('')) };
+      return { ok: true, answers: (await this.#resolver.resolveTxt(name)).map((parts) => parts.join('')) };
     } catch (error) {
       return { ok: false, ...classify(error) };
     }

@@ -374,7 +374,7 @@ export class Informer<T extends KubeObjectLike = KubeObjectLike> {
 
   /** Every object in the cache as an array: with a packed store that unpacks them all at once (see values()). */
   list(): T[] {
-    return [...this.#store.entries()].map(([, object]) => object);
+    return [...this.values()];
   }
 
   /** Every object in the cache, unpacked one at a time as the caller goes: a pass over 10,000 packed objects never holds them all. */
