@@ -59,7 +59,8 @@ export interface SesIdentitySummary {
  * - `routine`: scheduled upkeep (re-checks and drift read-backs of verified setups, the orphan sweep).
  * Urgent calls are served first, but routine ones keep a share of the budget (see rate-limiter.ts).
  */
-export type SesCallPriority = 'urgent' | 'routine';
+export type SesCallPriority = (typeof SES_CALL_PRIORITIES)[number];
+export const SES_CALL_PRIORITIES = ['urgent', 'routine'] as const;
 
 /** Per call: `signal` ends the call (its rate-limiter wait, its HTTP request, its retries) when aborted. */
 export interface SesCallOptions {
