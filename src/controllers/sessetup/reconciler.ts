@@ -238,7 +238,7 @@ export class SesSetupReconciler {
 /**
  * How this reconcile's SES calls queue for the shared rate limit: urgent while someone waits on the
  * setup (not verified yet: a new setup on its way to Ready; or a verify request from the REST API's
- * refresh or `kubectl ses verify`), routine for the upkeep of a verified one.
+ * refresh, `ses-operator verify`, `kubectl ses verify`), routine for the upkeep of a verified one.
  */
 function sesCallPriority(setup: SesSetup, facts: Readonly<Facts>): SesCallPriority {
   return facts.dnsVerified !== true || pendingVerifyRequest(setup, facts) !== undefined ? 'urgent' : 'routine';
