@@ -28,10 +28,12 @@ export async function runCommand(argv: string[]): Promise<number> {
   const logger = createLogger(settings.logLevel);
   const kc = await loadKubeConfig(settings.kubeconfig);
   const metrics = new OperatorMetrics();
+  // 100 ms worth of burst: a timer firing late (a busy event loop) would otherwise lose that capacity for good,
+  // and at 50 requests/s a few ms of lateness per call is 10-20% of the quota. At SES's default 1/s it stays 1.
+  const rateLimiter = new RateLimiter({ ratePerSecond: settings.sesRateLimit, burst: Math.max(1, Math.floor(settings.sesRateLimit / 10)) });
+  metrics.followSesRateLimiter(rateLimiter);
   const ses = new AwsSesGateway({
-    // 100 ms worth of burst: a timer firing late (a busy event loop) would otherwise lose that capacity for good,
-    // and at 50 requests/s a few ms of lateness per call is 10-20% of the quota. At SES's default 1/s it stays 1.
-    rateLimiter: new RateLimiter({ ratePerSecond: settings.sesRateLimit, burst: Math.max(1, Math.floor(settings.sesRateLimit / 10)) }),
+    rateLimiter,
     endpoint: settings.sesEndpoint,
     maxAttempts: settings.sesMaxAttempts,
     onCall: (operation, outcome) => metrics.sesCalls.inc({ operation, outcome }),

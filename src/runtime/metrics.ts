@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ControllerMetrics, ReconcileOutcome } from './controller.ts';
 import type { WorkQueueMetricsProvider } from './work-queue.ts';
+import { SES_CALL_PRIORITIES, type SesCallPriority } from '../ses/gateway.ts';
 
 /** Declares series in one registry, one line each, read as the exposition reads: name{labels}, then help. */
 function declare(registry: Registry) {
@@ -105,6 +106,8 @@ export class OperatorMetrics {
   readonly orphansSwept: Counter<'kind' | 'region'>;
   readonly sesCheckPeriod: Gauge;
   #sesCheckPeriodMs: (() => number) | undefined;
+  readonly sesRateLimiterWaiting: Gauge<'priority'>;
+  #sesWaiting: ((priority: SesCallPriority) => number) | undefined;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -146,6 +149,22 @@ export class OperatorMetrics {
         if (source) this.set(source() / 1000);
       },
     });
+    const waiting = () => this.#sesWaiting;
+    this.sesRateLimiterWaiting = new Gauge({
+      name: 'ses_operator_ses_rate_limiter_waiting',
+      help: 'SES calls waiting for a token of the shared SES rate limit, by priority (urgent: someone waits on the outcome; routine: scheduled upkeep)',
+      labelNames: ['priority'],
+      registers: [this.registry],
+      collect() {
+        const source = waiting();
+        if (source) for (const priority of SES_CALL_PRIORITIES) this.set({ priority }, source(priority));
+      },
+    });
+  }
+
+  /** The rate limiter gauge reads `limiter` at every scrape. */
+  followSesRateLimiter(limiter: { waitingFor(priority: SesCallPriority): number }): void {
+    this.#sesWaiting = (priority) => limiter.waitingFor(priority);
   }
 
   /** The SES check period gauge reads `periodMs` at every scrape. */

@@ -18,6 +18,7 @@ import {
   type Tag,
   type VerificationInfo,
 } from '@aws-sdk/client-sesv2';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AwsCredentialIdentity, FinalizeHandler, FinalizeHandlerArguments, HandlerExecutionContext } from '@smithy/types';
 import type { ServiceInputTypes, ServiceOutputTypes } from '@aws-sdk/client-sesv2';
 import {
@@ -25,6 +26,7 @@ import {
   type MailFromBehavior,
   type MailFromSetting,
   type SesCallOptions,
+  type SesCallPriority,
   type SesErrorKind,
   type SesGateway,
   type SesIdentity,
@@ -60,6 +62,11 @@ type Call<T> = (client: SESv2Client, options: { abortSignal?: AbortSignal }) => 
 export class AwsSesGateway implements SesGateway {
   readonly #clients = new Map<string, SESv2Client>();
   readonly #options: AwsSesGatewayOptions;
+  /**
+   * The priority of the call under way, for the rate-limit middleware: it runs inside the SDK's
+   * retry loop and sees only the Smithy context, so the call's own async context carries it there.
+   */
+  readonly #priority = new AsyncLocalStorage<SesCallPriority>();
 
   constructor(options: AwsSesGatewayOptions) {
     this.#options = options;
@@ -190,13 +197,15 @@ export class AwsSesGateway implements SesGateway {
   /**
    * One call. The signal reaches the SDK as its `abortSignal`: it ends the HTTP request, the SDK's
    * retry waits and (through the middleware below) the rate-limiter wait. An aborted call rejects
-   * with the abort, untranslated: it says nothing about SES.
+   * with the abort, untranslated: it says nothing about SES. Every attempt waits for the limiter
+   * with the call's priority.
    */
   async #send<T>(region: string, operation: string, options: SesCallOptions | undefined, call: Call<T>): Promise<T> {
     const signal = options?.signal;
     try {
       signal?.throwIfAborted();
-      return await call(this.#client(region), { abortSignal: signal });
+      const client = this.#client(region);
+      return await this.#priority.run(options?.priority ?? 'routine', () => call(client, { abortSignal: signal }));
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       throw this.#translate(operation, error);
@@ -223,12 +232,13 @@ export class AwsSesGateway implements SesGateway {
       credentials: this.#options.credentials,
     });
     const { rateLimiter, onCall } = this.#options;
-    // Inside the retry loop: every attempt, retries included, waits for the shared limiter.
+    const priority = this.#priority;
+    // Inside the retry loop: every attempt, retries included, waits for the shared limiter with its call's priority.
     client.middlewareStack.addRelativeTo(
       (next: FinalizeHandler<ServiceInputTypes, ServiceOutputTypes>, context: HandlerExecutionContext) =>
         async (args: FinalizeHandlerArguments<ServiceInputTypes>) => {
           // The SDK hands the call's abortSignal to middleware in the Smithy context, as its own retry middleware reads it.
-          await rateLimiter.acquire(context.__smithy_context?.abortSignal as AbortSignal | undefined);
+          await rateLimiter.acquire(context.__smithy_context?.abortSignal as AbortSignal | undefined, priority.getStore());
           const started = performance.now();
           const operation = String(context.commandName ?? 'Unknown').replace(/Command$/, '');
           try {

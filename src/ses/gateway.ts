@@ -52,9 +52,21 @@ export interface SesIdentitySummary {
   type?: string;
 }
 
+/**
+ * Which SES calls go first when the shared rate limit makes calls wait:
+ * - `urgent`: a person or a client is waiting on this call's outcome (a new setup on its way to
+ *   Ready, a verify request, a deletion);
+ * - `routine`: scheduled upkeep (re-checks and drift read-backs of verified setups, the orphan sweep).
+ * Urgent calls are served first, but routine ones keep a share of the budget (see rate-limiter.ts).
+ */
+export type SesCallPriority = (typeof SES_CALL_PRIORITIES)[number];
+export const SES_CALL_PRIORITIES = ['urgent', 'routine'] as const;
+
 /** Per call: `signal` ends the call (its rate-limiter wait, its HTTP request, its retries) when aborted. */
 export interface SesCallOptions {
   signal?: AbortSignal;
+  /** How the call queues for the shared rate limit, every attempt of it; absent means routine. */
+  priority?: SesCallPriority;
 }
 
 /** Every method takes SesCallOptions last, so a reconcile that is given up on can cut its SES calls short. */

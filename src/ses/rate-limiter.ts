@@ -1,14 +1,26 @@
+import type { SesCallPriority } from './gateway.ts';
+
+/**
+ * While both classes wait, a routine waiter gets the token after this many urgent ones in a row:
+ * one token in four stays with routine work, the same quarter the re-check schedule keeps for
+ * verified setups (VERIFIED_RESERVE in recheck-schedule.ts), so upkeep slows down but never stops.
+ */
+const URGENT_BEFORE_ROUTINE = 3;
+
 /**
  * A token bucket shared by every SES call: SES throttles control-plane actions per account
  * (about 1 request/s), so the operator spends its budget deliberately instead of provoking 429s.
- * Waiters are served first come, first served.
+ * Urgent waiters are served before routine ones (see URGENT_BEFORE_ROUTINE), each class first
+ * come, first served.
  */
 export class RateLimiter {
   #ratePerSecond: number;
   #burst: number;
   #tokens: number;
   #lastRefill: number;
-  #waiters: (() => void)[] = [];
+  readonly #queues: Record<SesCallPriority, (() => void)[]> = { urgent: [], routine: [] };
+  /** Urgent waiters served since the last routine one. */
+  #urgentInARow = 0;
   #timer: NodeJS.Timeout | undefined;
   readonly #now: () => number;
 
@@ -27,21 +39,27 @@ export class RateLimiter {
 
   /** Calls waiting for a token right now. */
   get waiting(): number {
-    return this.#waiters.length;
+    return this.#queues.urgent.length + this.#queues.routine.length;
+  }
+
+  /** Calls of one class waiting for a token right now. */
+  waitingFor(priority: SesCallPriority): number {
+    return this.#queues[priority].length;
   }
 
   /** Resolves when the caller may make one call; rejects with the signal's reason if it aborts first (the place is given up). */
-  acquire(signal?: AbortSignal): Promise<void> {
+  acquire(signal?: AbortSignal, priority: SesCallPriority = 'routine'): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     this.#refill();
-    if (this.#waiters.length === 0 && this.#tokens >= 1) {
+    if (this.waiting === 0 && this.#tokens >= 1) {
       this.#tokens -= 1;
       return Promise.resolve();
     }
+    const queue = this.#queues[priority];
     return new Promise((resolve, reject) => {
       const onAbort = () => {
-        const index = this.#waiters.indexOf(waiter);
-        if (index >= 0) this.#waiters.splice(index, 1);
+        const index = queue.indexOf(waiter);
+        if (index >= 0) queue.splice(index, 1);
         reject(signal!.reason);
       };
       const waiter = () => {
@@ -49,9 +67,20 @@ export class RateLimiter {
         resolve();
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.#waiters.push(waiter);
+      queue.push(waiter);
       this.#schedule();
     });
+  }
+
+  /** The waiter the next token goes to: urgent first, routine on its turn or when no urgent one waits. */
+  #next(): () => void {
+    const { urgent, routine } = this.#queues;
+    if (routine.length > 0 && (urgent.length === 0 || this.#urgentInARow >= URGENT_BEFORE_ROUTINE)) {
+      this.#urgentInARow = 0;
+      return routine.shift()!;
+    }
+    this.#urgentInARow += 1;
+    return urgent.shift()!;
   }
 
   #refill(): void {
@@ -66,11 +95,11 @@ export class RateLimiter {
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#refill();
-      while (this.#waiters.length > 0 && this.#tokens >= 1) {
+      while (this.waiting > 0 && this.#tokens >= 1) {
         this.#tokens -= 1;
-        this.#waiters.shift()!();
+        this.#next()();
       }
-      if (this.#waiters.length > 0) this.#schedule();
+      if (this.waiting > 0) this.#schedule();
     }, Math.ceil(wait));
   }
 }

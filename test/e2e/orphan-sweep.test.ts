@@ -102,6 +102,9 @@ describe('the orphan sweep', () => {
       const line = new RegExp(`^ses_operator_orphans_swept_total\\{kind="${kind}",region="${c.stack.region}"\\} (\\d+)`, 'm').exec(metrics);
       expect(Number(line?.[1])).toBeGreaterThanOrEqual(1);
     }
+    // The SES calls waiting for the shared rate limit, by class, read from the limiter at the scrape.
+    for (const priority of ['urgent', 'routine'])
+      expect(metrics).toMatch(new RegExp(`^ses_operator_ses_rate_limiter_waiting\\{priority="${priority}"\\} \\d+$`, 'm'));
 
     // Several sweeps later, the retained and the foreign resources are all still there, untouched.
     const after = await sweepsDone();

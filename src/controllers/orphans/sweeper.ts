@@ -140,7 +140,8 @@ export class OrphanSweeper {
     for (const uid of this.#markedRetained) if (!live.uids.has(uid)) this.#markedRetained.delete(uid);
     this.#regions.add(this.#o.defaultRegion);
     report.regions = [...this.#regions].sort();
-    const options = { signal };
+    // Scheduled upkeep: a new setup's or a deletion's calls go ahead of the sweep's.
+    const options: SesCallOptions = { signal, priority: 'routine' };
     const ses = countingCalls(this.#o.ses, () => report.calls++);
     const now = this.#now();
 

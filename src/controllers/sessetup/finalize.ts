@@ -2,7 +2,7 @@ import { FINALIZER } from '../../api/group.ts';
 import { DOMAIN_PATTERN, TENANT_NAME_PATTERN, type SesSetup } from '../../api/sessetup.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { ResourceClient } from '../../runtime/resource-client.ts';
-import type { SesGateway } from '../../ses/gateway.ts';
+import type { SesCallOptions, SesGateway } from '../../ses/gateway.ts';
 import { ApiError } from '../../runtime/kube-http.ts';
 import type { ReferrerIndex } from '../referrers.ts';
 import { accessDeniedVerdict, isAccessDenied } from './access-denied.ts';
@@ -24,8 +24,8 @@ export interface FinalizeDeps {
   defaultRegion: string;
   wrote?: (object: SesSetup) => void;
   dnsEndpoints?: DnsEndpointAccess;
-  /** Aborted when the controller gives up on the reconcile: ends the teardown's pending SES call. */
-  signal?: AbortSignal;
+  /** What every teardown SES call passes: its signal (aborted when the controller gives up on the reconcile) and priority. */
+  sesCall: SesCallOptions;
   /** How long a teardown IAM denied waits before the next try (said in its message). */
   deniedRetryMs?: number;
 }
@@ -123,8 +123,8 @@ async function unpublish(setup: SesSetup, access: DnsEndpointAccess | undefined,
 }
 
 /** Tags what Retain keeps, so the orphan sweep never deletes it once the setup is gone. */
-async function retain(setup: SesSetup, target: TeardownTarget, deps: Pick<FinalizeDeps, 'ses' | 'signal'>): Promise<Happening[]> {
-  await markRetained(deps.ses, { ...target, identityArn: setup.status?.identity?.arn }, { signal: deps.signal });
+async function retain(setup: SesSetup, target: TeardownTarget, deps: Pick<FinalizeDeps, 'ses' | 'sesCall'>): Promise<Happening[]> {
+  await markRetained(deps.ses, { ...target, identityArn: setup.status?.identity?.arn }, deps.sesCall);
   return retained(target);
 }
 
@@ -134,7 +134,7 @@ function retained(target: TeardownTarget): Happening[] {
 }
 
 async function tearDownTarget(target: TeardownTarget, deps: FinalizeDeps, log: Logger): Promise<Happening[]> {
-  const result = await tearDown(deps.ses, target.region, target.tenantName, target.domain, target.ownerUid, { signal: deps.signal });
+  const result = await tearDown(deps.ses, target.region, target.tenantName, target.domain, target.ownerUid, deps.sesCall);
   log.info({ region: target.region, ...result }, 'SES torn down');
   const happened: Happening[] = [];
   for (const [what, label] of [
@@ -152,13 +152,13 @@ async function tearDownTarget(target: TeardownTarget, deps: FinalizeDeps, log: L
  * The teardown of a setup removed without its finalizer being honoured (kubernetes/kubernetes#77988):
  * the same target as a normal deletion, from the last state the watch delivered.
  */
-export async function tearDownVanished(setup: SesSetup, deps: Pick<FinalizeDeps, 'ses' | 'logger' | 'defaultRegion' | 'signal'>): Promise<void> {
+export async function tearDownVanished(setup: SesSetup, deps: Pick<FinalizeDeps, 'ses' | 'logger' | 'defaultRegion' | 'sesCall'>): Promise<void> {
   const target = teardownTarget(setup, deps.defaultRegion);
   if (target.retain) {
     await retain(setup, target, deps);
     return;
   }
-  const result = await tearDown(deps.ses, target.region, target.tenantName, target.domain, target.ownerUid, { signal: deps.signal });
+  const result = await tearDown(deps.ses, target.region, target.tenantName, target.domain, target.ownerUid, deps.sesCall);
   deps.logger
     .child({ sessetup: setup.metadata.name })
     .warn({ uid: setup.metadata.uid, region: target.region, ...result }, 'SesSetup was deleted without its finalizer being honoured; SES torn down');

@@ -4,7 +4,7 @@ import type { DnsLookup } from '../../dns/lookup.ts';
 import type { EventSink } from '../../runtime/events.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { ResourceClient } from '../../runtime/resource-client.ts';
-import type { SesGateway } from '../../ses/gateway.ts';
+import type { SesCallOptions, SesCallPriority, SesGateway } from '../../ses/gateway.ts';
 import { accessDeniedVerdict, isAccessDenied } from './access-denied.ts';
 import type { ReferrerIndex } from '../referrers.ts';
 import { countedReferrers, type NamespaceLabels } from '../tenancy.ts';
@@ -15,6 +15,7 @@ import type { RecheckSchedule } from './recheck-schedule.ts';
 import { pinnedRegion, recordedRegion } from './region.ts';
 import { FACT_KEYS, type Facts, type Happening, type Step, type StepDeps, type StepResult, type Verdicts } from './step.ts';
 import { SES_SETUP_STEPS } from './steps/index.ts';
+import { pendingVerifyRequest } from './steps/verify-request.ts';
 import { summarize, type Outcome } from './summarize.ts';
 
 export interface SesSetupReconcilerDeps {
@@ -88,7 +89,9 @@ export class SesSetupReconciler {
   async reconcile(name: string, context: { signal?: AbortSignal } = {}): Promise<{ requeueAfterMs?: number } | void> {
     const vanished = this.#vanished.get(name);
     if (vanished) {
-      await tearDownVanished(vanished, this.#finalizeDeps(context.signal));
+      // Its deletion is over: nobody waits on this teardown, unless a new setup of the same name does (its steps come after).
+      const priority = this.#d.setups.get(name) ? 'urgent' : 'routine';
+      await tearDownVanished(vanished, this.#finalizeDeps({ signal: context.signal, priority }));
       this.#vanished.delete(name);
     }
     let setup = this.#d.setups.get(name);
@@ -98,7 +101,8 @@ export class SesSetupReconciler {
     }
 
     if (setup.metadata.deletionTimestamp) {
-      const outcome = await finalize(setup, this.#finalizeDeps(context.signal));
+      // A `kubectl delete` waits on the teardown.
+      const outcome = await finalize(setup, this.#finalizeDeps({ signal: context.signal, priority: 'urgent' }));
       if (outcome.kind === 'released') this.#d.schedule.forget(name);
       await this.#summarizeAndPatch(setup, outcome);
       if (outcome.kind !== 'failed') return;
@@ -163,6 +167,7 @@ export class SesSetupReconciler {
     let facts = factsOf(setup.status);
     // A setup created before status.region existed: pin the region its ARNs carry.
     if (facts.region === undefined && (facts.tenant || facts.identity)) facts.region = recordedRegion(setup) ?? region;
+    const sesCall = { signal, priority: sesCallPriority(setup, facts) };
     const verdicts: Verdicts = {};
     const happened: Happening[] = [];
     let tenantCreatedNow = false;
@@ -179,7 +184,7 @@ export class SesSetupReconciler {
         break;
       }
       const result: StepResult = await step
-        .run({ setup, spec, region, facts, tenantCreatedNow, identityCreatedNow, identityCreatedAt, identityReadNow, log, signal }, deps)
+        .run({ setup, spec, region, facts, tenantCreatedNow, identityCreatedNow, identityCreatedAt, identityReadNow, log, signal, sesCall }, deps)
         .catch((thrown: unknown) => ({ error: thrown }));
       facts = { ...facts, ...result.learned };
       Object.assign(verdicts, result.verdicts);
@@ -224,10 +229,19 @@ export class SesSetupReconciler {
     if (stored) this.#d.wrote?.(stored);
   }
 
-  #finalizeDeps(signal: AbortSignal | undefined): FinalizeDeps {
+  #finalizeDeps(sesCall: SesCallOptions): FinalizeDeps {
     const { ses, referrers, namespaces, client, logger, defaultRegion, wrote, dnsEndpoints } = this.#d;
-    return { ses, referrers, namespaces, client, logger, defaultRegion, wrote, dnsEndpoints, signal, deniedRetryMs: this.#d.schedule.slowRetryMs() };
+    return { ses, referrers, namespaces, client, logger, defaultRegion, wrote, dnsEndpoints, sesCall, deniedRetryMs: this.#d.schedule.slowRetryMs() };
   }
+}
+
+/**
+ * How this reconcile's SES calls queue for the shared rate limit: urgent while someone waits on the
+ * setup (not verified yet: a new setup on its way to Ready; or a verify request from the REST API's
+ * refresh, `ses-operator verify`, `kubectl ses verify`), routine for the upkeep of a verified one.
+ */
+function sesCallPriority(setup: SesSetup, facts: Readonly<Facts>): SesCallPriority {
+  return facts.dnsVerified !== true || pendingVerifyRequest(setup, facts) !== undefined ? 'urgent' : 'routine';
 }
 
 /** The facts status records, as the steps start from them. */

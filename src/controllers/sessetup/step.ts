@@ -2,7 +2,7 @@ import type { SesSetup, SesSetupSpec, SesSetupStatus } from '../../api/sessetup.
 import type { DnsLookup } from '../../dns/lookup.ts';
 import type { EventType } from '../../runtime/events.ts';
 import type { Logger } from '../../runtime/logger.ts';
-import type { SesGateway } from '../../ses/gateway.ts';
+import type { SesCallOptions, SesGateway } from '../../ses/gateway.ts';
 import type { ClaimIndex } from './claims.ts';
 import type { DnsEndpointAccess } from './dns-endpoints.ts';
 import type { RecheckSchedule } from './recheck-schedule.ts';
@@ -84,6 +84,8 @@ export interface StepInput {
   log: Logger;
   /** Aborted when the controller gives up on the reconcile (shutdown): a step may pass it on to its calls. */
   signal?: AbortSignal;
+  /** What every SES call of this reconcile passes: the signal above, and the priority sesCallPriority chose. */
+  sesCall: SesCallOptions;
 }
 
 export interface StepDeps {

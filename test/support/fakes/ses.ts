@@ -2,6 +2,7 @@ import {
   SesError,
   type MailFromSetting,
   type SesCallOptions,
+  type SesCallPriority,
   type SesGateway,
   type SesIdentity,
   type SesIdentitySummary,
@@ -28,11 +29,14 @@ export class MemorySes implements SesGateway {
   readonly hang = new Set<string>();
   /** The signal each call was given, in the order of `calls`. */
   readonly callSignals: (AbortSignal | undefined)[] = [];
+  /** The priority each call was given (undefined: none, which the gateway treats as routine), in the order of `calls`. */
+  readonly callPriorities: (SesCallPriority | undefined)[] = [];
 
   async #call(operation: string, region: string, options?: SesCallOptions): Promise<void> {
     this.calls.push(operation);
     this.callRegions.push(region);
     this.callSignals.push(options?.signal);
+    this.callPriorities.push(options?.priority);
     options?.signal?.throwIfAborted();
     if (this.hang.has(operation)) {
       await new Promise((_resolve, reject) => {

@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { Controller, TerminalError, type ReconcileResult } from '../../../src/runtime/controller.ts';
 import { OperatorMetrics } from '../../../src/runtime/metrics.ts';
 import { WorkQueue } from '../../../src/runtime/work-queue.ts';
+import { RateLimiter } from '../../../src/ses/rate-limiter.ts';
 
 /** The value of one series in the exposition text (0 when absent). */
 function value(text: string, series: string): number {
@@ -99,5 +100,22 @@ describe('OperatorMetrics: controller-runtime and client-go series mean what the
     expect(value(await metrics.registry.metrics(), 'ses_operator_ses_check_period_seconds')).toBe(5);
     periodMs = 9_750;
     expect(value(await metrics.registry.metrics(), 'ses_operator_ses_check_period_seconds')).toBe(9.75);
+  });
+
+  it('reports the SES calls waiting for the rate limiter by priority at each scrape', async () => {
+    const metrics = new OperatorMetrics();
+    const limiter = new RateLimiter({ ratePerSecond: 0.001 });
+    metrics.followSesRateLimiter(limiter);
+    await limiter.acquire();
+    const abort = new AbortController();
+    const waits = [limiter.acquire(abort.signal, 'urgent'), limiter.acquire(abort.signal, 'routine'), limiter.acquire(abort.signal, 'routine')];
+    let text = await metrics.registry.metrics();
+    expect(value(text, 'ses_operator_ses_rate_limiter_waiting{priority="urgent"}')).toBe(1);
+    expect(value(text, 'ses_operator_ses_rate_limiter_waiting{priority="routine"}')).toBe(2);
+    abort.abort(new Error('done'));
+    await Promise.allSettled(waits);
+    text = await metrics.registry.metrics();
+    expect(text).toContain('ses_operator_ses_rate_limiter_waiting{priority="urgent"} 0');
+    expect(text).toContain('ses_operator_ses_rate_limiter_waiting{priority="routine"} 0');
   });
 });

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { SesCallPriority } from '../../../src/ses/gateway.ts';
 import { RateLimiter } from '../../../src/ses/rate-limiter.ts';
 
 describe('RateLimiter', () => {
@@ -42,5 +43,100 @@ describe('RateLimiter', () => {
 
   it('rejects a rate that is not positive', () => {
     expect(() => new RateLimiter({ ratePerSecond: 0 })).toThrow(/rate must be > 0/);
+  });
+});
+
+describe('RateLimiter: urgent calls first, routine work kept going', () => {
+  // The limiter reads the injected clock; fake timers move it and fire its refill timer together.
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** One token a second, the only one taken: every acquire below waits its turn. */
+  async function busyLimiter() {
+    const limiter = new RateLimiter({ ratePerSecond: 1, now: () => Date.now() });
+    await limiter.acquire();
+    const served: string[] = [];
+    const take = (name: string, priority: SesCallPriority, signal?: AbortSignal) =>
+      limiter.acquire(signal, priority).then(() => {
+        served.push(name);
+      });
+    return { limiter, served, take };
+  }
+
+  it('takes a token at once when nothing waits, of either class', async () => {
+    const limiter = new RateLimiter({ ratePerSecond: 1, burst: 2, now: () => Date.now() });
+    const order: string[] = [];
+    const first = limiter.acquire(undefined, 'routine').then(() => order.push('routine'));
+    const second = limiter.acquire(undefined, 'urgent').then(() => order.push('urgent'));
+    await Promise.all([first, second]);
+    expect(order).toEqual(['routine', 'urgent']);
+    expect(limiter.waiting).toBe(0);
+    // The bucket is empty now: the next call waits for the refill.
+    let third = false;
+    void limiter.acquire(undefined, 'urgent').then(() => (third = true));
+    await vi.advanceTimersByTimeAsync(999);
+    expect(third).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(third).toBe(true);
+  });
+
+  it('serves urgent waiters before routine ones that came earlier, each class in arrival order', async () => {
+    const { limiter, served, take } = await busyLimiter();
+    for (const [name, priority] of [
+      ['r1', 'routine'],
+      ['u1', 'urgent'],
+      ['r2', 'routine'],
+      ['u2', 'urgent'],
+      ['r3', 'routine'],
+      ['u3', 'urgent'],
+    ] as const)
+      void take(name, priority);
+    expect([limiter.waitingFor('urgent'), limiter.waitingFor('routine')]).toEqual([3, 3]);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(served).toEqual(['u1']);
+    await vi.advanceTimersByTimeAsync(5_000);
+    // After three urgent ones in a row the oldest routine waiter has its turn; then routine alone is left.
+    expect(served).toEqual(['u1', 'u2', 'u3', 'r1', 'r2', 'r3']);
+    expect(limiter.waiting).toBe(0);
+  });
+
+  it('gives routine waiters one token in four under a continuous urgent load', async () => {
+    const { limiter, served, take } = await busyLimiter();
+    for (let i = 1; i <= 10; i++) void take(`r${i}`, 'routine');
+    // Urgent work that never lets up: each urgent call served is followed by a new one.
+    let urgent = 0;
+    const moreUrgent = (): void => void take(`u${++urgent}`, 'urgent').then(moreUrgent);
+    for (let i = 0; i < 3; i++) moreUrgent();
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(served).toHaveLength(20);
+    expect(served.filter((name) => name.startsWith('r'))).toEqual(['r1', 'r2', 'r3', 'r4', 'r5']);
+    expect(served.slice(0, 8)).toEqual(['u1', 'u2', 'u3', 'r1', 'u4', 'u5', 'u6', 'r2']);
+    expect(limiter.waitingFor('routine')).toBe(5);
+    expect(limiter.waitingFor('urgent')).toBe(3);
+  });
+
+  it('gives up an aborted place in either queue, and the token goes to the next waiter by the same rules', async () => {
+    const { limiter, served, take } = await busyLimiter();
+    const [routineAbort, urgentAbort] = [new AbortController(), new AbortController()];
+    const r1 = take('r1', 'routine', routineAbort.signal);
+    void take('r2', 'routine');
+    const u1 = take('u1', 'urgent', urgentAbort.signal);
+    void take('u2', 'urgent');
+    const [routineReason, urgentReason] = [new Error('routine given up'), new Error('urgent given up')];
+    urgentAbort.abort(urgentReason);
+    routineAbort.abort(routineReason);
+    await expect(u1).rejects.toBe(urgentReason);
+    await expect(r1).rejects.toBe(routineReason);
+    expect([limiter.waitingFor('urgent'), limiter.waitingFor('routine')]).toEqual([1, 1]);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(served).toEqual(['u2']);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(served).toEqual(['u2', 'r2']);
+    await expect(limiter.acquire(AbortSignal.abort(urgentReason), 'urgent')).rejects.toBe(urgentReason);
+    expect(limiter.waiting).toBe(0);
   });
 });

@@ -16,7 +16,7 @@ import { pendingVerifyRequest } from './verify-request.ts';
 export const dnsStep: Step = {
   name: 'dns',
   async run(
-    { setup, spec, region, facts, identityCreatedNow, identityCreatedAt, identityReadNow, log, signal },
+    { setup, spec, region, facts, identityCreatedNow, identityCreatedAt, identityReadNow, log, signal, sesCall },
     { ses, dns, schedule, population, now: clock },
   ) {
     const name = setup.metadata.name;
@@ -47,7 +47,7 @@ export const dnsStep: Step = {
     let sesLastCheckedAt: number | undefined;
     const happened: Happening[] = [];
     if (askSes) {
-      const fresh = await ses.getEmailIdentity(region, spec.domainIdentity, { signal });
+      const fresh = await ses.getEmailIdentity(region, spec.domainIdentity, sesCall);
       if (!fresh) return identityMissing(spec, log);
       sesLastCheckedAt = fresh.lastCheckedAt;
       const read = readMailFrom(mailFrom, fresh);

@@ -17,7 +17,7 @@ type Identity = NonNullable<SesSetupStatus['identity']>;
  */
 export const driftStep: Step = {
   name: 'drift',
-  async run({ setup, spec, region, facts, signal }, { ses, schedule, population, now }) {
+  async run({ setup, spec, region, facts, sesCall }, { ses, schedule, population, now }) {
     const { tenant, identity } = facts;
     if (!tenant?.arn || !identity?.arn || tenant.name !== spec.tenantName || identity.name !== spec.domainIdentity) return {};
     const slowCheckDue = facts.dnsVerified === true && schedule.isDue(setup.metadata.name, true, population(), now());
@@ -27,12 +27,12 @@ export const driftStep: Step = {
     const answered: Partial<Facts> = verifyRequest === undefined ? {} : { lastHandledVerifyRequest: verifyRequest };
 
     const uid = setup.metadata.uid ?? '';
-    const seenTenant = await ses.getTenant(region, tenant.name, { signal });
+    const seenTenant = await ses.getTenant(region, tenant.name, sesCall);
     if (seenTenant && seenTenant.tags[OWNER_UID_TAG] !== uid) return replaced('tenant', tenant.name, region, seenTenant.tags, answered);
-    const seenIdentity = await ses.getEmailIdentity(region, identity.name, { signal });
+    const seenIdentity = await ses.getEmailIdentity(region, identity.name, sesCall);
     if (seenIdentity && seenIdentity.tags[OWNER_UID_TAG] !== uid) return replaced('identity', identity.name, region, seenIdentity.tags, answered);
     // Deleting a tenant deletes its associations: only a live tenant and identity are worth asking about.
-    const associated = seenTenant && seenIdentity ? (await ses.listResourceTenants(region, identity.arn, { signal })).includes(tenant.name) : false;
+    const associated = seenTenant && seenIdentity ? (await ses.listResourceTenants(region, identity.arn, sesCall)).includes(tenant.name) : false;
 
     const learned: Partial<Facts> = {};
     const happened: Happening[] = [];

@@ -7,10 +7,10 @@ import { ownerOf } from './owner.ts';
 /** The SES domain identity (with its DKIM tokens): created, found, adopted or refused, like the tenant. */
 export const identityStep: Step = {
   name: 'identity',
-  async run({ setup, spec, region, facts, log, signal }, { ses, now }) {
+  async run({ setup, spec, region, facts, log, sesCall }, { ses, now }) {
     if (facts.identity?.dkimTokens?.length && facts.identity.name === spec.domainIdentity) return {};
     const tenantArn = facts.tenant!.arn!;
-    const ensured = await ensureIdentity(ses, region, spec.domainIdentity, tenantArn, ownerOf(setup, spec), { signal });
+    const ensured = await ensureIdentity(ses, region, spec.domainIdentity, tenantArn, ownerOf(setup, spec), sesCall);
     if (!ensured.ok) return refusedClaim('identity', ensured);
     const { value, created, adopted } = ensured;
     log.info({ created, adopted }, 'identity ready');

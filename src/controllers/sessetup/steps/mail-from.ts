@@ -11,7 +11,7 @@ import { pendingVerifyRequest } from './verify-request.ts';
  */
 export const mailFromStep: Step = {
   name: 'mailFrom',
-  async run({ setup, spec, region, facts, log, signal }, { ses }) {
+  async run({ setup, spec, region, facts, log, sesCall }, { ses }) {
     const want = spec.mailFrom;
     const have = facts.mailFrom;
     // FAILED is final in SES: a verify request sets the domain anew, so that SES checks it again.
@@ -20,13 +20,13 @@ export const mailFromStep: Step = {
     const identity = spec.domainIdentity;
     try {
       if (!want) {
-        await ses.putMailFromAttributes(region, identity, undefined, { signal });
+        await ses.putMailFromAttributes(region, identity, undefined, sesCall);
         log.info({ mailFrom: have?.domain }, 'MAIL FROM domain removed');
         const message = `custom MAIL FROM domain ${have?.domain} removed from SES identity ${identity}; SES sends with its default MAIL FROM`;
         return { learned: { mailFrom: undefined }, happened: [{ type: 'Normal', reason: 'MailFromRemoved', message }] };
       }
-      if (restart) await ses.putMailFromAttributes(region, identity, undefined, { signal });
-      await ses.putMailFromAttributes(region, identity, want, { signal });
+      if (restart) await ses.putMailFromAttributes(region, identity, undefined, sesCall);
+      await ses.putMailFromAttributes(region, identity, want, sesCall);
     } catch (error) {
       if (error instanceof SesError && error.kind === 'NotFound') return identityMissing(spec, log);
       throw error;

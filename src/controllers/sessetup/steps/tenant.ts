@@ -31,12 +31,12 @@ function judged(tenant: NonNullable<SesSetupStatus['tenant']>, region: string): 
  */
 export const tenantStep: Step = {
   name: 'tenant',
-  async run({ setup, spec, region, facts, log, signal }, { ses }) {
+  async run({ setup, spec, region, facts, log, sesCall }, { ses }) {
     if (facts.tenant?.arn && facts.tenant.name === spec.tenantName) return { verdicts: judged(facts.tenant, region) };
     const pin = { region };
     let ensured;
     try {
-      ensured = await ensureTenant(ses, region, spec.tenantName, ownerOf(setup, spec), { signal });
+      ensured = await ensureTenant(ses, region, spec.tenantName, ownerOf(setup, spec), sesCall);
     } catch (error) {
       // The create may have reached SES: the region is pinned all the same.
       return { learned: pin, error };

@@ -77,6 +77,22 @@ describe('OrphanSweeper', () => {
     ]);
   });
 
+  it('queues every SES call it makes as routine: lists, reads, deletions and Retain tags are scheduled upkeep', async () => {
+    const h = harness();
+    await created(h.ses, 'gone', 'uid-gone');
+    await created(h.ses, 'keep', 'uid-keep');
+    const live = setup('keep', 'uid-keep', { tenant: { name: 'keep_t', arn: h.ses.tenants.get('keep_t')!.arn }, identity: { name: 'keep.example.test' } });
+    live.spec.deletionPolicy = 'Retain';
+    h.state.setups = [live];
+    const before = h.ses.calls.length;
+    await h.sweeper.sweep();
+    h.state.now += GRACE;
+    expect((await h.sweeper.sweep()).deleted).toHaveLength(2);
+    const calls = h.ses.calls.slice(before);
+    expect(calls).toEqual(expect.arrayContaining(['ListTenants', 'GetTenant', 'GetEmailIdentity', 'DeleteEmailIdentity', 'DeleteTenant', 'TagResource']));
+    expect(h.ses.callPriorities.slice(before)).toEqual(calls.map(() => 'routine'));
+  });
+
   it('keeps an orphan younger than the grace, and one seen at only one sweep however old', async () => {
     const h = harness();
     await created(h.ses, 'young', 'uid-young');

@@ -1,19 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { OWNER_NAME_TAG, OWNER_UID_TAG, VERIFY_ANNOTATION } from '../../../../src/api/group.ts';
-import { condition, newSetup, reconcilerFixture } from './fixture.ts';
+import { condition, newSetup, reconcileToVerified, reconcilerFixture } from './fixture.ts';
 
 const HOUR = 3_600_000;
 
 /** A setup created, published and verified by SES: the steady state drift is read against. */
 async function verifiedSetup() {
   const f = reconcilerFixture();
-  f.apply(newSetup('a'));
-  await f.reconciler.reconcile('a');
-  f.dns.publishFor(f.cluster.objects.get('a')!);
-  f.ses.identities.get('a.example.test')!.dkimStatus = 'SUCCESS';
-  f.ses.identities.get('a.example.test')!.verificationStatus = 'SUCCESS';
-  f.clock.now += 60_000;
-  await f.reconciler.reconcile('a');
+  await reconcileToVerified(f);
   expect(condition(f.cluster.objects.get('a'), 'Ready')?.status).toBe('True');
   const stored = () => f.cluster.objects.get('a')!;
   /** The next slow re-check: an hour later (no jitter in the fixture). */

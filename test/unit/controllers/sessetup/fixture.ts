@@ -122,3 +122,14 @@ export function reconcilerFixture(options: Partial<SesSetupReconcilerDeps> = {})
   };
   return { ses, dns, cluster, claims, referrers, events, clock, reconciler: reconcilerWith(), reconcilerWith, apply };
 }
+
+/** A new setup `a`, reconciled, its records published and verified by SES, reconciled again a minute later: verified, Ready. */
+export async function reconcileToVerified(f: ReturnType<typeof reconcilerFixture>): Promise<void> {
+  f.apply(newSetup('a'));
+  await f.reconciler.reconcile('a');
+  f.dns.publishFor(f.cluster.objects.get('a')!);
+  f.ses.identities.get('a.example.test')!.dkimStatus = 'SUCCESS';
+  f.ses.identities.get('a.example.test')!.verificationStatus = 'SUCCESS';
+  f.clock.now += 60_000;
+  await f.reconciler.reconcile('a');
+}
