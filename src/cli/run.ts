@@ -74,7 +74,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   metrics.followSesCheckPeriod(() => manager.sesCheckPeriodMs());
 
   const metricsServer = await serveEndpoints(settings.metricsBindAddress, {
-    '/metrics': async () => ({ status: 200, body: await metrics.registry.metrics(), contentType: metrics.registry.contentType }),
+    '/metrics': async () => ({ status: 200, body: await metrics.exposition(), contentType: metrics.registry.contentType }),
   });
   const probesServer = await serveEndpoints(settings.healthProbeBindAddress, {
     // Alive unless an informer keeps failing (then a restart may help).

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { SetupSeries } from './setup-series.ts';
 import type { ControllerMetrics, ReconcileOutcome } from './controller.ts';
 import type { WorkQueueMetricsProvider } from './work-queue.ts';
 import { SES_CALL_PRIORITIES, type SesCallPriority } from '../ses/gateway.ts';
@@ -98,8 +99,7 @@ export class OperatorMetrics {
   readonly sesCalls: Counter<'operation' | 'outcome'>;
   readonly dnsChecks: Counter<'type' | 'outcome'>;
   readonly apiWrites: Counter<'resource' | 'verb'>;
-  readonly setupReady: Gauge<'name'>;
-  readonly setupVerifiedRecords: Gauge<'name'>;
+  readonly #setups = new SetupSeries();
   /** client-go's leader election gauge, under its usual name. */
   readonly leader: Gauge<'name'>;
   readonly timeToVerified: Histogram;
@@ -125,8 +125,6 @@ export class OperatorMetrics {
       'Live DNS lookups by record type and outcome (ok, NXDOMAIN, NODATA, SERVFAIL, TIMEOUT, ...)',
     );
     this.apiWrites = counter('ses_operator_api_writes_total', ['resource', 'verb'], 'Writes to the Kubernetes API by resource and verb');
-    this.setupReady = gauge('ses_operator_sessetup_ready', ['name'], '1 when the SesSetup is Ready, else 0');
-    this.setupVerifiedRecords = gauge('ses_operator_sessetup_verified_records', ['name'], 'DNS records of the SesSetup currently verified');
     this.leader = gauge('leader_election_master_status', ['name'], '1 while this process holds the leader lease, else 0');
     this.timeToVerified = histogram(
       'ses_operator_time_to_verified_seconds',
@@ -174,12 +172,16 @@ export class OperatorMetrics {
 
   /** Per-setup gauges follow the informer: set from each object's status, dropped on delete. */
   observeSetup(name: string, status: { conditions?: { type: string; status: string }[]; dnsRecords?: { verified: boolean }[] } | undefined): void {
-    this.setupReady.set({ name }, status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? 1 : 0);
-    this.setupVerifiedRecords.set({ name }, status?.dnsRecords?.filter((record) => record.verified).length ?? 0);
+    const ready = status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+    this.#setups.set(name, ready, status?.dnsRecords?.filter((record) => record.verified).length ?? 0);
   }
 
   forgetSetup(name: string): void {
-    this.setupReady.remove({ name });
-    this.setupVerifiedRecords.remove({ name });
+    this.#setups.delete(name);
+  }
+
+  /** What /metrics serves: the registry's series, then the per-setup ones. */
+  async exposition(): Promise<string> {
+    return (await this.registry.metrics()) + this.#setups.render();
   }
 }
