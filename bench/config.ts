@@ -34,9 +34,10 @@ export interface BenchConfig {
   /** Run the operators with --cpu-prof and take a heap snapshot of the scale operator after sync. */
   profile: boolean;
   /**
-   * Run the operator with the shipped Deployment's V8 heap flags (its NODE_OPTIONS, sized for the
-   * 256 MiB memory limit); false: V8's own sizing for this whole machine, with a young generation far
-   * larger than the pod's (bench/RESULTS.md).
+   * Run the operator as the image and the Deployment start it: the image's node flags and environment
+   * and the Deployment's V8 heap flags (NODE_OPTIONS, sized for the 256 MiB memory limit); false:
+   * V8's own sizing for this whole machine, with a young generation far larger than the pod's
+   * (bench/RESULTS.md).
    */
   podHeap: boolean;
   /** --concurrency of the operator in the latency (default: setups at once) and throughput (default: the operator's) scenarios. */
@@ -77,7 +78,8 @@ missed budget is reported in the table, not in the exit code, unless --guard is 
   --latency-rounds N  rounds of the latency scenario, pooled (default 3; --small: 4, so the CI guard is not noise)
   --out DIR           operator logs and profiles (default bench-results/<time>)
   --profile           operators run with --cpu-prof; heap snapshot of the scale operator after sync
-  --unconstrained-heap  V8's own heap sizing for this machine instead of the Deployment's NODE_OPTIONS
+  --unconstrained-heap  V8's own heap sizing for this machine instead of the image's node flags and environment
+                      and the Deployment's NODE_OPTIONS
   --concurrency N     the operator's --concurrency in the latency scenario (default: setups at once) and the
                       throughput scenario (default: the operator's own, 4)
   --operator-main F   run this prebuilt operator entry point (e.g. an older build) instead of building src/

@@ -1,4 +1,4 @@
-import { deploymentNodeOptions } from '../harness/stack/deployment-node-options.ts';
+import { deployedOperatorRuntime } from '../harness/stack/deployment-node-options.ts';
 import type { LocalStack } from '../harness/stack/stack.ts';
 import type { BenchConfig } from './config.ts';
 import type { KubeClient } from '../harness/stack/kube-client.ts';
@@ -7,8 +7,8 @@ import type { Row } from './report.ts';
 import type { SimClient } from '../harness/stack/sim-client.ts';
 import type { SetupTracker } from './tracker.ts';
 
-/** The V8 heap flags of the shipped Deployment (its NODE_OPTIONS): the figures are those of the operator as deployed. */
-export const POD_HEAP = deploymentNodeOptions();
+/** How the shipped image and Deployment start node (flags, NODE_OPTIONS, environment): the figures are those of the operator as deployed. */
+export const AS_DEPLOYED = deployedOperatorRuntime();
 
 /** What every scenario gets: the stack, clients, the harness's watch, and where to put its figures. */
 export class Context {
@@ -39,8 +39,8 @@ export class Context {
 
   /** An operator process for one phase; with --profile it writes a CPU profile into the output folder on exit. */
   async operator(name: string, args: string[], options: { heapSnapshots?: boolean; waitForRunning?: boolean } = {}): Promise<BenchOperator> {
-    // What Node picks by itself inside the Deployment's 256 MiB memory limit (see BenchConfig.podHeap).
-    const nodeArgs = this.config.podHeap ? [...POD_HEAP] : [];
+    // As the image and the Deployment start it (see BenchConfig.podHeap).
+    const nodeArgs = this.config.podHeap ? [...AS_DEPLOYED.nodeArgs] : [];
     if (this.config.profile) nodeArgs.push('--cpu-prof', `--cpu-prof-name=operator-${name}.cpuprofile`);
     if (this.config.profile && options.heapSnapshots) nodeArgs.push('--heapsnapshot-signal=SIGUSR2');
     const operator = await startBenchOperator(this.stack, {
@@ -48,6 +48,7 @@ export class Context {
       main: this.operatorMain,
       args,
       nodeArgs,
+      env: this.config.podHeap ? AS_DEPLOYED.env : {},
       outDir: this.config.outDir,
       waitForRunning: options.waitForRunning,
     });

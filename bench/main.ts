@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { startLocalStack, type LocalStack } from '../harness/stack/stack.ts';
 import { buildOperator } from './build.ts';
 import { parseConfig, USAGE, type BenchConfig } from './config.ts';
-import { Context, POD_HEAP } from './context.ts';
+import { AS_DEPLOYED, Context } from './context.ts';
 import { KubeClient } from '../harness/stack/kube-client.ts';
 import { guardFailures, machine, table, writeJson } from './report.ts';
 import { latencyScenario } from './scenarios/latency.ts';
@@ -88,7 +88,7 @@ async function main(): Promise<number> {
   const m = report.machine;
   process.stdout.write(
     `\nses-operator benchmark (${report.size}), ${report.durationSeconds} s, on ${m.cpus} x ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}, load average ${m.loadAverage.join(' ')}\n` +
-      `operator: node dist/cli/main.js ${config.podHeap ? `${POD_HEAP.join(' ')} (NODE_OPTIONS of deploy/kustomize/base/deployment.yaml)` : '(V8 heap sized for this machine)'}\n\n${table(rows)}\n`,
+      `operator: ${config.podHeap ? asDeployed() : 'node dist/cli/main.js (V8 heap sized for this machine)'}\n\n${table(rows)}\n`,
   );
   const missed = rows.filter((row) => row.budget && !row.budget.met).length;
   process.stdout.write(`\n${rows.filter((row) => row.budget).length - missed} budgets met, ${missed} missed${failure ? '; the harness FAILED' : ''}\n`);
@@ -115,3 +115,9 @@ async function abort(ctx: Context | undefined, stack: LocalStack | undefined, bu
 }
 
 process.exit(await main());
+
+/** The operator's command line as the image and the Deployment make it. */
+function asDeployed(): string {
+  const env = Object.entries(AS_DEPLOYED.env).map(([key, value]) => `${key}=${value}`);
+  return `${[...env, 'node', ...AS_DEPLOYED.nodeArgs, 'dist/cli/main.js'].join(' ')} (deploy/Dockerfile's ENTRYPOINT and ENV, the NODE_OPTIONS of deploy/kustomize/base/deployment.yaml)`;
+}

@@ -19,6 +19,8 @@ export interface OperatorOptions {
   args?: string[];
   /** Node flags, e.g. --cpu-prof. */
   nodeArgs?: string[];
+  /** Added to the environment (the image's, e.g. malloc settings). */
+  env?: Record<string, string>;
   outDir: string;
   /** Wait for the "running" line (controllers started) instead of only "starting". */
   waitForRunning?: boolean;
@@ -34,6 +36,7 @@ export async function startBenchOperator(stack: LocalStack, options: OperatorOpt
     logFile,
     args: options.args,
     nodeArgs: options.nodeArgs,
+    env: options.env,
     cwd: options.outDir,
     name: `ses-operator (${options.name})`,
   });

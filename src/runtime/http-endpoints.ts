@@ -1,7 +1,9 @@
 import { createServer, type Server } from 'node:http';
+import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 
-export type Handler = () => Promise<{ status: number; body: string; contentType?: string }>;
+/** A body in pieces is written piece by piece, waiting whenever the socket's buffer is full. */
+export type Handler = () => Promise<{ status: number; body: string | Iterable<string>; contentType?: string }>;
 
 /**
  * A tiny HTTP server for /metrics or /healthz + /readyz, bound like controller-runtime's
@@ -16,10 +18,19 @@ export async function serveEndpoints(bindAddress: string, routes: Record<string,
       response.writeHead(404).end('not found\n');
       return;
     }
-    route().then(
-      ({ status, body, contentType }) => response.writeHead(status, { 'content-type': contentType ?? 'text/plain; charset=utf-8' }).end(body),
-      (error: unknown) => response.writeHead(500).end(`${error instanceof Error ? error.message : String(error)}\n`),
-    );
+    route()
+      .then(async ({ status, body, contentType }) => {
+        response.writeHead(status, { 'content-type': contentType ?? 'text/plain; charset=utf-8' });
+        if (typeof body === 'string') return void response.end(body);
+        for (const piece of body) {
+          if (!response.write(piece)) await once(response, 'drain');
+        }
+        response.end();
+      })
+      .catch((error: unknown) => {
+        if (response.headersSent) return void response.destroy();
+        response.writeHead(500).end(`${error instanceof Error ? error.message : String(error)}\n`);
+      });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -180,8 +180,13 @@ export class OperatorMetrics {
     this.#setups.delete(name);
   }
 
-  /** What /metrics serves: the registry's series, then the per-setup ones. */
-  async exposition(): Promise<string> {
-    return (await this.registry.metrics()) + this.#setups.render();
+  /** What /metrics serves, in pieces: the registry's series, then the per-setup ones. */
+  async exposition(): Promise<Iterable<string>> {
+    const registry = await this.registry.metrics();
+    const setups = this.#setups;
+    return (function* () {
+      yield registry;
+      yield* setups.render();
+    })();
   }
 }

@@ -17,17 +17,26 @@ export class SetupSeries {
     this.#bySetup.delete(name);
   }
 
-  /** Both families in the Prometheus text format (version 0.0.4), each line ending in a newline. */
-  render(): string {
-    let ready = '# HELP ses_operator_sessetup_ready 1 when the SesSetup is Ready, else 0\n# TYPE ses_operator_sessetup_ready gauge\n';
-    let verified =
-      '# HELP ses_operator_sessetup_verified_records DNS records of the SesSetup currently verified\n# TYPE ses_operator_sessetup_verified_records gauge\n';
-    for (const [name, packed] of this.#bySetup) {
-      const label = `{name="${escapeLabelValue(name)}"} `;
-      ready += `ses_operator_sessetup_ready${label}${packed & 1}\n`;
-      verified += `ses_operator_sessetup_verified_records${label}${packed >>> 1}\n`;
+  /**
+   * Both families in the Prometheus text format (version 0.0.4), a few hundred lines per piece: a
+   * scrape never holds the whole text, which at thousands of setups is megabytes.
+   */
+  *render(linesPerPiece = 256): Generator<string> {
+    yield* this.#family('ses_operator_sessetup_ready', '1 when the SesSetup is Ready, else 0', (packed) => packed & 1, linesPerPiece);
+    yield* this.#family('ses_operator_sessetup_verified_records', 'DNS records of the SesSetup currently verified', (packed) => packed >>> 1, linesPerPiece);
+  }
+
+  *#family(name: string, help: string, value: (packed: number) => number, linesPerPiece: number): Generator<string> {
+    let piece = `# HELP ${name} ${help}\n# TYPE ${name} gauge\n`;
+    let lines = 0;
+    for (const [setup, packed] of this.#bySetup) {
+      piece += `${name}{name="${escapeLabelValue(setup)}"} ${value(packed)}\n`;
+      if (++lines % linesPerPiece === 0) {
+        yield piece;
+        piece = '';
+      }
     }
-    return `${ready}\n${verified}`;
+    if (piece) yield piece;
   }
 }
 

@@ -4,6 +4,8 @@ import { builtinModules } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { instructions, parseDockerfile, type DockerStage } from '../../harness/stack/dockerfile.ts';
+import { imageRuntime } from '../../harness/stack/deployment-node-options.ts';
 import { PROJECT_ROOT } from '../../harness/stack/go-binaries.ts';
 import { DEPLOY_DIR } from '../support/deploy.ts';
 
@@ -14,33 +16,7 @@ import { DEPLOY_DIR } from '../support/deploy.ts';
  */
 const run = promisify(execFile);
 
-interface Stage {
-  from: string;
-  name?: string;
-  instructions: { op: string; args: string }[];
-}
-
-/** FROM ... [AS name] starts a stage; other instructions (continuation lines joined) belong to it. */
-function parseDockerfile(text: string): Stage[] {
-  const stages: Stage[] = [];
-  const lines = text
-    .replace(/\\\n/g, ' ')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'));
-  for (const line of lines) {
-    const [, op = '', args = ''] = /^(\S+)\s*(.*)$/.exec(line) ?? [];
-    if (op.toUpperCase() === 'FROM') {
-      const [, from = '', name] = /^(\S+)(?:\s+AS\s+(\S+))?$/i.exec(args) ?? [];
-      stages.push({ from, name, instructions: [] });
-    } else {
-      stages.at(-1)!.instructions.push({ op: op.toUpperCase(), args });
-    }
-  }
-  return stages;
-}
-
-const all = (stage: Stage, op: string) => stage.instructions.filter((i) => i.op === op).map((i) => i.args);
+const all = instructions;
 
 /** Bare module names imported by the compiled files reachable from `entry` (relative imports followed). */
 async function bareImports(entry: string): Promise<Set<string>> {
@@ -64,7 +40,7 @@ async function bareImports(entry: string): Promise<Set<string>> {
 }
 
 describe('deploy/Dockerfile (rules; no Docker engine here)', () => {
-  let stages: Stage[];
+  let stages: DockerStage[];
   beforeAll(async () => {
     stages = parseDockerfile(await readFile(join(DEPLOY_DIR, 'Dockerfile'), 'utf8'));
   });
@@ -87,7 +63,8 @@ describe('deploy/Dockerfile (rules; no Docker engine here)', () => {
     expect(user).toMatch(/^\d+(:\d+)?$/);
     expect(Number(user!.split(':')[0])).toBeGreaterThan(0);
     expect(user!.split(':')[0]).toBe('65532'); // the Deployment's runAsUser
-    expect(JSON.parse(all(final, 'ENTRYPOINT').at(-1)!)).toEqual(['node', 'dist/cli/main.js']);
+    // node, the image's node flags (which NODE_OPTIONS cannot carry), the compiled operator.
+    expect(JSON.parse(all(final, 'ENTRYPOINT').at(-1)!)).toEqual(['node', ...imageRuntime().nodeFlags, 'dist/cli/main.js']);
     expect(JSON.parse(all(final, 'CMD').at(-1)!)).toEqual(['run']);
     expect(all(final, 'WORKDIR').at(-1)).toBe('/app');
   });
@@ -114,8 +91,13 @@ describe('deploy/Dockerfile (rules; no Docker engine here)', () => {
     await run('npm', ['run', 'build'], { cwd: PROJECT_ROOT, timeout: 300_000 });
     const entry = join(PROJECT_ROOT, 'dist/cli/main.js');
     await access(entry);
-    // As the image's ENTRYPOINT + `run --help`: every module of the operator loads.
-    const { stdout } = await run(process.execPath, [entry, 'run', '--help'], { cwd: PROJECT_ROOT, timeout: 30_000 });
+    // As the image's ENTRYPOINT (its node flags and ENV) + `run --help`: node takes the flags, and every module of the operator loads.
+    const image = imageRuntime();
+    const { stdout } = await run(process.execPath, [...image.nodeFlags, entry, 'run', '--help'], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, ...image.env },
+      timeout: 30_000,
+    });
     expect(stdout).toMatch(/^Usage: ses-operator run/m);
     expect(stdout).toContain('--leader-elect');
     // `npm ci --omit=dev` installs only "dependencies": nothing the compiled operator imports may be a devDependency.
