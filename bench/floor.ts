@@ -12,6 +12,7 @@ import { FINALIZER, GROUP, OWNER_UID_TAG, SES_SETUP, VERSION } from '../src/api/
 import type { KubeClient } from '../harness/stack/kube-client.ts';
 import type { SetupSpec } from './batch.ts';
 import { forEachLimit } from './pool.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { SimClient } from '../harness/stack/sim-client.ts';
 import { atLeast, type SetupTracker } from './tracker.ts';
 
@@ -29,8 +30,13 @@ export interface FloorSample {
  * cannot avoid, with the same parallelism as the operator run, on the same stack: the create and
  * its watch delivery, the finalizer write, CreateTenant + CreateEmailIdentity + association, the
  * five DNS lookups (in parallel), the status write and its watch delivery; for Ready, SES's own
- * DKIM verification (when the simulator recorded it), GetEmailIdentity, the lookups, the status
- * write and its delivery. It uses the operator's own SES gateway (AWS SDK), resolver and API client.
+ * verification, GetEmailIdentity, the lookups, the status write and its delivery. It uses the
+ * operator's own SES gateway (AWS SDK), resolver and API client.
+ *
+ * SES's verification counts as part 3 of the performance issue defines it: the identity's creation
+ * plus SES's check period (the longest gap between the harness's passes so far), or SES's recorded
+ * verification if that came later. No client can know sooner that SES has looked: the moment SES
+ * happened to pass by (anywhere within its period) is visible only to a client polling without pause.
  */
 export async function measureFloor(
   stack: LocalStack,
@@ -39,6 +45,7 @@ export async function measureFloor(
   sim: SimClient,
   items: { name: string; spec: SetupSpec }[],
   warmups: { name: string; spec: SetupSpec }[],
+  sesPeriodMs: () => number,
 ): Promise<FloorSample[]> {
   const ses = new AwsSesGateway({ rateLimiter: new RateLimiter({ ratePerSecond: 1e6, burst: 1e6 }), endpoint: stack.sesEndpoint, credentials: FAKE });
   const dns = new LiveDnsLookup({ servers: [stack.dnsServer] });
@@ -60,6 +67,7 @@ export async function measureFloor(
     const tags = { [OWNER_UID_TAG]: created.metadata.uid ?? '' };
     const tenant = await ses.createTenant(region, spec.tenantName, tags);
     const identity = await ses.createEmailIdentity(region, spec.domainIdentity, tags);
+    const identityCreatedAt = Date.now();
     await ses.associate(region, spec.tenantName, identityArn(tenant.arn!, spec.domainIdentity));
     lap('SES create x3');
     const desired = desiredRecords(spec, region, { tokens: identity.dkimTokens, signingHostedZone: identity.signingHostedZone });
@@ -70,11 +78,12 @@ export async function measureFloor(
     const recordsAt = await tracker.waitFor(name, atLeast(first!.metadata.resourceVersion));
     lap('status write + watch', recordsAt);
 
-    const sesVerifiedAt = await verified.at(spec.domainIdentity);
+    const sesVerifiedAt = Math.max(await verified.at(spec.domainIdentity), identityCreatedAt + sesPeriodMs());
+    if (sesVerifiedAt > Date.now()) await sleep(sesVerifiedAt - Date.now());
     // The poll that noticed SES's verification is not part of the floor: count from the moment it happened.
     const waitedUntil = Math.max(recordsAt, sesVerifiedAt);
     steps['SES DKIM wait'] = waitedUntil - recordsAt;
-    const noticeLag = Date.now() - waitedUntil;
+    const noticeLag = Math.max(0, Date.now() - waitedUntil);
     mark = Date.now();
     const fresh = await ses.getEmailIdentity(region, spec.domainIdentity);
     lap('SES get');

@@ -12,7 +12,7 @@ import type { SetupSpec } from './batch.ts';
  * start of the next (a pass over thousands of identities takes a while: then the next starts as soon
  * as it ends). The pass starts are kept, so the period SES actually kept is known.
  */
-export function driveSesChecks(sim: SimClient, intervalMs: number): { stop(): Promise<number[]> } {
+export function driveSesChecks(sim: SimClient, intervalMs: number): { starts: readonly number[]; stop(): Promise<number[]> } {
   let running = true;
   const starts: number[] = [];
   const loop = (async () => {
@@ -25,6 +25,7 @@ export function driveSesChecks(sim: SimClient, intervalMs: number): { stop(): Pr
     }
   })();
   return {
+    starts,
     async stop() {
       running = false;
       await loop;
@@ -34,7 +35,7 @@ export function driveSesChecks(sim: SimClient, intervalMs: number): { stop(): Pr
 }
 
 /** The longest gap between two pass starts: at worst, SES sees live records this long after they appear. */
-export function longestPeriod(starts: number[], intervalMs: number): number {
+export function longestPeriod(starts: readonly number[], intervalMs: number): number {
   let longest = intervalMs;
   for (let i = 1; i < starts.length; i++) longest = Math.max(longest, starts[i]! - starts[i - 1]!);
   return longest;

@@ -2,6 +2,8 @@ import type { Context } from '../context.ts';
 import { publishDomains } from '../dns.ts';
 import type { CallRecord } from '../../harness/simulator/call-log.ts';
 import { measureFloor, type FloorSample } from '../floor.ts';
+import { driveSesChecks, longestPeriod } from '../ses-check.ts';
+import { floorPhases, formatPhases, operatorPhases, phaseSummary, type Phases } from '../phases.ts';
 import { setupBatch, type Item } from '../batch.ts';
 import { delta } from '../metrics.ts';
 import { forEachLimit } from '../pool.ts';
@@ -30,7 +32,14 @@ export async function latencyScenario(ctx: Context): Promise<void> {
     '--concurrency': String(ctx.config.concurrency ?? Math.min(n, 256)),
   };
   // A burst of 100 on two cores is noisy: several rounds, each floor right before its operator batch, pooled.
-  const all = { records: [] as number[], ready: [] as number[], floor: [] as FloorSample[], log: [] as CallRecord[], items: [] as Item[] };
+  const all = {
+    records: [] as number[],
+    ready: [] as number[],
+    floor: [] as FloorSample[],
+    log: [] as CallRecord[],
+    items: [] as Item[],
+    phases: [] as Phases[],
+  };
   let checks = 0;
   let reconciles = 0;
   let apiWrites = 0;
@@ -41,6 +50,7 @@ export async function latencyScenario(ctx: Context): Promise<void> {
     all.floor.push(...r.floor);
     all.log.push(...r.log);
     all.items.push(...r.items);
+    all.phases.push(...r.phases);
     checks += r.checks;
     reconciles += r.reconciles;
     apiWrites += r.apiWrites;
@@ -53,6 +63,8 @@ export async function latencyScenario(ctx: Context): Promise<void> {
         50,
       )})`,
     );
+    ctx.log(`latency round ${round + 1}/${rounds} phases p50/p99 ms: operator ${formatPhases(phaseSummary(r.phases))}`);
+    ctx.log(`latency round ${round + 1}/${rounds} phases p50/p99 ms: floor    ${formatPhases(phaseSummary(floorPhases(r.floor)))}`);
   }
 
   const { records, ready, floor, log, items } = all;
@@ -120,6 +132,8 @@ export async function latencyScenario(ctx: Context): Promise<void> {
         ),
       ]),
     ),
+    // Where the time goes, pooled: the operator's phases off SES's call log, the floor's from its round trips.
+    phasesMs: { operator: phaseSummary(all.phases), floor: phaseSummary(floorPhases(floor)) },
     sesCallsByOperation: countBy(log, (call) => call.operation),
     reconciles,
     apiWrites,
@@ -151,9 +165,11 @@ async function latencyRound(ctx: Context, tag: string, n: number, flags: Record<
     [...floorItems, ...items, ...floorWarmups, ...warmups].map((item) => item.spec.domainIdentity),
     ctx.stack.region,
   );
-  const dkim = ctx.sim.driveDkim(ctx.config.dkimIntervalMs);
+  const dkim = driveSesChecks(ctx.sim, ctx.config.dkimIntervalMs);
   try {
-    const floor = await measureFloor(ctx.stack, ctx.kube, ctx.tracker, ctx.sim, floorItems, floorWarmups);
+    const floor = await measureFloor(ctx.stack, ctx.kube, ctx.tracker, ctx.sim, floorItems, floorWarmups, () =>
+      longestPeriod(dkim.starts, ctx.config.dkimIntervalMs),
+    );
     await forEachLimit([...floorItems, ...floorWarmups], ctx.config.apiConcurrency, async ({ name }) => {
       await ctx.kube.clearSetupFinalizers(name);
       await ctx.kube.deleteSetup(name);
@@ -179,6 +195,7 @@ async function latencyRound(ctx: Context, tag: string, n: number, flags: Record<
         log,
         records: ctx.tracker.latencies(ctx.tracker.recordsAt, names),
         ready: ctx.tracker.latencies(ctx.tracker.readyAt, names),
+        phases: operatorPhases(items, log, { applied: ctx.tracker.appliedAt, records: ctx.tracker.recordsAt, ready: ctx.tracker.readyAt }),
         checks: delta(before, after, 'ses_operator_dns_checks_total') / 5,
         reconciles: delta(before, after, 'controller_runtime_reconcile_total', { controller: 'sessetup' }),
         apiWrites: delta(before, after, 'ses_operator_api_writes_total'),
