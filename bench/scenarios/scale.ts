@@ -282,6 +282,10 @@ export interface NewSetupFigures {
   sesPeriodSeconds: number;
   /** SES's period as the operator had learned it when the setup was Ready (its gauge); NaN if it does not say. */
   learnedPeriodSeconds: number;
+  /** The same right before the apply: what its first re-check was scheduled by. */
+  learnedBeforeSeconds: number;
+  /** Its SES calls until Ready: "operation seconds-after-apply". */
+  calls: string[];
   getMs: number;
   lookupsMs: number;
   timeoutSeconds: number;
@@ -302,6 +306,9 @@ export async function newSetupFigures(
   const [late] = setupBatch(tag, 1) as [Item];
   await publishDomains(ctx.stack.dnsServer, [late.spec.domainIdentity], ctx.stack.region);
   let starts: number[] = [];
+  const learnedPeriod = async () => (await operator.scrape().catch(() => undefined))?.sum('ses_operator_ses_check_period_seconds') || NaN;
+  const learnedBefore = await learnedPeriod();
+  const seq = await ctx.sim.mark();
   try {
     await applyAll(ctx, [late]);
     await waitUntil('the new setup to be Ready', () => ctx.tracker.readyAt.has(late.name), { timeoutMs: timeoutSeconds * 1000, intervalMs: 20 }).catch(
@@ -311,7 +318,7 @@ export async function newSetupFigures(
     starts = await sesChecks.stop();
   }
   // 0 or absent: an operator that does not learn SES's period (an older build through --operator-main).
-  const learned = (await operator.scrape().catch(() => undefined))?.sum('ses_operator_ses_check_period_seconds') || NaN;
+  const learned = await learnedPeriod();
   const applied = ctx.tracker.appliedAt.get(late.name)!;
   // The passes that could have verified it: from the last one started before the apply.
   starts = starts.slice(
@@ -321,6 +328,10 @@ export async function newSetupFigures(
     ),
   );
   const at = (map: Map<string, number>) => ((map.get(late.name) ?? NaN) - applied) / 1000;
+  // The new setup's own SES calls, seconds after the apply: when the operator created and re-checked it.
+  const calls = (await ctx.sim.calls(seq)).log
+    .filter((call) => call.target === late.spec.domainIdentity || call.target === late.spec.tenantName)
+    .map((call) => `${call.operation} ${((call.at - applied) / 1000).toFixed(1)}`);
   const { getMs, lookupsMs } = await timeVerificationReads(ctx.stack, late.spec);
   const sesPeriodSeconds = longestPeriod(starts, SES_CHECK_MS) / 1000;
   const identity = (await ctx.sim.state()).identities.find((record) => record.name === late.spec.domainIdentity);
@@ -337,6 +348,8 @@ export async function newSetupFigures(
     sesVerifiedSeconds,
     sesPeriodSeconds,
     learnedPeriodSeconds: learned,
+    learnedBeforeSeconds: learnedBefore,
+    calls,
     getMs,
     lookupsMs,
     timeoutSeconds,
@@ -354,7 +367,7 @@ export function newSetupRow(ctx: Context, scenario: string, late: NewSetupFigure
     ratio,
     budget: { text: '<= 1.2x SES check', met: ratio <= 1.2, use: ratio / 1.2 },
     note: Number.isFinite(late.readySeconds)
-      ? `records after ${late.recordsSeconds.toFixed(1)} s; SES check: the later of identity created ${late.identitySeconds.toFixed(1)} s after apply + SES's longest period ${late.sesPeriodSeconds.toFixed(1)} s, and SES's verification ${late.sesVerifiedSeconds.toFixed(1)} s after apply; + GetEmailIdentity ${late.getMs} ms + lookups ${late.lookupsMs} ms; the operator's estimate of SES's period ${Number.isNaN(late.learnedPeriodSeconds) ? 'not reported' : `${late.learnedPeriodSeconds.toFixed(1)} s`}`
+      ? `records after ${late.recordsSeconds.toFixed(1)} s; SES check: the later of identity created ${late.identitySeconds.toFixed(1)} s after apply + SES's longest period ${late.sesPeriodSeconds.toFixed(1)} s, and SES's verification ${late.sesVerifiedSeconds.toFixed(1)} s after apply; + GetEmailIdentity ${late.getMs} ms + lookups ${late.lookupsMs} ms; the operator's estimate of SES's period ${Number.isNaN(late.learnedPeriodSeconds) ? 'not reported' : `${late.learnedBeforeSeconds.toFixed(1)} s at the apply, ${late.learnedPeriodSeconds.toFixed(1)} s at Ready`}`
       : `not Ready within ${late.timeoutSeconds} s`,
   });
 }
