@@ -124,7 +124,7 @@ export const SETTINGS = {
     field: 'sesRateLimit',
     env: 'SES_OPERATOR_SES_RATE_LIMIT',
     default: '1',
-    help: 'SES requests per second, all regions together',
+    help: 'SES requests per second, all regions together; urgent calls (a new setup until verified, verify requests, deletions) go before routine upkeep, which keeps one call in four',
     schema: positive,
   }),
   'ses-max-attempts': setting({
