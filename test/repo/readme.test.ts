@@ -71,7 +71,12 @@ describe('README', () => {
     expect(table).toBeDefined();
     const paths = [...table!.matchAll(/^\| `([^`]+)` \|/gm)].map((match) => match[1]!);
     for (const path of paths) expect((await stat(join(PROJECT_ROOT, path))).isDirectory(), path).toBe(true);
-    const ignored = new Set(['node_modules', 'dist', '.git', '.cache']);
+    // What git ignores at the top level (.gitignore's plain folder names: node_modules/, bench-results/, ...) is no part of the layout.
+    const gitignored = (await readFile(join(PROJECT_ROOT, '.gitignore'), 'utf8'))
+      .split('\n')
+      .map((line) => line.trim().replace(/\/$/, ''))
+      .filter((line) => /^[\w.-]+$/.test(line));
+    const ignored = new Set(['.git', ...gitignored]);
     const folders = (await readdir(PROJECT_ROOT, { withFileTypes: true }))
       .filter((entry) => entry.isDirectory() && !ignored.has(entry.name))
       .map((entry) => `${entry.name}/`);
