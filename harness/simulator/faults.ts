@@ -19,9 +19,15 @@ export interface Faults {
   throttleNext: number;
   /** The next N SES calls answer 500 InternalFailure: a deterministic failure the SDK retries. */
   failNext: number;
+  /**
+   * Seeds the draws of throttleFraction and errorFraction, so a run sees the same sequence of faults
+   * call by call (null: Math.random). A test comparing counts against a limit needs this: unseeded,
+   * an unlucky run can draw far more faults than the fractions say.
+   */
+  seed: number | null;
 }
 
-export const NO_FAULTS: Faults = Object.freeze({ quota: null, throttleFraction: 0, errorFraction: 0, latencyMs: 0, throttleNext: 0, failNext: 0 });
+export const NO_FAULTS: Faults = Object.freeze({ quota: null, throttleFraction: 0, errorFraction: 0, latencyMs: 0, throttleNext: 0, failNext: 0, seed: null });
 
 export class InvalidFaultsError extends Error {}
 
@@ -41,6 +47,19 @@ export function parseFaults(input: unknown): Faults {
     latencyMs: nonNegative(value.latencyMs, 'latencyMs'),
     throttleNext: count(value.throttleNext, 'throttleNext'),
     failNext: count(value.failNext, 'failNext'),
+    seed: value.seed === undefined || value.seed === null ? null : count(value.seed, 'seed'),
+  };
+}
+
+/** mulberry32: a small, well-known 32-bit generator; enough to make fault draws repeatable. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
@@ -115,11 +134,13 @@ export class FaultInjector {
   #faults: Faults = NO_FAULTS;
   #bucket: TokenBucket | undefined;
   readonly #now: () => number;
-  readonly #random: () => number;
+  readonly #unseeded: () => number;
+  #random: () => number;
 
   constructor(initial: Faults = NO_FAULTS, options: { now?: () => number; random?: () => number } = {}) {
     this.#now = options.now ?? (() => performance.now());
-    this.#random = options.random ?? Math.random;
+    this.#unseeded = options.random ?? Math.random;
+    this.#random = this.#unseeded;
     this.set(initial);
   }
 
@@ -131,6 +152,7 @@ export class FaultInjector {
   set(faults: Faults): void {
     this.#faults = structuredClone(faults);
     this.#bucket = faults.quota ? new TokenBucket(faults.quota, this.#now) : undefined;
+    this.#random = typeof faults.seed === 'number' ? seededRandom(faults.seed) : this.#unseeded;
   }
 
   /**
