@@ -24,10 +24,18 @@ export interface Faults {
    * call by call (null: Math.random). A test comparing counts against a limit needs this: unseeded,
    * an unlucky run can draw far more faults than the fractions say.
    */
-  seed: number | null;
+  randomSeed: number | null;
 }
 
-export const NO_FAULTS: Faults = Object.freeze({ quota: null, throttleFraction: 0, errorFraction: 0, latencyMs: 0, throttleNext: 0, failNext: 0, seed: null });
+export const NO_FAULTS: Faults = Object.freeze({
+  quota: null,
+  throttleFraction: 0,
+  errorFraction: 0,
+  latencyMs: 0,
+  throttleNext: 0,
+  failNext: 0,
+  randomSeed: null,
+});
 
 export class InvalidFaultsError extends Error {}
 
@@ -47,13 +55,13 @@ export function parseFaults(input: unknown): Faults {
     latencyMs: nonNegative(value.latencyMs, 'latencyMs'),
     throttleNext: count(value.throttleNext, 'throttleNext'),
     failNext: count(value.failNext, 'failNext'),
-    seed: value.seed === undefined || value.seed === null ? null : count(value.seed, 'seed'),
+    randomSeed: value.randomSeed === undefined || value.randomSeed === null ? null : count(value.randomSeed, 'randomSeed'),
   };
 }
 
 /** mulberry32: a small, well-known 32-bit generator; enough to make fault draws repeatable. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
+export function seededRandom(randomSeed: number): () => number {
+  let state = randomSeed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;
@@ -152,7 +160,7 @@ export class FaultInjector {
   set(faults: Faults): void {
     this.#faults = structuredClone(faults);
     this.#bucket = faults.quota ? new TokenBucket(faults.quota, this.#now) : undefined;
-    this.#random = typeof faults.seed === 'number' ? seededRandom(faults.seed) : this.#unseeded;
+    this.#random = typeof faults.randomSeed === 'number' ? seededRandom(faults.randomSeed) : this.#unseeded;
   }
 
   /**

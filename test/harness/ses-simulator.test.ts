@@ -562,10 +562,19 @@ describe('SES simulator through the real @aws-sdk/client-sesv2', () => {
         latencyMs: 0,
         throttleNext: 0,
         failNext: 0,
+        randomSeed: null,
       });
       const put = await control(sim, 'PUT', 'faults', { quota: { ratePerSecond: 2 }, errorFraction: 0.25 });
       expect(put.status).toBe(200);
-      expect(put.body).toEqual({ quota: { ratePerSecond: 2, burst: 2 }, throttleFraction: 0, errorFraction: 0.25, latencyMs: 0, throttleNext: 0, failNext: 0 });
+      expect(put.body).toEqual({
+        quota: { ratePerSecond: 2, burst: 2 },
+        throttleFraction: 0,
+        errorFraction: 0.25,
+        latencyMs: 0,
+        throttleNext: 0,
+        failNext: 0,
+        randomSeed: null,
+      });
       expect(sim.faults()).toEqual(put.body);
 
       for (const bad of [{ errorFraction: 2 }, { quota: { ratePerSecond: 0 } }, { latencyMs: -1 }, { bogus: true }, { failNext: 1.5 }]) {
@@ -755,7 +764,15 @@ describe('standalone entry point (harness/simulator/main.ts)', () => {
     expect(sesEndpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
 
     const faults = await (await fetch(`${sesEndpoint}/_simulator/faults`)).json();
-    expect(faults).toEqual({ quota: { ratePerSecond: 5, burst: 5 }, throttleFraction: 0, errorFraction: 0, latencyMs: 1, throttleNext: 0, failNext: 0 });
+    expect(faults).toEqual({
+      quota: { ratePerSecond: 5, burst: 5 },
+      throttleFraction: 0,
+      errorFraction: 0,
+      latencyMs: 1,
+      throttleNext: 0,
+      failNext: 0,
+      randomSeed: null,
+    });
     const client = new SESv2Client({ endpoint: sesEndpoint, region: 'ap-south-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
     clients.push(client);
     const created = await client.send(new CreateEmailIdentityCommand({ EmailIdentity: 'cli.example.com' }));

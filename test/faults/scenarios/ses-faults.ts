@@ -8,7 +8,7 @@ const SIZES = {
 };
 
 // Seeded: every run draws the same faults call by call, so the 2x limit judges the operator, not the dice.
-const FAULTS = { throttleFraction: 0.3, errorFraction: 0.1, latencyMs: 200, seed: 14 };
+const FAULTS = { throttleFraction: 0.3, errorFraction: 0.1, latencyMs: 200, randomSeed: 14 };
 
 /** Most calls that arrived in any `windowMs` window (arrival times from the simulator's log). */
 export function maxInWindow(calls: { at: number }[], windowMs: number): number {

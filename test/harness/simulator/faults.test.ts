@@ -74,12 +74,12 @@ describe('FaultInjector', () => {
     expect(injector.pick()).toBeUndefined(); // 0.6, 0.6
   });
 
-  it('draws the same faults call by call for the same seed, and the configured fractions over many calls', () => {
-    const faults = { ...parseFaults({ throttleFraction: 0.3, errorFraction: 0.1, seed: 14 }) };
+  it('draws the same faults call by call for the same random seed, and the configured fractions over many calls', () => {
+    const faults = { ...parseFaults({ throttleFraction: 0.3, errorFraction: 0.1, randomSeed: 14 }) };
     const answers = (injector: FaultInjector) => Array.from({ length: 2_000 }, () => injector.pick()?.errorType ?? 'ok');
     const first = answers(new FaultInjector(faults));
     expect(answers(new FaultInjector(faults))).toEqual(first);
-    expect(answers(new FaultInjector({ ...faults, seed: 15 }))).not.toEqual(first);
+    expect(answers(new FaultInjector({ ...faults, randomSeed: 15 }))).not.toEqual(first);
     // 30% throttled, then 10% of the rest failed: 37% in all.
     const share = (type: string) => first.filter((answer) => answer === type).length / first.length;
     expect(share('TooManyRequestsException')).toBeCloseTo(0.3, 1);
