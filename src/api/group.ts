@@ -9,6 +9,11 @@ export const CATEGORY = 'channels';
 
 /** Blocks deletion until SES is torn down and no referrer is left. */
 export const FINALIZER = `${GROUP}/finalizer`;
+/**
+ * The region a new setup that names none is pinned to, written with the finalizer before the first
+ * SES call (status.region takes over once written): one write instead of two before SES is touched.
+ */
+export const REGION_ANNOTATION = `${GROUP}/region`;
 /** Setting a new value asks for a live check at once; the value is echoed into status.lastHandledVerifyRequest. */
 export const VERIFY_ANNOTATION = `${GROUP}/verify-requested-at`;
 

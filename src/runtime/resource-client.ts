@@ -1,5 +1,5 @@
 import type { KubeObject } from '../api/meta.ts';
-import { type KubeAccess, objectPath, requestJson } from './kube-http.ts';
+import { ApiError, type KubeAccess, objectPath, requestJson } from './kube-http.ts';
 import { createMergePatch } from './merge-patch.ts';
 
 const MERGE_PATCH = 'application/merge-patch+json';
@@ -35,11 +35,25 @@ export class ResourceClient {
     return requestJson<T>(this.#kc, 'PATCH', objectPath(this.#ref, namespace, name, 'status'), { body: { status: patch }, contentType: MERGE_PATCH });
   }
 
-  /** Appends a finalizer; the `test` op makes it fail (409/422) instead of clobbering a list that changed meanwhile. */
-  async addFinalizer<T extends KubeObject>(object: T, finalizer: string): Promise<T> {
+  /** The object as stored now (a read from etcd, not a cache), or undefined when it is gone. */
+  async read<T extends KubeObject>(object: T): Promise<T | undefined> {
+    const { name, namespace } = object.metadata;
+    try {
+      return await requestJson<T>(this.#kc, 'GET', objectPath(this.#ref, namespace, name));
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Appends a finalizer, and sets `annotations` in the same write; the `test` op makes it fail
+   * (409/422) instead of clobbering a list that changed meanwhile.
+   */
+  async addFinalizer<T extends KubeObject>(object: T, finalizer: string, annotations: Record<string, string> = {}): Promise<T> {
     const current = object.metadata.finalizers;
     if (current?.includes(finalizer)) return object;
-    const patch = current
+    const patch: object[] = current
       ? [
           { op: 'test', path: '/metadata/finalizers', value: current },
           { op: 'add', path: '/metadata/finalizers/-', value: finalizer },
@@ -48,6 +62,13 @@ export class ResourceClient {
           { op: 'test', path: '/metadata/resourceVersion', value: object.metadata.resourceVersion },
           { op: 'add', path: '/metadata/finalizers', value: [finalizer] },
         ];
+    if (Object.keys(annotations).length > 0) {
+      if (object.metadata.annotations) {
+        for (const [key, value] of Object.entries(annotations)) patch.push({ op: 'add', path: `/metadata/annotations/${pointerToken(key)}`, value });
+      } else {
+        patch.push({ op: 'add', path: '/metadata/annotations', value: annotations });
+      }
+    }
     return this.#jsonPatch(object, patch);
   }
 
@@ -76,4 +97,9 @@ export class ResourceClient {
     this.#onWrite('patch');
     return requestJson<T>(this.#kc, 'PATCH', objectPath(this.#ref, namespace, name), { body, contentType: JSON_PATCH });
   }
+}
+
+/** A JSON Pointer reference token (RFC 6901): `~` and `/` escaped, as in annotation keys with a prefix. */
+function pointerToken(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }

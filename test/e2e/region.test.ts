@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VERIFY_ANNOTATION } from '../../src/api/group.ts';
+import { REGION_ANNOTATION, VERIFY_ANNOTATION } from '../../src/api/group.ts';
 import type { SesSetup } from '../../src/api/sessetup.ts';
 import type { StateSnapshot } from '../../harness/simulator/state.ts';
 import { cluster, uniqueSuffix } from '../support/cluster.ts';
@@ -58,6 +58,9 @@ describe('the region a setup was created in (real API server, SES simulator with
     const [namedCreated, defaultCreated] = await Promise.all([withRecords(named.name), withRecords(byDefault.name)]);
     expect(namedCreated.status!.region).toBe(pinned);
     expect(defaultCreated.status!.region).toBe(first);
+    // Pinned with the finalizer, before the first SES call; a setup naming its region needs no pin.
+    expect(defaultCreated.metadata.annotations?.[REGION_ANNOTATION]).toBe(first);
+    expect(namedCreated.metadata.annotations?.[REGION_ANNOTATION]).toBeUndefined();
     expect(mxOf(namedCreated)).toBe(`10 inbound-smtp.${pinned}.amazonaws.com`);
     expect(mxOf(defaultCreated)).toBe(`10 inbound-smtp.${first}.amazonaws.com`);
     let state = await c.sim.state();

@@ -3,6 +3,7 @@ import type { SesSetup } from '../../api/sessetup.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import { identityArn, type SesCallOptions, type SesGateway, type SesPage } from '../../ses/gateway.ts';
 import { isRetained, markRetained, retainTarget } from './retained.ts';
+import { pinnedRegion } from '../sessetup/region.ts';
 
 export type OrphanKind = 'tenant' | 'identity';
 
@@ -266,9 +267,8 @@ function liveView(setups: Iterable<SesSetup>, defaultRegion: string) {
   const retain: { setup: SesSetup; region: string }[] = [];
   for (const setup of setups) {
     if (setup.metadata.uid) uids.add(setup.metadata.uid);
-    // status.region (pinned at first contact with SES) wins over spec.region where the operator records it.
-    const stored = (setup.status as { region?: unknown } | undefined)?.region;
-    const region = typeof stored === 'string' && stored ? stored : (setup.spec?.region ?? defaultRegion);
+    // The recorded region (pinned before the first SES call) wins over spec.region.
+    const region = pinnedRegion(setup, defaultRegion);
     regions.add(region);
     if (setup.status?.tenant?.arn && setup.status.tenant.name) recorded.add(key('tenant', region, setup.status.tenant.name));
     if (setup.status?.identity?.name) recorded.add(key('identity', region, setup.status.identity.name));

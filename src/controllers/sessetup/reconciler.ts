@@ -1,4 +1,4 @@
-import { FINALIZER } from '../../api/group.ts';
+import { FINALIZER, REGION_ANNOTATION } from '../../api/group.ts';
 import { sesSetupSpecSchema, type SesSetup, type SesSetupSpec, type SesSetupStatus } from '../../api/sessetup.ts';
 import type { DnsLookup } from '../../dns/lookup.ts';
 import type { EventSink } from '../../runtime/events.ts';
@@ -27,7 +27,7 @@ export interface SesSetupReconcilerDeps {
   namespaces?: NamespaceLabels;
   ses: SesGateway;
   dns: DnsLookup;
-  client: Pick<ResourceClient, 'patchStatus' | 'addFinalizer' | 'removeFinalizer'>;
+  client: Pick<ResourceClient, 'patchStatus' | 'addFinalizer' | 'removeFinalizer' | 'read'>;
   events: EventSink;
   logger: Logger;
   /** The region of setups SES has not seen yet and that name none; a setup keeps the region it was created in. */
@@ -121,17 +121,24 @@ export class SesSetupReconciler {
       return;
     }
 
+    // The region is stored before the first SES call, like the finalizer: a crash between a create and the status
+    // write, then a restart with another default region, would otherwise create it again there and leak the first.
+    const unpinned = parsed.data.region === undefined && recordedRegion(setup) === undefined;
     if (!setup.metadata.finalizers?.includes(FINALIZER)) {
       // The finalizer must be stored before anything exists in SES, or a quick delete could leak it.
-      setup = await this.#d.client.addFinalizer(setup, FINALIZER);
+      setup = await this.#d.client.addFinalizer(setup, FINALIZER, unpinned ? { [REGION_ANNOTATION]: this.#d.defaultRegion } : {});
       this.#d.wrote?.(setup);
+      // A delete that raced this write can still remove the object after the write succeeded
+      // (kubernetes/kubernetes#77988): read it back before anything exists in SES, or that delete leaks it.
+      const stored = await this.#d.client.read(setup);
+      if (stored?.metadata.uid !== setup.metadata.uid) {
+        this.#d.logger.info({ sessetup: name }, 'deleted while its finalizer was being added; nothing was created in SES');
+        return;
+      }
     }
 
     if (parsed.data.region === undefined && recordedRegion(setup) === undefined) {
-      // Stored before the first SES call, like the finalizer: a crash between a create and the status write,
-      // then a restart with another default region, would otherwise create it again there and leak the first.
-      // Kept as a write of its own: it fails (404) when a delete raced the finalizer write and won, before
-      // anything exists in SES (folding it into that write leaked in the publication fault scenario).
+      // A setup that got its finalizer before the pin existed (an older operator): a status write of its own.
       const pinned = await this.#d.client.patchStatus(setup, { ...setup.status, region: this.#d.defaultRegion });
       if (pinned) {
         setup = pinned;

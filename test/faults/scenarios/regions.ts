@@ -1,3 +1,4 @@
+import { REGION_ANNOTATION } from '../../../src/api/group.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { plantForeign } from '../foreign.ts';
 import type { TrackedSetup } from '../invariants.ts';
@@ -61,7 +62,7 @@ export async function regions(ctx: ScenarioContext): Promise<ScenarioResult> {
       if (settled.converged !== settled.objects) return settled;
 
       // Creations in flight when the operator is SIGKILLed, aimed the moment SES created the first one's tenant
-      // (before the status write that pins its region); more created while no operator runs.
+      // (before the status write that records its region); more created while no operator runs.
       const inFlight: TrackedSetup[] = [];
       const mark = await w.env.sim.mark();
       for (let i = 0; i < size.inFlight; i++) {
@@ -84,7 +85,9 @@ export async function regions(ctx: ScenarioContext): Promise<ScenarioResult> {
             call.operation.startsWith('Create') &&
             (call.target === tracked.tenantName || call.target === tracked.domain),
         );
-        const pinned = (await w.env.kube.getSetup(tracked.name))?.status?.region;
+        // Pinned before the first SES call: in the finalizer's write (annotation), in status from the first status write on.
+        const stored = await w.env.kube.getSetup(tracked.name);
+        const pinned = stored?.status?.region ?? stored?.metadata.annotations?.[REGION_ANNOTATION];
         tracked.region = created ? first : (pinned ?? switchedTo);
         if (created) createdInFlight++;
         if (tracked.region === first) pinnedInFlight++;

@@ -37,9 +37,12 @@ export class FakeResources<T extends Stored> {
       if (createMergePatch(object.status ?? {}, status) === undefined) return undefined;
       return this.#write(object, (stored) => (stored.status = structuredClone(status)));
     },
-    addFinalizer: async <U extends KubeObject>(object: U, finalizer: string): Promise<U> => {
+    addFinalizer: async <U extends KubeObject>(object: U, finalizer: string, annotations: Record<string, string> = {}): Promise<U> => {
       if (object.metadata.finalizers?.includes(finalizer)) return object;
-      return this.#write(object, (stored) => (stored.metadata.finalizers = [...(stored.metadata.finalizers ?? []), finalizer]));
+      return this.#write(object, (stored) => {
+        stored.metadata.finalizers = [...(stored.metadata.finalizers ?? []), finalizer];
+        if (Object.keys(annotations).length > 0) stored.metadata.annotations = { ...stored.metadata.annotations, ...annotations };
+      });
     },
     removeFinalizer: async <U extends KubeObject>(object: U, finalizer: string): Promise<U> => {
       if (!object.metadata.finalizers?.includes(finalizer)) return object;

@@ -28,6 +28,8 @@ export class FakeCluster {
   readonly objects = new Map<string, SesSetup>();
   /** Writes that changed something. */
   writes = 0;
+  /** Reads of a stored object straight from the API server (not the informer's cache). */
+  reads = 0;
   /** Every patchStatus call, whether it changed anything or not. */
   statusPatchCalls = 0;
   /** Set: every status write fails with it (an API server that cannot take writes). */
@@ -48,12 +50,18 @@ export class FakeCluster {
       this.put(stored);
       return structuredClone(stored) as T;
     },
-    addFinalizer: async <T>(object: T & SesSetup, finalizer: string) => {
+    addFinalizer: async <T>(object: T & SesSetup, finalizer: string, annotations: Record<string, string> = {}) => {
       this.writes++;
       const stored = this.objects.get(object.metadata.name)!;
       stored.metadata.finalizers = [...(stored.metadata.finalizers ?? []), finalizer];
+      if (Object.keys(annotations).length > 0) stored.metadata.annotations = { ...stored.metadata.annotations, ...annotations };
       this.put(stored);
       return structuredClone(stored) as T;
+    },
+    read: async <T>(object: T & SesSetup) => {
+      this.reads++;
+      const stored = this.objects.get(object.metadata.name);
+      return stored && (structuredClone(stored) as T);
     },
     removeFinalizer: async <T>(object: T & SesSetup, finalizer: string) => {
       this.writes++;

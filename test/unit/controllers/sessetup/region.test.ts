@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { VERIFY_ANNOTATION } from '../../../../src/api/group.ts';
+import { REGION_ANNOTATION, VERIFY_ANNOTATION } from '../../../../src/api/group.ts';
 import { condition, newSetup, reconcilerFixture } from './fixture.ts';
 
 describe('the region a setup was created in', () => {
@@ -27,7 +27,7 @@ describe('the region a setup was created in', () => {
     expect(new Set(f.ses.callRegions)).toEqual(new Set(['eu-west-1']));
   });
 
-  it('is in status before the first SES call: a crash before the result is written, then another default, creates nothing twice', async () => {
+  it("is recorded before the first SES call, in the finalizer's write: a crash before the result is written, then another default, creates nothing twice", async () => {
     const f = reconcilerFixture({ defaultRegion: 'eu-west-1' });
     f.apply(newSetup('a'));
     // The operator dies before any status write that follows SES creating the tenant and identity.
@@ -38,7 +38,9 @@ describe('the region a setup was created in', () => {
     };
     await expect(f.reconciler.reconcile('a')).rejects.toThrow('killed');
     expect(f.ses.calls).toContain('CreateTenant');
-    expect(f.cluster.objects.get('a')!.status?.region).toBe('eu-west-1');
+    const pinned = f.cluster.objects.get('a')!;
+    expect(pinned.status?.region).toBeUndefined();
+    expect(pinned.metadata.annotations?.[REGION_ANNOTATION]).toBe('eu-west-1');
     f.cluster.client.patchStatus = patchStatus;
 
     const restarted = f.reconcilerWith({ defaultRegion: 'us-east-1' });
