@@ -153,7 +153,8 @@ export class Manager {
     this.setupController = new Controller({
       name: 'sessetup',
       concurrency: o.concurrency,
-      queue: new WorkQueue({ name: 'sessetup', metrics: o.queueMetrics }),
+      // A due re-check finishes a setup on its way to Ready; a watch event's key may only start one.
+      queue: new WorkQueue({ name: 'sessetup', metrics: o.queueMetrics, dueFirst: true }),
       reconcile: (key, context) => setupReconciler.reconcile(key, context),
       logger: o.logger,
       metrics: o.controllerMetrics,

@@ -51,12 +51,25 @@ export interface WorkQueueOptions {
   metrics?: WorkQueueMetricsProvider;
   /** How often the unfinished-work gauges are refreshed (client-go: 500 ms). */
   metricsUpdatePeriodMs?: number;
+  /**
+   * Keys whose delay ran out (addAfter: a scheduled re-check, a retry) go before keys added directly
+   * (watch events), three in four while both wait: the first finish work under way, the second start it.
+   */
+  dueFirst?: boolean;
 }
+
+/** While both lists wait, a due key goes first this many times in a row, then one added directly. */
+const DUE_RUN = 3;
 
 export class WorkQueue {
   readonly name: string;
   readonly #rateLimiter: RateLimiter;
   readonly #ready = new Fifo();
+  /** Keys whose delay ran out, when dueFirst: handed out before #ready (DUE_RUN in a row). */
+  readonly #due = new Fifo();
+  readonly #dueKeys = new Set<string>();
+  readonly #dueFirst: boolean;
+  #dueRun = 0;
   /** Keys that need processing: queued, or added again while being processed. */
   readonly #dirty = new Set<string>();
   /** Keys handed out and not yet done, with the time they were handed out. */
@@ -74,6 +87,7 @@ export class WorkQueue {
   constructor(options: WorkQueueOptions = {}) {
     this.name = options.name ?? 'workqueue';
     this.#rateLimiter = options.rateLimiter ?? defaultControllerRateLimiter();
+    this.#dueFirst = options.dueFirst ?? false;
     if (options.metrics) {
       this.#metrics = createQueueMetrics(options.metrics, this.name);
       this.#metricsTimer = setInterval(() => this.#updateUnfinishedWork(), options.metricsUpdatePeriodMs ?? 500);
@@ -87,7 +101,7 @@ export class WorkQueue {
 
   /** Number of keys ready to be handed out (not counting delayed or in-flight ones). */
   len(): number {
-    return this.#ready.length;
+    return this.#ready.length + this.#due.length;
   }
 
   add(key: string): void {
@@ -138,7 +152,7 @@ export class WorkQueue {
   /** The next key to process (call done(key) afterwards); undefined once the queue shuts down. */
   get(): Promise<string | undefined> {
     if (this.#shuttingDown) return Promise.resolve(undefined);
-    const key = this.#ready.shift();
+    const key = this.#next();
     if (key !== undefined) return Promise.resolve(this.#handOut(key));
     return new Promise((resolve) => this.#getters.push(resolve));
   }
@@ -180,12 +194,23 @@ export class WorkQueue {
   #enqueue(key: string): void {
     const getter = this.#getters.shift();
     if (getter) getter(this.#handOut(key));
+    else if (this.#dueKeys.has(key)) this.#due.push(key);
     else this.#ready.push(key);
+  }
+
+  #next(): string | undefined {
+    if (this.#due.length > 0 && (this.#dueRun < DUE_RUN || this.#ready.length === 0)) {
+      this.#dueRun++;
+      return this.#due.shift();
+    }
+    this.#dueRun = 0;
+    return this.#ready.shift();
   }
 
   #handOut(key: string): string {
     const at = now();
     this.#dirty.delete(key);
+    this.#dueKeys.delete(key);
     this.#processing.set(key, at);
     this.#metrics?.depth.dec();
     const addedAt = this.#addedAt.get(key);
@@ -212,7 +237,11 @@ export class WorkQueue {
   #releaseDue(): void {
     this.#delayTimerAt = Infinity;
     const at = now();
-    for (let key = this.#delayed.popDue(at); key !== undefined; key = this.#delayed.popDue(at)) this.add(key);
+    for (let key = this.#delayed.popDue(at); key !== undefined; key = this.#delayed.popDue(at)) {
+      // Already queued by a watch event: it keeps that place.
+      if (this.#dueFirst && !this.#dirty.has(key)) this.#dueKeys.add(key);
+      this.add(key);
+    }
     if (!this.#shuttingDown) this.#armDelayTimer();
   }
 

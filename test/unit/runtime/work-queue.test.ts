@@ -156,6 +156,53 @@ describe('WorkQueue: addAfter', () => {
   });
 });
 
+describe('WorkQueue: dueFirst', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  /** A queue holding fresh keys f1..f{fresh} and, added after them, due keys d1..d{due}. */
+  async function mixed(options: { dueFirst: boolean }, fresh: number, due: number): Promise<WorkQueue> {
+    const queue = new WorkQueue(options);
+    for (let i = 1; i <= due; i++) queue.addAfter(`d${i}`, 100 + i);
+    for (let i = 1; i <= fresh; i++) queue.add(`f${i}`);
+    await vi.advanceTimersByTimeAsync(200);
+    return queue;
+  }
+
+  it('hands out keys whose delay ran out before keys added directly, three in a row, then one added directly', async () => {
+    const queue = await mixed({ dueFirst: true }, 3, 5);
+    expect(await drainReady(queue)).toEqual(['d1', 'd2', 'd3', 'f1', 'd4', 'd5', 'f2', 'f3']);
+  });
+
+  it('keeps plain FIFO order without the option, as client-go does', async () => {
+    const queue = await mixed({ dueFirst: false }, 3, 2);
+    expect(await drainReady(queue)).toEqual(['f1', 'f2', 'f3', 'd1', 'd2']);
+  });
+
+  it('leaves a key already queued by a direct add where it was when its delay runs out', async () => {
+    const queue = new WorkQueue({ dueFirst: true });
+    queue.add('f1');
+    queue.add('x');
+    queue.addAfter('x', 100);
+    queue.addAfter('d1', 100);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(await drainReady(queue)).toEqual(['d1', 'f1', 'x']);
+  });
+
+  it('puts a key that fell due while being processed among the due keys once done', async () => {
+    const queue = new WorkQueue({ dueFirst: true });
+    queue.add('x');
+    const key = await queue.get();
+    queue.addAfter('x', 100);
+    queue.add('f1');
+    queue.add('f2');
+    await vi.advanceTimersByTimeAsync(100);
+    queue.done(key!);
+    expect(queue.len()).toBe(3);
+    expect(await drainReady(queue)).toEqual(['x', 'f1', 'f2']);
+  });
+});
+
 describe('WorkQueue: rate limiting', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
