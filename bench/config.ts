@@ -40,7 +40,7 @@ export interface BenchConfig {
    * (bench/RESULTS.md).
    */
   podHeap: boolean;
-  /** --concurrency of the operator in the latency (default: setups at once) and throughput (default: the operator's) scenarios. */
+  /** --concurrency of the operator in the latency (default: 35, or setups at once if fewer) and throughput (default: the operator's) scenarios. */
   concurrency: number | undefined;
   /** A prebuilt operator entry point (e.g. an older build, for before/after figures) instead of building this tree. */
   operatorMain: string | undefined;
@@ -80,7 +80,7 @@ missed budget is reported in the table, not in the exit code, unless --guard is 
   --profile           operators run with --cpu-prof; heap snapshot of the scale operator after sync
   --unconstrained-heap  V8's own heap sizing for this machine instead of the image's node flags and environment
                       and the Deployment's NODE_OPTIONS
-  --concurrency N     the operator's --concurrency in the latency scenario (default: setups at once) and the
+  --concurrency N     the operator's --concurrency in the latency scenario (default: 35, or setups at once if fewer) and the
                       throughput scenario (default: the operator's own, 4)
   --operator-main F   run this prebuilt operator entry point (e.g. an older build) instead of building src/
   --guard FACTOR      exit 3 when any figure uses more than FACTOR times its budget (a ratio or bound) or a
