@@ -69,7 +69,11 @@ export async function send(
 ): Promise<http.IncomingMessage> {
   const request = await requestOptions(kc);
   const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
-  request.headers = { ...request.headers, ...(payload === undefined ? {} : { 'content-type': options.contentType ?? 'application/json' }) };
+  // Content-Length always: Node sends a DELETE's body with neither a length nor chunked framing, so
+  // the API server reads no body (a DeleteOptions' preconditions lost) and takes the body's bytes for
+  // the start of the next request on that keep-alive connection (400 Bad Request).
+  const body = payload === undefined ? {} : { 'content-type': options.contentType ?? 'application/json', 'content-length': String(Buffer.byteLength(payload)) };
+  request.headers = { ...request.headers, ...body };
   const transport = url.protocol === 'http:' ? http.request : https.request;
   const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
     const outgoing = transport(url, { ...request, method, signal: options.signal }, resolve);

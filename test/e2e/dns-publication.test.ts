@@ -184,6 +184,9 @@ describe('dnsPublication: ExternalDNS with the real external-dns and BIND', () =
     await publishRecords(c.stack.dnsServer, [foreign]);
     await c.deleteSetup(name);
     await waitUntil('the SesSetup and its DNSEndpoint gone', async () => !(await c.getSetup(name)) && !(await dnsEndpoint(name)), { timeoutMs: 30_000 });
+    // The teardown went through at the first attempt: no failed request, no retry.
+    const failed = (await operator.logs()).filter((line) => line.msg === 'Reconciler error' && line.key === name);
+    expect(failed.map((line) => (line.err as { stack?: string }).stack)).toEqual([]);
     await waitUntil(
       'BIND to answer none of its records',
       async () => Object.values(await answers(records)).every((answer) => answer === 'ENOTFOUND' || answer === 'ENODATA'),

@@ -87,8 +87,12 @@ export async function finalize(setup: SesSetup, deps: FinalizeDeps): Promise<Del
     const log = deps.logger.child({ sessetup: setup.metadata.name });
     const happened = target.retain ? await retain(setup, target, deps) : await tearDownTarget(target, deps, log);
     happened.push(...(await unpublish(setup, deps.dnsEndpoints, log)));
-    const released = await deps.client.removeFinalizer(setup, FINALIZER);
-    deps.wrote?.(released);
+    const released = await deps.client.removeFinalizer(setup, FINALIZER).catch((error: unknown) => {
+      // Gone already: a reconcile of the same deletion released it, and this copy came from a cache not yet told.
+      if (error instanceof ApiError && error.code === 404) return undefined;
+      throw error;
+    });
+    if (released) deps.wrote?.(released);
     return { kind: 'released', happened };
   } catch (error) {
     const reason = isAccessDenied(error) ? accessDeniedVerdict(error, deps.deniedRetryMs ?? 0).message : error instanceof Error ? error.message : String(error);

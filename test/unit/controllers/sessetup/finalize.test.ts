@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FINALIZER } from '../../../../src/api/group.ts';
 import type { SesSetup } from '../../../../src/api/sessetup.ts';
 import { SesError } from '../../../../src/ses/gateway.ts';
+import { ApiError } from '../../../../src/runtime/kube-http.ts';
 import { condition, newSetup, reconcilerFixture } from './fixture.ts';
 
 describe('deleting a SesSetup', () => {
@@ -25,6 +26,20 @@ describe('deleting a SesSetup', () => {
     expect(f.ses.associations.size).toBe(0);
     expect(f.cluster.objects.has('old')).toBe(false);
     expect(f.events.filter((e) => e.reason === 'Deleted').map((e) => e.message)).toEqual(['SES identity old.example.test deleted', 'SES tenant old_t deleted']);
+  });
+
+  it('takes a finalizer already gone (404: another reconcile of the same deletion released it) for released, without an error or a status write', async () => {
+    const f = reconcilerFixture();
+    f.apply(newSetup('a'));
+    await f.reconciler.reconcile('a');
+    f.cluster.markDeleted('a');
+    f.cluster.client.removeFinalizer = async () => {
+      throw new ApiError(404, 'NotFound', 'sessetups.ses.channels.dev "a" not found');
+    };
+    const statusPatches = f.cluster.statusPatchCalls;
+    await f.reconciler.reconcile('a');
+    expect(f.cluster.statusPatchCalls).toBe(statusPatches);
+    expect(f.ses.tenants.size).toBe(0);
   });
 
   it('releases the finalizer of an invalid object SES never saw without calling SES for a name it could not hold', async () => {
