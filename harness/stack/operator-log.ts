@@ -33,9 +33,21 @@ export class FirstLogLines {
     this.#path = path;
   }
 
+  #reading: Promise<void> | undefined;
+
   async find(message: string): Promise<LogLine | undefined> {
-    if (!this.#first.has(message)) await this.#read();
+    if (!this.#first.has(message)) await this.#readOnce();
     return this.#first.get(message);
+  }
+
+  /**
+   * One read at a time, shared by callers that ask meanwhile: two at once would both start at the same
+   * offset and each advance it, skipping what the second should have read (a fault scenario waited for a
+   * "running" line skipped that way until it timed out).
+   */
+  #readOnce(): Promise<void> {
+    this.#reading ??= this.#read().finally(() => (this.#reading = undefined));
+    return this.#reading;
   }
 
   async #read(): Promise<void> {
