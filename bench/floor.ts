@@ -101,13 +101,20 @@ export async function measureFloor(
     return await Promise.all(items.map(probe));
   } finally {
     verified.stop();
-    // Tagged with the UIDs of setups deleted right after, these would be orphans to the next operator's sweep.
-    await forEachLimit([...warmups, ...items], 32, async ({ spec }) => {
-      await ses.deleteEmailIdentity(region, spec.domainIdentity).catch(() => {});
-      await ses.deleteTenant(region, spec.tenantName).catch(() => {});
-    });
+    await deleteFloorSesResources(ses, region, [...warmups, ...items], 32);
     ses.destroy();
   }
+}
+
+/**
+ * Deletes what a floor client created in SES. Tagged with owner UIDs no live setup has, these would be
+ * orphans to a later operator's sweep (the scale scenario's, which would read and delete them).
+ */
+export async function deleteFloorSesResources(ses: AwsSesGateway, region: string, items: { spec: SetupSpec }[], concurrency: number): Promise<void> {
+  await forEachLimit(items, concurrency, async ({ spec }) => {
+    await ses.deleteEmailIdentity(region, spec.domainIdentity).catch(() => {});
+    await ses.deleteTenant(region, spec.tenantName).catch(() => {});
+  });
 }
 
 /** Conditions as the operator writes them, so the floor's status writes are as large as the operator's. */

@@ -11,7 +11,7 @@ import { installDnsEndpointCrd, startExternalDns, type ExternalDns } from '../..
 import { waitUntil } from '../../harness/stack/wait.ts';
 import type { Context } from '../context.ts';
 import { setupBatch, type Item } from '../batch.ts';
-import { VerificationWatch } from '../floor.ts';
+import { deleteFloorSesResources, VerificationWatch } from '../floor.ts';
 import { forEachLimit } from '../pool.ts';
 import { percentile, percentiles } from '../stats.ts';
 import { applyAll, deleteAll } from './common.ts';
@@ -164,11 +164,7 @@ async function measurePublicationFloor(ctx: Context, externalDns: ExternalDns, i
     await Promise.all(items.map((item) => probe(item, true)));
   } finally {
     verified.stop();
-    // Tagged with owner UIDs no setup has, these would be orphans to a later operator's sweep (the scale scenario's).
-    await forEachLimit([...warmups, ...items], ctx.config.apiConcurrency, async ({ spec }) => {
-      await ses.deleteEmailIdentity(region, spec.domainIdentity).catch(() => {});
-      await ses.deleteTenant(region, spec.tenantName).catch(() => {});
-    });
+    await deleteFloorSesResources(ses, region, [...warmups, ...items], ctx.config.apiConcurrency);
     ses.destroy();
   }
   // external-dns removes their records from BIND once the DNSEndpoints are gone.

@@ -72,8 +72,9 @@ export async function send(
   // Content-Length always: Node sends a DELETE's body with neither a length nor chunked framing, so
   // the API server reads no body (a DeleteOptions' preconditions lost) and takes the body's bytes for
   // the start of the next request on that keep-alive connection (400 Bad Request).
-  const body = payload === undefined ? {} : { 'content-type': options.contentType ?? 'application/json', 'content-length': String(Buffer.byteLength(payload)) };
-  request.headers = { ...request.headers, ...body };
+  const bodyHeaders =
+    payload === undefined ? {} : { 'content-type': options.contentType ?? 'application/json', 'content-length': String(Buffer.byteLength(payload)) };
+  request.headers = { ...request.headers, ...bodyHeaders };
   const transport = url.protocol === 'http:' ? http.request : https.request;
   const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
     const outgoing = transport(url, { ...request, method, signal: options.signal }, resolve);
@@ -94,6 +95,16 @@ export async function requestJson<T>(
 ): Promise<T> {
   const response = await send(kc, method, resourceUrl(kc, path), options);
   return JSON.parse(await readBody(response)) as T;
+}
+
+/** The request's result, or undefined when the API server says the object is not there (404). */
+export async function unlessNotFound<T>(request: Promise<T>): Promise<T | undefined> {
+  try {
+    return await request;
+  } catch (error) {
+    if (error instanceof ApiError && error.code === 404) return undefined;
+    throw error;
+  }
 }
 
 export async function readBody(response: http.IncomingMessage): Promise<string> {

@@ -1,5 +1,5 @@
 import type { KubeObject } from '../api/meta.ts';
-import { ApiError, type KubeAccess, objectPath, requestJson } from './kube-http.ts';
+import { type KubeAccess, objectPath, requestJson, unlessNotFound } from './kube-http.ts';
 import { createMergePatch } from './merge-patch.ts';
 
 const MERGE_PATCH = 'application/merge-patch+json';
@@ -38,12 +38,7 @@ export class ResourceClient {
   /** The object as stored now (a read from etcd, not a cache), or undefined when it is gone. */
   async read<T extends KubeObject>(object: T): Promise<T | undefined> {
     const { name, namespace } = object.metadata;
-    try {
-      return await requestJson<T>(this.#kc, 'GET', objectPath(this.#ref, namespace, name));
-    } catch (error) {
-      if (error instanceof ApiError && error.code === 404) return undefined;
-      throw error;
-    }
+    return unlessNotFound(requestJson<T>(this.#kc, 'GET', objectPath(this.#ref, namespace, name)));
   }
 
   /**

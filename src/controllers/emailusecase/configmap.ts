@@ -2,7 +2,7 @@ import { API_VERSION, EMAIL_USE_CASE, GROUP } from '../../api/group.ts';
 import type { EmailUseCase } from '../../api/emailusecase.ts';
 import type { SesSetup } from '../../api/sessetup.ts';
 import type { ConditionInput } from '../../runtime/conditions.ts';
-import { ApiError, type KubeAccess, objectPath, requestJson } from '../../runtime/kube-http.ts';
+import { ApiError, type KubeAccess, objectPath, requestJson, unlessNotFound } from '../../runtime/kube-http.ts';
 
 /** The ConfigMap an app mounts (envFrom) to send through SES for its tenant: environment-variable keys. */
 export type SendingConfig = Record<'AWS_REGION' | 'SES_TENANT_NAME' | 'SES_IDENTITY_ARN' | 'SES_FROM_ADDRESS' | 'SES_READY' | 'SES_SETUP', string>;
@@ -92,13 +92,8 @@ const CONFIG_MAPS = { group: '', version: 'v1', plural: 'configmaps' };
 /** ConfigMaps through the API server (get, create, update: the operator's ClusterRole grants exactly these). */
 export function kubeConfigMaps(kc: KubeAccess, onWrite: (verb: string) => void = () => {}): ConfigMapStore {
   return {
-    async get(namespace, name) {
-      try {
-        return await requestJson<ConfigMap>(kc, 'GET', objectPath(CONFIG_MAPS, namespace, name));
-      } catch (error) {
-        if (error instanceof ApiError && error.code === 404) return undefined;
-        throw error;
-      }
+    get(namespace, name) {
+      return unlessNotFound(requestJson<ConfigMap>(kc, 'GET', objectPath(CONFIG_MAPS, namespace, name)));
     },
     create(configMap) {
       onWrite('create');

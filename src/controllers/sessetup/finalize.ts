@@ -3,7 +3,7 @@ import { DOMAIN_PATTERN, TENANT_NAME_PATTERN, type SesSetup } from '../../api/se
 import type { Logger } from '../../runtime/logger.ts';
 import type { ResourceClient } from '../../runtime/resource-client.ts';
 import type { SesCallOptions, SesGateway } from '../../ses/gateway.ts';
-import { ApiError } from '../../runtime/kube-http.ts';
+import { ApiError, unlessNotFound } from '../../runtime/kube-http.ts';
 import type { ReferrerIndex } from '../referrers.ts';
 import { accessDeniedVerdict, isAccessDenied } from './access-denied.ts';
 import { markRetained } from '../orphans/retained.ts';
@@ -87,11 +87,8 @@ export async function finalize(setup: SesSetup, deps: FinalizeDeps): Promise<Del
     const log = deps.logger.child({ sessetup: setup.metadata.name });
     const happened = target.retain ? await retain(setup, target, deps) : await tearDownTarget(target, deps, log);
     happened.push(...(await unpublish(setup, deps.dnsEndpoints, log)));
-    const released = await deps.client.removeFinalizer(setup, FINALIZER).catch((error: unknown) => {
-      // Gone already: a reconcile of the same deletion released it, and this copy came from a cache not yet told.
-      if (error instanceof ApiError && error.code === 404) return undefined;
-      throw error;
-    });
+    // Gone already (undefined): a reconcile of the same deletion released it, and this copy came from a cache not yet told.
+    const released = await unlessNotFound(deps.client.removeFinalizer(setup, FINALIZER));
     if (released) deps.wrote?.(released);
     return { kind: 'released', happened };
   } catch (error) {
