@@ -1,6 +1,6 @@
-import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { matchRoute, targetOf } from '../../harness/simulator/routes.ts';
+import { startLoopbackHttp } from '../support/loopback-http.ts';
 
 /** One SES call as one replica made it: when it left and when its answer came back. */
 export interface TappedCall {
@@ -32,7 +32,7 @@ export class SesTapLog {
   }
 
   async tap(replica: string): Promise<SesTap> {
-    const server = createServer((incoming, outgoing) => {
+    const server = await startLoopbackHttp((incoming, outgoing) => {
       void this.#forward(replica, incoming).then(
         ({ status, headers, body }) => {
           outgoing.writeHead(status, headers);
@@ -44,13 +44,7 @@ export class SesTapLog {
         },
       );
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as AddressInfo).port;
-    return {
-      url: `http://127.0.0.1:${port}`,
-      replica,
-      close: () => closeServer(server),
-    };
+    return { url: server.url, replica, close: () => server.close() };
   }
 
   async #forward(replica: string, incoming: IncomingMessage): Promise<{ status: number; headers: Record<string, string | string[]>; body: Buffer }> {
@@ -94,11 +88,4 @@ export class SesTapLog {
     this.calls.push({ replica, operation, ...(target ? { target } : {}), status: answer.status, start, end: Date.now() });
     return answer;
   }
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
 }

@@ -1,12 +1,11 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EventRecorder } from '../../../src/runtime/events.ts';
 import { silentLogger } from '../../../src/runtime/logger.ts';
+import { loopbackKube, startLoopbackHttp, type LoopbackHttp } from '../../support/loopback-http.ts';
 
-const servers: ReturnType<typeof createServer>[] = [];
-afterEach(() => {
-  for (const server of servers.splice(0)) server.close();
+const servers: LoopbackHttp[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => server.close()));
 });
 
 /** An API server stand-in that holds each Event POST for `holdMs` and records how many were in flight at once. */
@@ -14,7 +13,7 @@ async function eventSink(holdMs: number) {
   const received: { namespace: string; reason: string }[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
-  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+  const server = await startLoopbackHttp((request, response) => {
     inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);
     let body = '';
@@ -29,10 +28,7 @@ async function eventSink(holdMs: number) {
     });
   });
   servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const kc = { getCurrentCluster: () => ({ server: url }), applyToHTTPSOptions: async () => {} };
-  return { kc, received, maxInFlight: () => maxInFlight };
+  return { kc: loopbackKube(server.url), received, maxInFlight: () => maxInFlight };
 }
 
 const setup = (i: number) => ({ apiVersion: 'ses.channels.dev/v1alpha1', kind: 'SesSetup', metadata: { name: `s${i}`, uid: `uid-${i}` } });

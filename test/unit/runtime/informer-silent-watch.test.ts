@@ -1,10 +1,8 @@
-import http from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Informer, type ListWatchSource, type WatchEvent } from '../../../src/runtime/informer.ts';
-import type { KubeAccess } from '../../../src/runtime/kube-http.ts';
+import { loopbackKube, startLoopbackHttp } from '../../support/loopback-http.ts';
 
 interface Obj {
   metadata: { name: string; namespace?: string; resourceVersion: string };
@@ -122,7 +120,7 @@ describe('Informer over HTTP: a half-open watch connection', () => {
   it('asks for bookmarks, drops a connection that went silent and watches again from the last resourceVersion', async () => {
     const requests: URL[] = [];
     const closed: string[] = [];
-    const server = http.createServer((request, response) => {
+    const server = await startLoopbackHttp((request, response) => {
       const url = new URL(request.url!, 'http://localhost');
       requests.push(url);
       response.writeHead(200, { 'content-type': 'application/json' });
@@ -135,12 +133,7 @@ describe('Informer over HTTP: a half-open watch connection', () => {
       // One event, then nothing: the connection stays open but silent, as a half-open one would.
       response.write(`${JSON.stringify({ type: 'MODIFIED', object: obj('a', String(Number(resourceVersion) + 5)) })}\n`);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const kc: KubeAccess = {
-      getCurrentCluster: () => ({ server: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }),
-      applyToHTTPSOptions: async () => {},
-    };
-    const informer = new Informer<Obj>({ kc, path: '/api/v1/namespaces/ns/configmaps', watchIdleTimeoutMs: 200 });
+    const informer = new Informer<Obj>({ kc: loopbackKube(server.url), path: '/api/v1/namespaces/ns/configmaps', watchIdleTimeoutMs: 200 });
     informers.push(informer);
     try {
       informer.start();
@@ -152,8 +145,7 @@ describe('Informer over HTTP: a half-open watch connection', () => {
       await vi.waitFor(() => expect(closed).toEqual(expect.arrayContaining(['10', '15'])));
     } finally {
       await informer.stop();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await server.close();
     }
   });
 });

@@ -1,15 +1,14 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { requestJson, type KubeAccess } from '../../../src/runtime/kube-http.ts';
+import { requestJson } from '../../../src/runtime/kube-http.ts';
+import { loopbackKube, startLoopbackHttp, type LoopbackHttp } from '../../support/loopback-http.ts';
 
 describe('kube-http requests with a body', () => {
-  let server: http.Server | undefined;
-  afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
+  let server: LoopbackHttp | undefined;
+  afterEach(() => server?.close());
 
   it('send a DELETE body with its length, so the server reads it and the keep-alive connection stays usable', async () => {
     const seen: { method: string; length: string | undefined; body: string }[] = [];
-    server = http.createServer((request, response) => {
+    server = await startLoopbackHttp((request, response) => {
       let body = '';
       request.setEncoding('utf8');
       request.on('data', (chunk: string) => (body += chunk));
@@ -18,11 +17,7 @@ describe('kube-http requests with a body', () => {
         response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       });
     });
-    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-    const kc: KubeAccess = {
-      getCurrentCluster: () => ({ server: `http://127.0.0.1:${(server!.address() as AddressInfo).port}` }),
-      applyToHTTPSOptions: async () => {},
-    };
+    const kc = loopbackKube(server.url);
     const options = { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid: 'u-1' } };
     await requestJson(kc, 'DELETE', '/apis/externaldns.k8s.io/v1alpha1/namespaces/n/dnsendpoints/a', { body: options });
     // The next request reuses the connection: without a length the body's bytes would open it (400).

@@ -1,30 +1,25 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AwsSesGateway } from '../../../src/ses/aws-gateway.ts';
 import { RateLimiter } from '../../../src/ses/rate-limiter.ts';
+import { startLoopbackHttp, type LoopbackHttp } from '../../support/loopback-http.ts';
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
 /** An SES endpoint that takes every request and never answers, recording which connections the client closed. */
-let server: http.Server;
+let server: LoopbackHttp;
 let endpoint: string;
 let requests: string[];
 let closed: number;
 beforeEach(async () => {
   requests = [];
   closed = 0;
-  server = http.createServer((request) => {
+  server = await startLoopbackHttp((request) => {
     requests.push(`${request.method} ${request.url}`);
     request.socket.once('close', () => closed++);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  endpoint = server.url;
 });
-afterEach(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
+afterEach(() => server.close());
 
 describe('AwsSesGateway: an aborted signal ends the call', () => {
   it('ends an SES request that never gets an answer, without a retry, and closes its connection', async () => {

@@ -1,32 +1,31 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { RequestListener } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AwsSesGateway } from '../../../src/ses/aws-gateway.ts';
 import { SesError } from '../../../src/ses/gateway.ts';
 import { RateLimiter } from '../../../src/ses/rate-limiter.ts';
+import { startLoopbackHttp, type LoopbackHttp } from '../../support/loopback-http.ts';
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
-/** An SES endpoint answering every request with one error, in AWS's wire shape (type in x-amzn-errortype). */
-let server: http.Server;
+/** An SES endpoint answering every request with one error, in AWS's wire shape (type in x-amzn-errortype), unless a test sets its own handler. */
+let server: LoopbackHttp;
 let endpoint: string;
 let answer: { status: number; type: string; body: object };
 let requests: number;
+let handler: RequestListener | undefined;
 beforeEach(async () => {
   requests = 0;
-  server = http.createServer((request, response) => {
+  handler = undefined;
+  server = await startLoopbackHttp((request, response) => {
+    if (handler) return void handler(request, response);
     requests++;
     request.resume();
     response.writeHead(answer.status, { 'content-type': 'application/json', 'x-amzn-errortype': answer.type });
     response.end(JSON.stringify(answer.body));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  endpoint = server.url;
 });
-afterEach(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
+afterEach(() => server.close());
 
 const gateway = () => new AwsSesGateway({ rateLimiter: new RateLimiter({ ratePerSecond: 1000, burst: 100 }), endpoint, credentials, maxAttempts: 2 });
 
@@ -64,11 +63,10 @@ describe("AwsSesGateway: SES errors in the reconciler's terms", () => {
 
   it('ListResourceTenants pages through every tenant of a resource, and a missing resource has none', async () => {
     const pages = [{ ResourceTenants: [{ TenantName: 'a' }], NextToken: 'p2' }, { ResourceTenants: [{ TenantName: 'b' }] }];
-    server.removeAllListeners('request');
     const bodies: string[] = [];
-    server.on('request', (request: http.IncomingMessage, response: http.ServerResponse) => {
+    handler = (request, response) => {
       let body = '';
-      request.on('data', (chunk) => (body += chunk));
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
       request.on('end', () => {
         bodies.push(body);
         const page = pages.shift();
@@ -80,7 +78,7 @@ describe("AwsSesGateway: SES errors in the reconciler's terms", () => {
         response.writeHead(200, { 'content-type': 'application/json' });
         response.end(JSON.stringify(page));
       });
-    });
+    };
     const arn = 'arn:aws:ses:eu-west-1:123456789012:identity/example.test';
     expect(await gateway().listResourceTenants('eu-west-1', arn)).toEqual(['a', 'b']);
     expect(JSON.parse(bodies[1]!)).toMatchObject({ ResourceArn: arn, NextToken: 'p2' });

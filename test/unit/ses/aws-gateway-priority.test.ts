@@ -1,21 +1,20 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AwsSesGateway } from '../../../src/ses/aws-gateway.ts';
 import type { SesCallPriority } from '../../../src/ses/gateway.ts';
 import { RateLimiter } from '../../../src/ses/rate-limiter.ts';
+import { startLoopbackHttp, type LoopbackHttp } from '../../support/loopback-http.ts';
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
 /** An SES endpoint answering GetTenant for any name (or failing every request with a 500 while `failing`), recording the names asked for in order. */
-let server: http.Server;
+let server: LoopbackHttp;
 let endpoint: string;
 let asked: string[];
 let failing: boolean;
 beforeEach(async () => {
   asked = [];
   failing = false;
-  server = http.createServer((request, response) => {
+  server = await startLoopbackHttp((request, response) => {
     let body = '';
     request.on('data', (chunk: Buffer) => (body += chunk.toString()));
     request.on('end', () => {
@@ -32,13 +31,9 @@ beforeEach(async () => {
       );
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  endpoint = server.url;
 });
-afterEach(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
+afterEach(() => server.close());
 
 describe('AwsSesGateway: the call priority reaches the shared rate limiter', () => {
   it('answers an urgent call issued while routine calls wait for the limiter before them', async () => {
