@@ -15,6 +15,7 @@ import { forEachLimit } from './pool.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SimClient } from '../harness/stack/sim-client.ts';
 import { atLeast, type SetupTracker } from './tracker.ts';
+import type { CpuMeter, CpuUse } from './cpu.ts';
 
 export interface FloorSample {
   /** apply -> records in status, doing only the unavoidable round trips. */
@@ -46,7 +47,8 @@ export async function measureFloor(
   items: { name: string; spec: SetupSpec }[],
   warmups: { name: string; spec: SetupSpec }[],
   sesPeriodMs: () => number,
-): Promise<FloorSample[]> {
+  meter: CpuMeter,
+): Promise<{ samples: FloorSample[]; cpu: CpuUse }> {
   const ses = new AwsSesGateway({ rateLimiter: new RateLimiter({ ratePerSecond: 1e6, burst: 1e6 }), endpoint: stack.sesEndpoint, credentials: FAKE });
   const dns = new LiveDnsLookup({ servers: [stack.dnsServer] });
   const client = new ResourceClient(kube.kc, { group: GROUP, version: VERSION, plural: SES_SETUP.plural });
@@ -98,7 +100,9 @@ export async function measureFloor(
   try {
     // A warm-up batch first: loading the SDK, resolving credentials and JIT compiling are start-up, not round trips.
     await Promise.all(warmups.map(probe));
-    return await Promise.all(items.map(probe));
+    const cpuSince = meter.start();
+    const samples = await Promise.all(items.map(probe));
+    return { samples, cpu: cpuSince() };
   } finally {
     verified.stop();
     await deleteFloorSesResources(ses, region, [...warmups, ...items], 32);

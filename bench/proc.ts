@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 
 /** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ: 100 on every Linux build). */
-const USER_HZ = 100;
+export const USER_HZ = 100;
 
 /**
  * CPU seconds a process has used so far, read from /proc without asking the process (a scrape of

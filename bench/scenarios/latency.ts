@@ -5,6 +5,7 @@ import { measureFloor, type FloorSample } from '../floor.ts';
 import { driveSesChecks, longestPeriod } from '../ses-check.ts';
 import { floorPhases, formatPhases, operatorPhases, phaseSummary, type Phases } from '../phases.ts';
 import { setupBatch, type Item } from '../batch.ts';
+import { addCpu, CpuMeter, NO_CPU, type CpuUse } from '../cpu.ts';
 import { delta } from '../metrics.ts';
 import { forEachLimit } from '../pool.ts';
 import { waitUntil } from '../../harness/stack/wait.ts';
@@ -40,6 +41,8 @@ export async function latencyScenario(ctx: Context): Promise<void> {
     log: [] as CallRecord[],
     items: [] as Item[],
     phases: [] as Phases[],
+    cpu: NO_CPU,
+    floorCpu: NO_CPU,
   };
   let checks = 0;
   let reconciles = 0;
@@ -52,6 +55,8 @@ export async function latencyScenario(ctx: Context): Promise<void> {
     all.log.push(...r.log);
     all.items.push(...r.items);
     all.phases.push(...r.phases);
+    all.cpu = addCpu(all.cpu, r.cpu);
+    all.floorCpu = addCpu(all.floorCpu, r.floorCpu);
     checks += r.checks;
     reconciles += r.reconciles;
     apiWrites += r.apiWrites;
@@ -66,6 +71,7 @@ export async function latencyScenario(ctx: Context): Promise<void> {
     );
     ctx.log(`latency round ${round + 1}/${rounds} phases p50/p99 ms: operator ${formatPhases(phaseSummary(r.phases))}`);
     ctx.log(`latency round ${round + 1}/${rounds} phases p50/p99 ms: floor    ${formatPhases(phaseSummary(floorPhases(r.floor)))}`);
+    ctx.log(`latency round ${round + 1}/${rounds} CPU per setup: operator run ${formatCpu(r.cpu, n)}; floor ${formatCpu(r.floorCpu, n)}`);
   }
 
   const { records, ready, floor, log, items } = all;
@@ -90,6 +96,18 @@ export async function latencyScenario(ctx: Context): Promise<void> {
       });
     }
   }
+
+  // The tail's cause, shown beside it: CPU per setup on the whole machine, by process.
+  const setups = n * rounds;
+  ctx.add({
+    scenario,
+    figure: 'CPU per new setup, whole machine (apply -> Ready)',
+    value: Math.round((all.cpu.machine * 1000) / setups),
+    unit: 'ms',
+    reference: { label: 'floor', value: Math.round((all.floorCpu.machine * 1000) / setups) },
+    ratio: all.cpu.machine / all.floorCpu.machine,
+    note: `operator run: ${formatCpu(all.cpu, setups)}; floor: ${formatCpu(all.floorCpu, setups)}`,
+  });
 
   const perSetup = callsPerSetup(log, items, (name) => ctx.tracker.recordsCheckedAt.get(name));
   const mean = sum(perSetup) / perSetup.length;
@@ -135,6 +153,7 @@ export async function latencyScenario(ctx: Context): Promise<void> {
     ),
     // Where the time goes, pooled: the operator's phases off SES's call log, the floor's from its round trips.
     phasesMs: { operator: phaseSummary(all.phases), floor: phaseSummary(floorPhases(floor)) },
+    cpuSeconds: { operator: all.cpu, floor: all.floorCpu },
     sesCallsByOperation: countBy(log, (call) => call.operation),
     reconciles,
     apiWrites,
@@ -171,8 +190,16 @@ async function latencyRound(ctx: Context, tag: string, n: number, flags: Record<
   );
   const dkim = driveSesChecks(ctx.sim, ctx.config.dkimIntervalMs);
   try {
-    const floor = await measureFloor(ctx.stack, ctx.kube, ctx.tracker, ctx.sim, floorItems, floorWarmups, () =>
-      longestPeriod(dkim.starts, ctx.config.dkimIntervalMs),
+    const { apiserver, etcd } = ctx.stack.controlPlane;
+    const { samples: floor, cpu: floorCpu } = await measureFloor(
+      ctx.stack,
+      ctx.kube,
+      ctx.tracker,
+      ctx.sim,
+      floorItems,
+      floorWarmups,
+      () => longestPeriod(dkim.starts, ctx.config.dkimIntervalMs),
+      new CpuMeter({ apiserver: apiserver.pid, etcd: etcd.pid }),
     );
     await forEachLimit([...floorItems, ...floorWarmups], ctx.config.apiConcurrency, async ({ name }) => {
       await ctx.kube.clearSetupFinalizers(name);
@@ -189,12 +216,16 @@ async function latencyRound(ctx: Context, tag: string, n: number, flags: Record<
       await deleteAll(ctx, warmNames, 120_000);
       const seq = await ctx.sim.mark();
       const before = await operator.scrape();
+      const cpuSince = new CpuMeter({ operator: operator.process.pid, apiserver: apiserver.pid, etcd: etcd.pid }).start();
       await applyAll(ctx, items, n);
       await waitUntil(`${n} setups Ready`, () => ctx.tracker.count(ctx.tracker.readyAt, names) === n, { timeoutMs: 180_000, intervalMs: 20 });
+      const cpu = cpuSince();
       const after = await operator.scrape();
       const { log } = await ctx.sim.calls(seq);
       const result = {
         floor,
+        cpu,
+        floorCpu,
         items,
         log,
         records: ctx.tracker.latencies(ctx.tracker.recordsAt, names),
@@ -212,4 +243,11 @@ async function latencyRound(ctx: Context, tag: string, n: number, flags: Record<
   } finally {
     await dkim.stop();
   }
+}
+
+/** CPU per setup in ms: the machine, then where it went. */
+function formatCpu(cpu: CpuUse, setups: number): string {
+  const ms = (seconds: number) => ((seconds * 1000) / setups).toFixed(1);
+  const operator = cpu.operator > 0 ? `operator ${ms(cpu.operator)}, ` : '';
+  return `machine ${ms(cpu.machine)} ms (${operator}API server ${ms(cpu.apiserver)}, etcd ${ms(cpu.etcd)}, bench process ${ms(cpu.bench)})`;
 }

@@ -51,6 +51,11 @@ describe('npm run bench -- --small', () => {
     for (const figure of ['apply -> records in status p50', 'apply -> Ready p50', 'apply -> Ready p99']) {
       expect(row('latency', figure).reference!.value).toBeGreaterThan(0);
     }
+    // The tail's cause beside it: CPU per setup on the whole machine, the operator's own share in the note.
+    const cpu = row('latency', 'CPU per new setup, whole machine');
+    expect(cpu.value).toBeGreaterThan(0);
+    expect(cpu.reference!.value).toBeGreaterThan(0);
+    expect(cpu.note).toMatch(/^operator run: machine [\d.]+ ms \(operator [1-9][\d.]*, API server [\d.]+/);
     row('throughput', 'time until all have records');
     row('deletion', 'time until all finalizers are gone');
     row('scale', 'resident memory after sync');
