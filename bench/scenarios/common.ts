@@ -4,6 +4,7 @@ import { forEachLimit } from '../pool.ts';
 import { waitUntil } from '../../harness/stack/wait.ts';
 import { callsByTarget } from '../calls.ts';
 import type { Item } from '../batch.ts';
+import type { Scrape } from '../metrics.ts';
 
 /** Creates the setups, `limit` requests in flight, noting each one's apply time just before its request. */
 export async function applyAll(ctx: Context, items: Item[], limit = ctx.config.apiConcurrency): Promise<void> {
@@ -17,6 +18,18 @@ export async function applyAll(ctx: Context, items: Item[], limit = ctx.config.a
 export async function deleteAll(ctx: Context, names: string[], timeoutMs: number): Promise<void> {
   await forEachLimit(names, ctx.config.apiConcurrency, (name) => ctx.kube.deleteSetup(name));
   await waitUntil(`${names.length} SesSetups to be gone`, () => names.every((name) => !ctx.tracker.informer.get(name)), { timeoutMs, intervalMs: 200 });
+}
+
+/**
+ * Waits until the operator has sent every Kubernetes Event it recorded. Events trail the work they
+ * describe (two at a time): a warm-up batch's Events, still going out, would load the API server
+ * during the batch measured after it.
+ */
+export async function untilEventsSent(operator: { scrape(): Promise<Scrape> }, timeoutMs = 60_000): Promise<void> {
+  await waitUntil('the operator to send its Events', async () => (await operator.scrape()).sum('ses_operator_events_pending') === 0, {
+    timeoutMs,
+    intervalMs: 100,
+  });
 }
 
 /** SES calls attributed to each setup (those naming its tenant or domain), optionally only those before a per-setup deadline. */

@@ -10,7 +10,7 @@ import { delta } from '../metrics.ts';
 import { forEachLimit } from '../pool.ts';
 import { waitUntil } from '../../harness/stack/wait.ts';
 import { percentile, percentiles, sum } from '../stats.ts';
-import { applyAll, callsPerSetup, countBy, deleteAll } from './common.ts';
+import { applyAll, callsPerSetup, countBy, deleteAll, untilEventsSent } from './common.ts';
 
 /**
  * 1 + 2. N setups applied at once with their DNS records already published: apply -> records in
@@ -214,6 +214,7 @@ async function latencyRound(ctx: Context, tag: string, n: number, flags: Record<
         intervalMs: 20,
       });
       await deleteAll(ctx, warmNames, 120_000);
+      await untilEventsSent(operator);
       const seq = await ctx.sim.mark();
       const before = await operator.scrape();
       const cpuSince = new CpuMeter({ operator: operator.process.pid, apiserver: apiserver.pid, etcd: etcd.pid }).start();

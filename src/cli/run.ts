@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { Manager } from '../controllers/manager.ts';
 import { CountingDnsLookup } from '../dns/counting-lookup.ts';
 import { LiveDnsLookup } from '../dns/lookup.ts';
+import { EventRecorder } from '../runtime/events.ts';
 import { closeServer, serveEndpoints } from '../runtime/http-endpoints.ts';
 import { LeaderElector } from '../runtime/leader-election.ts';
 import { OperatorMetrics } from '../runtime/metrics.ts';
@@ -38,9 +39,12 @@ export async function runCommand(argv: string[]): Promise<number> {
     maxAttempts: settings.sesMaxAttempts,
     onCall: (operation, outcome) => metrics.sesCalls.inc({ operation, outcome }),
   });
+  const events = new EventRecorder(kc, { component: 'ses-operator', logger, onDropped: () => metrics.eventsDropped.inc() });
+  metrics.followEvents(events);
   const manager = new Manager({
     kc,
     ses,
+    events,
     dns: new CountingDnsLookup(new LiveDnsLookup({ servers: settings.dnsServers, timeoutMs: settings.dnsTimeoutMs }), (type, outcome) =>
       metrics.dnsChecks.inc({ type, outcome }),
     ),

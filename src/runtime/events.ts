@@ -26,14 +26,22 @@ export class EventRecorder implements EventSink {
   readonly #recent = new Map<string, number>();
   readonly #windowMs: number;
   readonly #queue: { namespace: string; body: object; reason: string }[] = [];
+  readonly #onDropped: () => void;
   #inFlight = 0;
   #dropped = 0;
 
-  constructor(kc: KubeAccess, options: { component: string; logger: Logger; dedupeWindowMs?: number }) {
+  /** onDropped: told of every event dropped because too many were waiting (a metric). */
+  constructor(kc: KubeAccess, options: { component: string; logger: Logger; dedupeWindowMs?: number; onDropped?: () => void }) {
     this.#kc = kc;
     this.#component = options.component;
     this.#logger = options.logger;
     this.#windowMs = options.dedupeWindowMs ?? 10 * 60_000;
+    this.#onDropped = options.onDropped ?? (() => {});
+  }
+
+  /** Events not sent yet: waiting, or on their way to the API server. */
+  pending(): number {
+    return this.#queue.length + this.#inFlight;
   }
 
   emit(object: KubeObject, type: EventType, reason: string, message: string): void {
@@ -68,6 +76,7 @@ export class EventRecorder implements EventSink {
       count: 1,
     };
     if (this.#queue.length >= MAX_QUEUED) {
+      this.#onDropped();
       if (this.#dropped++ % 100 === 0) this.#logger.warn({ dropped: this.#dropped, reason }, 'too many events waiting to be sent; dropping');
       return;
     }

@@ -12,6 +12,17 @@ function declare(registry: Registry) {
     gauge: <L extends string>(name: string, labelNames: readonly L[], help: string) => new Gauge<L>({ name, help, labelNames, registers }),
     histogram: <L extends string>(name: string, labelNames: readonly L[], help: string, buckets: number[]) =>
       new Histogram<L>({ name, help, labelNames, buckets, registers }),
+    /** A gauge set from `read` at every scrape (left alone while it gives undefined). */
+    readAtScrape: (name: string, help: string, read: () => number | undefined) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          const value = read();
+          if (value !== undefined) this.set(value);
+        },
+      }),
   };
 }
 
@@ -108,12 +119,15 @@ export class OperatorMetrics {
   #sesCheckPeriodMs: (() => number) | undefined;
   readonly sesRateLimiterWaiting: Gauge<'priority'>;
   #sesWaiting: ((priority: SesCallPriority) => number) | undefined;
+  readonly eventsPending: Gauge;
+  #eventsPending: (() => number) | undefined;
+  readonly eventsDropped: Counter;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     this.controller = controllerSeries(this.registry);
     this.workqueue = workqueueSeries(this.registry);
-    const { counter, gauge, histogram } = declare(this.registry);
+    const { counter, gauge, histogram, readAtScrape } = declare(this.registry);
     this.sesCalls = counter(
       'ses_operator_ses_calls_total',
       ['operation', 'outcome'],
@@ -137,16 +151,11 @@ export class OperatorMetrics {
       ['kind', 'region'],
       "SES resources tagged as the operator's own whose SesSetup is gone, deleted by the orphan sweep (kind: tenant, identity)",
     );
-    const period = () => this.#sesCheckPeriodMs;
-    this.sesCheckPeriod = new Gauge({
-      name: 'ses_operator_ses_check_period_seconds',
-      help: "How often SES checks an identity's DKIM records, as learned from GetEmailIdentity's LastCheckedTimestamp: the wait before re-checking a setup whose records are live",
-      registers: [this.registry],
-      collect() {
-        const source = period();
-        if (source) this.set(source() / 1000);
-      },
-    });
+    this.sesCheckPeriod = readAtScrape(
+      'ses_operator_ses_check_period_seconds',
+      "How often SES checks an identity's DKIM records, as learned from GetEmailIdentity's LastCheckedTimestamp: the wait before re-checking a setup whose records are live",
+      () => (this.#sesCheckPeriodMs ? this.#sesCheckPeriodMs() / 1000 : undefined),
+    );
     const waiting = () => this.#sesWaiting;
     this.sesRateLimiterWaiting = new Gauge({
       name: 'ses_operator_ses_rate_limiter_waiting',
@@ -158,6 +167,17 @@ export class OperatorMetrics {
         if (source) for (const priority of SES_CALL_PRIORITIES) this.set({ priority }, source(priority));
       },
     });
+    this.eventsPending = readAtScrape(
+      'ses_operator_events_pending',
+      'Kubernetes Events recorded but not sent yet: they go out in the background, a few at a time, behind the work they describe',
+      () => this.#eventsPending?.(),
+    );
+    this.eventsDropped = counter('ses_operator_events_dropped_total', [], 'Kubernetes Events dropped because too many were waiting to be sent');
+  }
+
+  /** The pending-events gauge reads `recorder` at every scrape. */
+  followEvents(recorder: { pending(): number }): void {
+    this.#eventsPending = () => recorder.pending();
   }
 
   /** The rate limiter gauge reads `limiter` at every scrape. */

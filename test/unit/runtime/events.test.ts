@@ -47,4 +47,17 @@ describe('EventRecorder', () => {
     expect(sink.maxInFlight()).toBe(2);
     expect(sink.received.every((e) => e.namespace === 'default' && e.reason === 'TenantReady')).toBe(true);
   });
+
+  it('counts the events not sent yet, drops those past a thousand waiting, and reaches zero once all are sent', async () => {
+    const sink = await eventSink(1);
+    let dropped = 0;
+    const recorder = new EventRecorder(sink.kc, { component: 'test', logger: silentLogger, onDropped: () => dropped++ });
+    expect(recorder.pending()).toBe(0);
+    for (let i = 0; i < 1_005; i++) recorder.emit(setup(i), 'Normal', 'Verified', 'ready');
+    // Two on their way, a thousand waiting, three dropped.
+    expect(recorder.pending()).toBe(1_002);
+    expect(dropped).toBe(3);
+    await vi.waitFor(() => expect(recorder.pending()).toBe(0), { timeout: 10_000 });
+    expect(sink.received).toHaveLength(1_002);
+  });
 });

@@ -118,4 +118,15 @@ describe('OperatorMetrics: controller-runtime and client-go series mean what the
     expect(text).toContain('ses_operator_ses_rate_limiter_waiting{priority="urgent"} 0');
     expect(text).toContain('ses_operator_ses_rate_limiter_waiting{priority="routine"} 0');
   });
+
+  it('reports the Events not sent yet at each scrape', async () => {
+    const metrics = new OperatorMetrics();
+    let pending = 7;
+    metrics.followEvents({ pending: () => pending });
+    expect(value(await metrics.registry.metrics(), 'ses_operator_events_pending')).toBe(7);
+    pending = 0;
+    expect(value(await metrics.registry.metrics(), 'ses_operator_events_pending')).toBe(0);
+    metrics.eventsDropped.inc();
+    expect(value(await metrics.registry.metrics(), 'ses_operator_events_dropped_total')).toBe(1);
+  });
 });
