@@ -27,16 +27,7 @@ export class CpuMeter {
   /** Starts a window; the returned function ends it and gives the CPU used in it. */
   start(): () => CpuUse {
     const before = this.#read();
-    return () => {
-      const after = this.#read();
-      return {
-        machine: after.machine - before.machine,
-        operator: after.operator - before.operator,
-        apiserver: after.apiserver - before.apiserver,
-        etcd: after.etcd - before.etcd,
-        bench: after.bench - before.bench,
-      };
-    };
+    return () => combine(this.#read(), before, (after, start) => after - start);
   }
 
   #read(): CpuUse {
@@ -60,13 +51,12 @@ function machineBusySeconds(): number {
 
 /** CPU use summed over windows. */
 export function addCpu(a: CpuUse, b: CpuUse): CpuUse {
-  return {
-    machine: a.machine + b.machine,
-    operator: a.operator + b.operator,
-    apiserver: a.apiserver + b.apiserver,
-    etcd: a.etcd + b.etcd,
-    bench: a.bench + b.bench,
-  };
+  return combine(a, b, (x, y) => x + y);
+}
+
+/** Each field of `a` and `b` put through `f`. */
+function combine(a: CpuUse, b: CpuUse, f: (x: number, y: number) => number): CpuUse {
+  return Object.fromEntries(Object.keys(NO_CPU).map((key) => [key, f(a[key as keyof CpuUse], b[key as keyof CpuUse])])) as unknown as CpuUse;
 }
 
 export const NO_CPU: CpuUse = { machine: 0, operator: 0, apiserver: 0, etcd: 0, bench: 0 };
