@@ -54,6 +54,8 @@ export async function installDnsEndpointCrd(kubeconfig: string): Promise<void> {
  * - --registry=txt with an owner id: it deletes only what its own TXT ownership records claim, so
  *   records someone else published in the zone survive.
  * - --events: a DNSEndpoint change starts a sync at once instead of at the next interval.
+ * - --kube-api-qps / --kube-api-burst (v0.22.0's, backported): the sync writes each new DNSEndpoint's
+ *   status.observedGeneration one at a time; at client-go's 5 a second, 100 new ones hold a sync 20 s.
  */
 export function externalDnsArgs(options: ExternalDnsOptions & { ownerId: string; metricsAddress: string }): string[] {
   const [host, port] = splitHostPort(options.dnsServer);
@@ -76,13 +78,15 @@ export function externalDnsArgs(options: ExternalDnsOptions & { ownerId: string;
     `--interval=${options.interval ?? '2s'}`,
     '--events',
     '--min-event-sync-interval=1s',
+    '--kube-api-qps=50',
+    '--kube-api-burst=100',
     `--metrics-address=${options.metricsAddress}`,
     `--log-level=${options.logLevel ?? 'info'}`,
   ];
 }
 
 /**
- * Runs the real external-dns (built from the Go module proxy with the two fixes in
+ * Runs the real external-dns (built from the Go module proxy with the fixes and the backport in
  * tools/external-dns/patches.json, cached like the control plane) against a cluster and the local BIND. The DNSEndpoint CRD must be installed first
  * (installDnsEndpointCrd). Resolves once it has finished its first sync.
  */

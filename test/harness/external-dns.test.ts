@@ -4,7 +4,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, onTestFailed } from 'vitest';
 import { quotedStrings } from '../../src/dns/txt-strings.ts';
 import { publishRecords, splitHostPort } from '../../harness/stack/dns-records.ts';
-import { DNS_ENDPOINT_API_VERSION, installDnsEndpointCrd, startExternalDns, type ExternalDns } from '../../harness/stack/external-dns.ts';
+import { DNS_ENDPOINT_API_VERSION, externalDnsArgs, installDnsEndpointCrd, startExternalDns, type ExternalDns } from '../../harness/stack/external-dns.ts';
+import { ensureGoBinary } from '../../harness/stack/go-binaries.ts';
 import { kubectl } from '../../harness/stack/kubectl.ts';
 import { processAlive } from '../support/processes.ts';
 import { uniqueSuffix } from '../support/cluster.ts';
@@ -111,6 +112,15 @@ describe('external-dns (real, CRD source -> RFC 2136 into the local BIND)', () =
     // Its ownership records (TXT registry) go too: nothing of it is left in the zone.
     expect(await zoneNames()).toEqual([`www.${domain}`]);
     expect(await answer(resolver.resolveTxt(`www.${domain}`))).toEqual([['published by hand; not external-dns']]);
+  });
+
+  it("carries v0.22.0's client rate flags (backported), and the harness raises them", async () => {
+    // Unpatched v0.20.0 has no such flags (it would refuse to start with them); its CRD client writes 5 a second.
+    const { stdout, stderr } = await run(await ensureGoBinary('external-dns'), ['--help']);
+    expect(stdout + stderr).toContain('--kube-api-qps=5');
+    expect(stdout + stderr).toContain('--kube-api-burst=10');
+    const args = externalDnsArgs({ kubeconfig: 'k', dnsServer: '127.0.0.1:53', ownerId: 'o', metricsAddress: '127.0.0.1:0' });
+    expect(args).toEqual(expect.arrayContaining(['--kube-api-qps=50', '--kube-api-burst=100']));
   });
 
   it('stops its process', async () => {
