@@ -224,7 +224,7 @@ export const sesSetupStatusSchema = statusSchema({
     dnsCheckedAt: z.string().optional().meta({
       format: 'date-time',
       description:
-        'Time of the last live DNS check that changed a result, was asked for, or ran while a record was unverified (a check of a verified setup that finds nothing new writes nothing).',
+        'Time of the last live DNS check that changed a result, was asked for, or ran while a record was unverified (at most every 10 s when it finds nothing new; a check of a verified setup that finds nothing new writes nothing).',
     }),
     lastHandledVerifyRequest: z
       .string()

@@ -33,7 +33,15 @@ export interface CheckSeen {
   identityCreatedAt?: number;
   /** When SES last checked this identity's records, if this check read SES's view and SES said (ms since the epoch). */
   sesLastCheckedAt?: number;
+  /**
+   * Records are missing and external-dns has not read the DNSEndpoint holding them yet: it cannot have
+   * published them. Its reading wakes the setup (restart); until then at most one look per PUBLISHER_WAIT_MS.
+   */
+  publisherUnread?: boolean;
 }
+
+/** The longest wait for external-dns to read a DNSEndpoint before looking anyway (one that cannot write its status never says). */
+export const PUBLISHER_WAIT_MS = 15_000;
 
 /**
  * The first re-check waiting on SES comes this share of SES's period after SES's expected check: the
@@ -109,6 +117,7 @@ export class RecheckSchedule {
       }
       const waiting = seen.waitingOnSes ? this.#waitingOnSesDelay(name, population, now, seen) : undefined;
       delay = waiting ?? this.#fastDelay(name, population);
+      if (seen.publisherUnread && !seen.waitingOnSes) delay = Math.max(delay, PUBLISHER_WAIT_MS * this.#jitter());
     }
     delay = Math.round(delay);
     this.#next.set(name, now + delay);

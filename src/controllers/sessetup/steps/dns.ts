@@ -7,6 +7,7 @@ import { allVerified } from '../status.ts';
 import type { Facts, Happening, Step } from '../step.ts';
 import { identityMissing } from './identity-missing.ts';
 import { pendingVerifyRequest } from './verify-request.ts';
+import { generationObserved, ownedBy, type DnsEndpoint } from '../dns-endpoint.ts';
 
 /**
  * The DNS records the customer publishes, checked live when a check is due or asked for (the
@@ -17,7 +18,7 @@ export const dnsStep: Step = {
   name: 'dns',
   async run(
     { setup, spec, region, facts, identityCreatedNow, identityCreatedAt, identityReadNow, log, signal, sesCall },
-    { ses, dns, schedule, population, now: clock },
+    { ses, dns, schedule, population, now: clock, dnsEndpoints },
   ) {
     const name = setup.metadata.name;
     const identity = facts.identity!;
@@ -69,12 +70,15 @@ export const dnsStep: Step = {
       facts.dnsRecords?.map(({ published: _, ...record }) => record),
     );
     const learned: Partial<Facts> = { identity: seen, mailFrom: seenMailFrom, dnsRecords: records, dnsVerified: verified };
-    // A verified setup re-checked with the same result writes nothing: steady state costs no API writes.
-    if (changed || !verified || verifyRequested || recordsChanged) learned.dnsCheckedAt = new Date(now).toISOString();
+    // A verified setup re-checked with the same result writes nothing: steady state costs no API writes. An
+    // unverified one shows it is still being checked, but a fast pace must not make every look a status write.
+    const showProgress = !verified && !checkedWithin(facts.dnsCheckedAt, now, UNVERIFIED_CHECKED_AT_REFRESH_MS);
+    if (changed || showProgress || verifyRequested || recordsChanged) learned.dnsCheckedAt = new Date(now).toISOString();
     if (verifyRequested) learned.lastHandledVerifyRequest = verifyRequest;
     log.debug({ verified, askedSes: askSes, verifyRequested }, 'dns checked');
     const waitingOnSes = !verified && cnamesLive && seen.dkimStatus !== 'SUCCESS';
-    const delay = schedule.checked(name, verified, setups, now, { waitingOnSes, identityCreatedAt, sesLastCheckedAt });
+    const publisherUnread = spec.dnsPublication === 'ExternalDNS' && unreadByExternalDns(dnsEndpoints?.get(name), setup.metadata.uid);
+    const delay = schedule.checked(name, verified, setups, now, { waitingOnSes, identityCreatedAt, sesLastCheckedAt, publisherUnread });
     // Counted from before the lookups and SES's answer; past due already: at once, but never 0, which would mean no re-check at all.
     const next = Math.max(1, now + delay - clock());
     // MAIL FROM changed in SES behind the operator's back: the next pass sets spec.mailFrom again.
@@ -89,4 +93,16 @@ function sameRecords(current: SesSetupStatus['dnsRecords'], desired: { name: str
     const have = current[index]!;
     return have.name === record.name && have.type === record.type && have.value === record.value;
   });
+}
+
+/** While a record is unverified, a check that finds nothing new moves status.dnsCheckedAt at most this often. */
+export const UNVERIFIED_CHECKED_AT_REFRESH_MS = 10_000;
+
+function checkedWithin(checkedAt: string | undefined, now: number, ms: number): boolean {
+  return checkedAt !== undefined && now - Date.parse(checkedAt) < ms;
+}
+
+/** This setup's DNSEndpoint exists and external-dns has not started a sync with its generation yet. */
+function unreadByExternalDns(endpoint: DnsEndpoint | undefined, uid: string | undefined): boolean {
+  return endpoint !== undefined && ownedBy(endpoint, uid) && !generationObserved(endpoint);
 }

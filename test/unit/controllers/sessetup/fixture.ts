@@ -3,7 +3,7 @@ import { ReferrerIndex } from '../../../../src/controllers/referrers.ts';
 import { ClaimIndex } from '../../../../src/controllers/sessetup/claims.ts';
 import { DEFAULT_RECHECK, RecheckSchedule } from '../../../../src/controllers/sessetup/recheck-schedule.ts';
 import { SesSetupReconciler, type SesSetupReconcilerDeps } from '../../../../src/controllers/sessetup/reconciler.ts';
-import type { DnsLookup, LookupResult } from '../../../../src/dns/lookup.ts';
+import { FakeDns } from '../../../support/fakes/dns.ts';
 import { createMergePatch } from '../../../../src/runtime/merge-patch.ts';
 import { MemorySes } from '../../../support/memory-ses.ts';
 
@@ -11,17 +11,7 @@ import { MemorySes } from '../../../support/memory-ses.ts';
 
 export const silent = { info() {}, warn() {}, error() {}, debug() {}, child: () => silent };
 
-export class FakeDns implements DnsLookup {
-  readonly records = new Map<string, string[]>();
-  async lookup(type: string, name: string): Promise<LookupResult> {
-    const answers = this.records.get(`${type} ${name}`);
-    return answers ? { ok: true, answers } : { ok: false, failure: 'NXDOMAIN', detail: 'no such name' };
-  }
-  /** Publishes every record status asks for, as the customer would. */
-  publishFor(setup: SesSetup): void {
-    for (const record of setup.status?.dnsRecords ?? []) this.records.set(`${record.type} ${record.name}`, [record.value]);
-  }
-}
+export { FakeDns };
 
 /** The API server as the reconciler sees it: objects by name, status merge patches, finalizer patches. */
 export class FakeCluster {

@@ -3,6 +3,7 @@ import { FINALIZER } from '../../../../src/api/group.ts';
 import type { SesSetup } from '../../../../src/api/sessetup.ts';
 import { ApiError } from '../../../../src/runtime/kube-http.ts';
 import { PUBLICATION_RETRY_MS } from '../../../../src/controllers/sessetup/steps/publish.ts';
+import { DEFAULT_RECHECK, PUBLISHER_WAIT_MS, RecheckSchedule } from '../../../../src/controllers/sessetup/recheck-schedule.ts';
 import { condition, newSetup, reconcilerFixture } from './fixture.ts';
 import { MemoryDnsEndpoints } from './memory-dns-endpoints.ts';
 
@@ -202,5 +203,40 @@ describe('publish step (dnsPublication)', () => {
     await fixture.reconciler.reconcile('a');
     const left: SesSetup | undefined = fixture.cluster.objects.get('a');
     expect(left?.metadata.finalizers?.includes(FINALIZER) ?? false).toBe(false);
+  });
+
+  it('records not live yet: no fast re-checks until external-dns has read the DNSEndpoint, then at the fast pace again', async () => {
+    // The benchmark's pace (100 ms, no backoff) and an SES budget that does not stretch it.
+    const schedule = new RecheckSchedule({ ...DEFAULT_RECHECK, fastMs: 100, fastMaxMs: 100, sesRatePerSecond: 1_000 }, () => 0.5);
+    fixture = reconcilerFixture({ dnsEndpoints: endpoints, schedule });
+    fixture.apply(newSetup('a', { dnsPublication: 'ExternalDNS' }));
+    // The first check comes before the DNSEndpoint exists: the fast pace.
+    expect((await fixture.reconciler.reconcile('a'))?.requeueAfterMs).toBe(100);
+    expect(endpoints.objects.get('a')?.status?.observedGeneration).toBeUndefined();
+
+    fixture.clock.now += 100;
+    const lookups = fixture.dns.lookups.length;
+    expect((await fixture.reconciler.reconcile('a'))?.requeueAfterMs).toBe(PUBLISHER_WAIT_MS);
+    expect(fixture.dns.lookups.length).toBeGreaterThan(lookups);
+    // Woken before that (its own status write's watch event): nothing to look at yet.
+    fixture.clock.now += 1_000;
+    const waited = fixture.dns.lookups.length;
+    expect((await fixture.reconciler.reconcile('a'))?.requeueAfterMs).toBe(PUBLISHER_WAIT_MS - 1_000);
+    expect(fixture.dns.lookups.length).toBe(waited);
+
+    // external-dns starts a sync with this generation: the watch restarts the setup's checks (manager), fast again.
+    endpoints.objects.get('a')!.status = { observedGeneration: 1 };
+    schedule.restart('a');
+    expect((await fixture.reconciler.reconcile('a'))?.requeueAfterMs).toBe(100);
+    expect(fixture.dns.lookups.length).toBeGreaterThan(waited);
+    fixture.dns.publishFor(stored());
+    fixture.clock.now += 100;
+    await fixture.reconciler.reconcile('a');
+    // Published now: MX and DMARC verified by the lookups alone (DKIM waits for SES's check).
+    expect(
+      stored()
+        .status!.dnsRecords!.filter((r) => r.type !== 'CNAME')
+        .every((r) => r.verified),
+    ).toBe(true);
   });
 });
