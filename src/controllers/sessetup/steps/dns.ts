@@ -98,8 +98,10 @@ function sameRecords(current: SesSetupStatus['dnsRecords'], desired: { name: str
 /** While a record is unverified, a check that finds nothing new moves status.dnsCheckedAt at most this often. */
 export const UNVERIFIED_CHECKED_AT_REFRESH_MS = 10_000;
 
+/** A time ahead of this clock (another replica's, before a failover) does not count as recent. */
 function checkedWithin(checkedAt: string | undefined, now: number, ms: number): boolean {
-  return checkedAt !== undefined && now - Date.parse(checkedAt) < ms;
+  const age = checkedAt === undefined ? NaN : now - Date.parse(checkedAt);
+  return age >= 0 && age < ms;
 }
 
 /** This setup's DNSEndpoint exists and external-dns has not started a sync with its generation yet. */

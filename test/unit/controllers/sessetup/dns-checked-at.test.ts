@@ -23,4 +23,14 @@ describe('status.dnsCheckedAt while a record is unverified', () => {
     expect(fixture.cluster.writes).toBe(writes + 1);
     expect(stored().status!.dnsCheckedAt).toBe(new Date(fixture.clock.now).toISOString());
   });
+
+  it('a time ahead of the clock (written by a replica whose clock ran ahead) is moved at the next look', async () => {
+    fixture = reconcilerFixture({ schedule: new RecheckSchedule({ ...DEFAULT_RECHECK, fastMs: 100, fastMaxMs: 100, sesRatePerSecond: 1_000 }, () => 0.5) });
+    fixture.apply(newSetup('a'));
+    await fixture.reconciler.reconcile('a');
+    stored().status!.dnsCheckedAt = new Date(fixture.clock.now + 60_000).toISOString();
+    fixture.clock.now += 100;
+    await fixture.reconciler.reconcile('a');
+    expect(stored().status!.dnsCheckedAt).toBe(new Date(fixture.clock.now).toISOString());
+  });
 });
