@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RECHECK, RecheckSchedule } from '../../../../src/controllers/sessetup/recheck-schedule.ts';
 import { UNVERIFIED_CHECKED_AT_REFRESH_MS } from '../../../../src/controllers/sessetup/steps/dns.ts';
-import { newSetup, reconcilerFixture } from './fixture.ts';
+import { fastPaceSchedule, newSetup, reconcilerFixture } from './fixture.ts';
 
 describe('status.dnsCheckedAt while a record is unverified', () => {
   let fixture: ReturnType<typeof reconcilerFixture>;
   const stored = (name = 'a') => fixture.cluster.objects.get(name)!;
 
   it('records not live at a fast pace: a look that finds nothing new writes status at most every 10 s', async () => {
-    fixture = reconcilerFixture({ schedule: new RecheckSchedule({ ...DEFAULT_RECHECK, fastMs: 100, fastMaxMs: 100, sesRatePerSecond: 1_000 }, () => 0.5) });
+    fixture = reconcilerFixture({ schedule: fastPaceSchedule() });
     fixture.apply(newSetup('a'));
     await fixture.reconciler.reconcile('a');
     const [writes, checkedAt] = [fixture.cluster.writes, stored().status!.dnsCheckedAt];
@@ -25,7 +24,7 @@ describe('status.dnsCheckedAt while a record is unverified', () => {
   });
 
   it('a time ahead of the clock (written by a replica whose clock ran ahead) is moved at the next look', async () => {
-    fixture = reconcilerFixture({ schedule: new RecheckSchedule({ ...DEFAULT_RECHECK, fastMs: 100, fastMaxMs: 100, sesRatePerSecond: 1_000 }, () => 0.5) });
+    fixture = reconcilerFixture({ schedule: fastPaceSchedule() });
     fixture.apply(newSetup('a'));
     await fixture.reconciler.reconcile('a');
     stored().status!.dnsCheckedAt = new Date(fixture.clock.now + 60_000).toISOString();

@@ -89,6 +89,11 @@ export function newSetup(name: string, spec: Partial<SesSetup['spec']> = {}, cre
 export const condition = (setup: SesSetup | undefined, type: string) => setup?.status?.conditions?.find((c) => c.type === type);
 
 /** A reconciler over fresh doubles; `reconcilerWith` builds another one over the same world (an operator restart). */
+/** The benchmark's re-check pace: 100 ms, no backoff, with an SES budget that does not stretch it. */
+export function fastPaceSchedule(): RecheckSchedule {
+  return new RecheckSchedule({ ...DEFAULT_RECHECK, fastMs: 100, fastMaxMs: 100, sesRatePerSecond: 1_000 }, () => 0.5);
+}
+
 export function reconcilerFixture(options: Partial<SesSetupReconcilerDeps> = {}) {
   const ses = new MemorySes();
   const dns = new FakeDns();

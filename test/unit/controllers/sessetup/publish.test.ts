@@ -3,8 +3,8 @@ import { FINALIZER } from '../../../../src/api/group.ts';
 import type { SesSetup } from '../../../../src/api/sessetup.ts';
 import { ApiError } from '../../../../src/runtime/kube-http.ts';
 import { PUBLICATION_RETRY_MS } from '../../../../src/controllers/sessetup/steps/publish.ts';
-import { DEFAULT_RECHECK, PUBLISHER_WAIT_MS, RecheckSchedule } from '../../../../src/controllers/sessetup/recheck-schedule.ts';
-import { condition, newSetup, reconcilerFixture } from './fixture.ts';
+import { PUBLISHER_WAIT_MS } from '../../../../src/controllers/sessetup/recheck-schedule.ts';
+import { condition, fastPaceSchedule, newSetup, reconcilerFixture } from './fixture.ts';
 import { MemoryDnsEndpoints } from './memory-dns-endpoints.ts';
 
 describe('publish step (dnsPublication)', () => {
@@ -206,8 +206,7 @@ describe('publish step (dnsPublication)', () => {
   });
 
   it('records not live yet: no fast re-checks until external-dns has read the DNSEndpoint, then at the fast pace again', async () => {
-    // The benchmark's pace (100 ms, no backoff) and an SES budget that does not stretch it.
-    const schedule = new RecheckSchedule({ ...DEFAULT_RECHECK, fastMs: 100, fastMaxMs: 100, sesRatePerSecond: 1_000 }, () => 0.5);
+    const schedule = fastPaceSchedule();
     fixture = reconcilerFixture({ dnsEndpoints: endpoints, schedule });
     fixture.apply(newSetup('a', { dnsPublication: 'ExternalDNS' }));
     // The first check comes before the DNSEndpoint exists: the fast pace.
