@@ -1,10 +1,12 @@
 import { silentLogger, type Logger } from './logger.ts';
-import { WorkQueue } from './work-queue.ts';
+import { WorkQueue, type QueuePriority } from './work-queue.ts';
 
 /** What a reconcile asks for after succeeding (controller-runtime's reconcile.Result). */
 export interface ReconcileResult {
   /** Run again after this delay (resets the key's error backoff). */
   requeueAfterMs?: number;
+  /** How that run queues once due: `routine` (upkeep nobody waits on) goes after other keys; default urgent. */
+  priority?: QueuePriority;
   /** Run again with the key's rate-limited backoff (controller-runtime's Requeue: true). */
   requeue?: boolean;
 }
@@ -148,7 +150,7 @@ export class Controller {
   #afterSuccess(key: string, result: ReconcileResult): void {
     if (result.requeueAfterMs !== undefined && result.requeueAfterMs > 0) {
       this.queue.forget(key);
-      this.queue.addAfter(key, result.requeueAfterMs);
+      this.queue.addAfter(key, result.requeueAfterMs, result.priority);
       this.#metrics?.reconcileTotal(this.name, 'requeue_after');
     } else if (result.requeue) {
       this.queue.addRateLimited(key);

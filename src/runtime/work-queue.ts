@@ -58,8 +58,21 @@ export interface WorkQueueOptions {
   dueFirst?: boolean;
 }
 
+/**
+ * How a key queues: `routine` (upkeep nobody waits on, such as the re-check of a verified setup)
+ * goes after `urgent` keys, keeping one turn in four (URGENT_BEFORE_ROUTINE); a key asked for at both keeps
+ * the higher, as in controller-runtime's priority queue.
+ */
+export type QueuePriority = 'urgent' | 'routine';
+
 /** While both lists wait, a due key goes first this many times in a row, then one added directly. */
 const DUE_RUN = 3;
+
+/**
+ * While routine and urgent keys both wait, a routine key is handed out after this many urgent ones
+ * in a row: the share the SES rate limiter keeps for routine calls, so upkeep slows but never stops.
+ */
+const URGENT_BEFORE_ROUTINE = 3;
 
 export class WorkQueue {
   readonly name: string;
@@ -70,6 +83,18 @@ export class WorkQueue {
   readonly #dueKeys = new Set<string>();
   readonly #dueFirst: boolean;
   #dueRun = 0;
+  /**
+   * Routine keys ready to be handed out, in the order they came. An entry whose number is not the
+   * key's in #routineQueued is stale: the key was lifted to urgent (and may have come back later).
+   */
+  readonly #routine = new Fifo<{ key: string; seq: number }>();
+  readonly #routineQueued = new Map<string, number>();
+  #routineSeq = 0;
+  /** Dirty keys whose priority is routine: in #routine, or in flight and added again. */
+  readonly #routineKeys = new Set<string>();
+  /** Delayed keys every addAfter of which was routine. */
+  readonly #routineDelayed = new Set<string>();
+  #urgentRun = 0;
   /** Keys that need processing: queued, or added again while being processed. */
   readonly #dirty = new Set<string>();
   /** Keys handed out and not yet done, with the time they were handed out. */
@@ -101,16 +126,21 @@ export class WorkQueue {
 
   /** Number of keys ready to be handed out (not counting delayed or in-flight ones). */
   len(): number {
-    return this.#ready.length + this.#due.length;
+    return this.#ready.length + this.#due.length + this.#routineQueued.size;
   }
 
-  add(key: string): void {
+  add(key: string, priority: QueuePriority = 'urgent'): void {
     if (this.#shuttingDown) return;
-    if (this.#dirty.has(key)) return;
+    if (this.#dirty.has(key)) {
+      // Already queued: an urgent add lifts a routine key (it keeps the higher priority).
+      if (priority === 'urgent' && this.#routineKeys.delete(key) && this.#routineQueued.delete(key)) this.#enqueue(key);
+      return;
+    }
     this.#metrics?.adds.inc();
     this.#metrics?.depth.inc();
     if (!this.#addedAt.has(key)) this.#addedAt.set(key, now());
     this.#dirty.add(key);
+    if (priority === 'routine') this.#routineKeys.add(key);
     // A key in flight waits for done(): one key is never processed twice at once.
     if (this.#processing.has(key)) return;
     this.#enqueue(key);
@@ -121,10 +151,13 @@ export class WorkQueue {
    * one workqueue_retries_total, whatever the delay, as client-go's delaying queue does (its
    * AddRateLimited goes through AddAfter, and so do controller-runtime's RequeueAfter requeues).
    */
-  addAfter(key: string, delayMs: number): void {
+  addAfter(key: string, delayMs: number, priority: QueuePriority = 'urgent'): void {
     if (this.#shuttingDown) return;
     this.#metrics?.retries.inc();
-    if (!(delayMs > 0)) return this.add(key);
+    if (!(delayMs > 0)) return this.add(key, priority);
+    // A key already waiting is routine only if every request for it was.
+    if (priority === 'urgent') this.#routineDelayed.delete(key);
+    else if (!this.#delayed.has(key)) this.#routineDelayed.add(key);
     const readyAt = now() + delayMs;
     if (this.#delayed.schedule(key, readyAt)) this.#armDelayTimer();
   }
@@ -174,6 +207,7 @@ export class WorkQueue {
     clearTimeout(this.#delayTimer);
     clearInterval(this.#metricsTimer);
     this.#delayed.clear();
+    this.#routineDelayed.clear();
     if (this.#processing.size === 0) this.#notifyDrained();
   }
 
@@ -194,11 +228,31 @@ export class WorkQueue {
   #enqueue(key: string): void {
     const getter = this.#getters.shift();
     if (getter) getter(this.#handOut(key));
-    else if (this.#dueKeys.has(key)) this.#due.push(key);
+    else if (this.#routineKeys.has(key)) {
+      const seq = ++this.#routineSeq;
+      this.#routine.push({ key, seq });
+      this.#routineQueued.set(key, seq);
+    } else if (this.#dueKeys.has(key)) this.#due.push(key);
     else this.#ready.push(key);
   }
 
   #next(): string | undefined {
+    const urgentWaiting = this.#ready.length + this.#due.length;
+    if (this.#routineQueued.size > 0 && (urgentWaiting === 0 || this.#urgentRun >= URGENT_BEFORE_ROUTINE)) {
+      this.#urgentRun = 0;
+      for (let entry = this.#routine.shift(); entry !== undefined; entry = this.#routine.shift()) {
+        if (this.#routineQueued.get(entry.key) !== entry.seq) continue;
+        this.#routineQueued.delete(entry.key);
+        return entry.key;
+      }
+    }
+    if (urgentWaiting === 0) return undefined;
+    if (this.#routineQueued.size > 0) this.#urgentRun++;
+    return this.#nextUrgent();
+  }
+
+  /** Among urgent keys: due ones first (DUE_RUN in a row) when dueFirst, else the one added first. */
+  #nextUrgent(): string | undefined {
     if (this.#due.length > 0 && (this.#dueRun < DUE_RUN || this.#ready.length === 0)) {
       this.#dueRun++;
       return this.#due.shift();
@@ -211,6 +265,7 @@ export class WorkQueue {
     const at = now();
     this.#dirty.delete(key);
     this.#dueKeys.delete(key);
+    this.#routineKeys.delete(key);
     this.#processing.set(key, at);
     this.#metrics?.depth.dec();
     const addedAt = this.#addedAt.get(key);
@@ -238,9 +293,10 @@ export class WorkQueue {
     this.#delayTimerAt = Infinity;
     const at = now();
     for (let key = this.#delayed.popDue(at); key !== undefined; key = this.#delayed.popDue(at)) {
-      // Already queued by a watch event: it keeps that place.
+      const priority = this.#routineDelayed.delete(key) ? 'routine' : 'urgent';
+      // Already queued by a watch event: it keeps that place (unless it rises from routine to urgent).
       if (this.#dueFirst && !this.#dirty.has(key)) this.#dueKeys.add(key);
-      this.add(key);
+      this.add(key, priority);
     }
     if (!this.#shuttingDown) this.#armDelayTimer();
   }
@@ -285,19 +341,19 @@ function createQueueMetrics(provider: WorkQueueMetricsProvider, name: string): Q
 }
 
 /** Array-backed FIFO with O(1) shift (Array#shift is O(n), which hurts at 10,000 keys). */
-class Fifo {
-  #items: string[] = [];
+class Fifo<T = string> {
+  #items: T[] = [];
   #head = 0;
 
   get length(): number {
     return this.#items.length - this.#head;
   }
 
-  push(key: string): void {
+  push(key: T): void {
     this.#items.push(key);
   }
 
-  shift(): string | undefined {
+  shift(): T | undefined {
     if (this.#head >= this.#items.length) return undefined;
     const key = this.#items[this.#head++];
     if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
@@ -333,6 +389,10 @@ class DelayHeap {
     this.#byKey.set(key, entry);
     this.#up(entry.index);
     return true;
+  }
+
+  has(key: string): boolean {
+    return this.#byKey.has(key);
   }
 
   peekTime(): number {

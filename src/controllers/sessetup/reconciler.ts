@@ -2,6 +2,7 @@ import { FINALIZER, REGION_ANNOTATION } from '../../api/group.ts';
 import { sesSetupSpecSchema, type SesSetup, type SesSetupSpec, type SesSetupStatus } from '../../api/sessetup.ts';
 import type { DnsLookup } from '../../dns/lookup.ts';
 import type { EventSink } from '../../runtime/events.ts';
+import type { ReconcileResult } from '../../runtime/controller.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { ResourceClient } from '../../runtime/resource-client.ts';
 import type { SesCallOptions, SesCallPriority, SesGateway } from '../../ses/gateway.ts';
@@ -86,7 +87,7 @@ export class SesSetupReconciler {
   }
 
   /** `signal`: aborted when the controller gives up on this reconcile (shutdown); no further step starts. */
-  async reconcile(name: string, context: { signal?: AbortSignal } = {}): Promise<{ requeueAfterMs?: number } | void> {
+  async reconcile(name: string, context: { signal?: AbortSignal } = {}): Promise<ReconcileResult | void> {
     const vanished = this.#vanished.get(name);
     if (vanished) {
       // Its deletion is over: nobody waits on this teardown, unless a new setup of the same name does (its steps come after).
@@ -155,7 +156,9 @@ export class SesSetupReconciler {
       throw run.outcome.error ?? error;
     }
     if (run.outcome.error !== undefined) throw run.outcome.error;
-    return run.requeueAfterMs === undefined ? undefined : { requeueAfterMs: run.requeueAfterMs };
+    if (run.requeueAfterMs === undefined) return;
+    // The next check of a verified setup is upkeep: a setup someone waits on goes before it in the work queue.
+    return { requeueAfterMs: run.requeueAfterMs, priority: sesCallPriority(setup, run.outcome.facts) };
   }
 
   /** The steps in order, each seeing the facts learned so far, until one stops the chain or fails. */

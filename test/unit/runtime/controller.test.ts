@@ -92,6 +92,24 @@ describe('Controller: requeue rules', () => {
     expect(times('a')).toEqual([0, 1_000, 2_000]);
   });
 
+  it("queues requeueAfterMs with the result's priority: a routine requeue goes after keys someone waits on", async () => {
+    const { note, calls } = callLog();
+    const controller = startController({
+      name: 'c',
+      concurrency: 1,
+      reconcile: async (key) => {
+        note(key);
+        if (calls.length > 3) return;
+        // The one worker is busy until 150 ms: both requeues below fall due while it is.
+        if (key === 'blocker') return void (await new Promise((resolve) => setTimeout(resolve, 150)));
+        return key === 'upkeep' ? { requeueAfterMs: 50, priority: 'routine' } : { requeueAfterMs: 100 };
+      },
+    });
+    for (const key of ['upkeep', 'waited-on', 'blocker']) controller.queue.add(key);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(calls.map((c) => `${c.key}@${c.at}`)).toEqual(['upkeep@0', 'waited-on@0', 'blocker@0', 'waited-on@150', 'upkeep@150']);
+  });
+
   it('requeue: true uses the rate-limited backoff', async () => {
     const { note, times } = callLog();
     const controller = startController({

@@ -7,10 +7,10 @@ async function peek<T>(promise: Promise<T>): Promise<T | 'pending'> {
   return Promise.race([promise, new Promise<'pending'>((resolve) => setImmediate(resolve, 'pending'))]);
 }
 
-/** Takes every key that is ready now, marking each done at once. */
-async function drainReady(queue: WorkQueue): Promise<string[]> {
+/** Takes every key that is ready now (or the first `limit`), marking each done at once. */
+async function drainReady(queue: WorkQueue, limit = Infinity): Promise<string[]> {
   const keys: string[] = [];
-  while (queue.len() > 0) {
+  while (queue.len() > 0 && keys.length < limit) {
     const key = (await queue.get())!;
     keys.push(key);
     queue.done(key);
@@ -200,6 +200,102 @@ describe('WorkQueue: dueFirst', () => {
     queue.done(key!);
     expect(queue.len()).toBe(3);
     expect(await drainReady(queue)).toEqual(['x', 'f1', 'f2']);
+  });
+});
+
+describe('WorkQueue: routine keys', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  /** A dueFirst queue holding these keys, each fallen due after a routine addAfter. */
+  async function withRoutineDue(...keys: string[]): Promise<WorkQueue> {
+    const queue = new WorkQueue({ dueFirst: true });
+    for (const key of keys) queue.addAfter(key, 100, 'routine');
+    await vi.advanceTimersByTimeAsync(100);
+    return queue;
+  }
+
+  it('hands out a due urgent key before routine keys that fell due earlier', async () => {
+    const queue = new WorkQueue({ dueFirst: true });
+    for (let i = 1; i <= 5; i++) queue.addAfter(`r${i}`, 100 + i, 'routine');
+    queue.addAfter('new', 200);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(queue.len()).toBe(6);
+    expect(await drainReady(queue)).toEqual(['new', 'r1', 'r2', 'r3', 'r4', 'r5']);
+  });
+
+  it('puts keys added directly (watch events) before routine ones too', async () => {
+    const queue = await withRoutineDue('r1', 'r2');
+    queue.add('f1');
+    expect(await drainReady(queue)).toEqual(['f1', 'r1', 'r2']);
+  });
+
+  it('keeps one turn in four for routine keys while urgent ones keep coming (counted only while both wait)', async () => {
+    const queue = new WorkQueue({ dueFirst: true });
+    queue.add('before');
+    queue.add('before2');
+    queue.add('before3');
+    expect(await drainReady(queue)).toEqual(['before', 'before2', 'before3']);
+    queue.addAfter('r1', 100, 'routine');
+    queue.addAfter('r2', 100, 'routine');
+    await vi.advanceTimersByTimeAsync(100);
+    for (let i = 1; i <= 7; i++) queue.add(`f${i}`);
+    expect(await drainReady(queue)).toEqual(['f1', 'f2', 'f3', 'r1', 'f4', 'f5', 'f6', 'r2', 'f7']);
+  });
+
+  it('lifts a queued routine key to urgent when it is added again as urgent (the higher priority wins; due, it goes first)', async () => {
+    const queue = await withRoutineDue('r1', 'r2');
+    queue.add('f1');
+    queue.add('r2');
+    queue.add('r1', 'routine');
+    expect(queue.len()).toBe(3);
+    expect(await drainReady(queue)).toEqual(['r2', 'f1', 'r1']);
+  });
+
+  it('hands out a key lifted to urgent once, and in its new place when it comes back as routine', async () => {
+    const queue = await withRoutineDue('r1', 'r2');
+    queue.add('r1');
+    expect(await drainReady(queue, 1)).toEqual(['r1']);
+    queue.addAfter('r1', 100, 'routine');
+    await vi.advanceTimersByTimeAsync(100);
+    expect(queue.len()).toBe(2);
+    expect(await drainReady(queue)).toEqual(['r2', 'r1']);
+  });
+
+  it('treats a delayed key as urgent if any of its requests was, keeping the earliest time', async () => {
+    const queue = new WorkQueue({ dueFirst: true });
+    queue.addAfter('r1', 50, 'routine');
+    queue.addAfter('x', 100, 'routine');
+    queue.addAfter('x', 300);
+    queue.addAfter('y', 100);
+    queue.addAfter('y', 50, 'routine');
+    await vi.advanceTimersByTimeAsync(100);
+    expect(await drainReady(queue)).toEqual(['y', 'x', 'r1']);
+  });
+
+  it('queues a routine key that fell due while in flight as routine once done, and an urgent add lifts it', async () => {
+    const queue = new WorkQueue({ dueFirst: true });
+    queue.add('x');
+    queue.add('y');
+    const x = (await queue.get())!;
+    const y = (await queue.get())!;
+    queue.addAfter('x', 100, 'routine');
+    queue.addAfter('y', 100, 'routine');
+    await vi.advanceTimersByTimeAsync(100);
+    queue.add('y');
+    queue.add('f1');
+    queue.done(x);
+    queue.done(y);
+    expect(await drainReady(queue)).toEqual(['y', 'f1', 'x']);
+  });
+
+  it('forgets routine delays on shutdown', async () => {
+    const queue = new WorkQueue();
+    queue.addAfter('r1', 100, 'routine');
+    queue.shutDown();
+    await vi.advanceTimersByTimeAsync(200);
+    expect(queue.len()).toBe(0);
+    expect(await queue.get()).toBeUndefined();
   });
 });
 

@@ -94,6 +94,18 @@ describe('SesSetupReconciler (in-memory doubles)', () => {
     expect(events.some((e) => e.reason === 'Verified')).toBe(true);
   });
 
+  it("queues the next check as urgent while someone waits on the setup, and a verified setup's as routine upkeep", async () => {
+    apply(newSetup('a'));
+    expect((await reconciler.reconcile('a'))?.priority).toBe('urgent');
+    dns.publishFor(cluster.objects.get('a')!);
+    ses.identities.get('a.example.test')!.dkimStatus = 'SUCCESS';
+    clock.now += 60_000;
+    const verified = await reconciler.reconcile('a');
+    expect(cluster.objects.get('a')!.status?.dnsVerified).toBe(true);
+    expect(verified).toMatchObject({ priority: 'routine' });
+    expect(verified?.requeueAfterMs).toBeGreaterThan(0);
+  });
+
   it('does not call SES while the DKIM CNAMEs are not live, and names what is missing', async () => {
     apply(newSetup('a'));
     await reconciler.reconcile('a');
