@@ -286,6 +286,12 @@ export interface NewSetupFigures {
   learnedBeforeSeconds: number;
   /** Its SES calls until Ready: "operation seconds-after-apply". */
   calls: string[];
+  /** Its DKIM records as its first status showed them ("verified" or the record's message): what its first look found. */
+  firstDkim: string[];
+  /** The operator's estimate of SES's period (its gauge, sampled every 250 ms until Ready): lowest and highest, s. */
+  learnedPeriodRange: [number, number];
+  /** Highest sessetup work queue depth sampled meanwhile: keys waiting for a worker. */
+  maxQueueDepth: number;
   getMs: number;
   lookupsMs: number;
   timeoutSeconds: number;
@@ -309,6 +315,13 @@ export async function newSetupFigures(
   const learnedPeriod = async () => (await operator.scrape().catch(() => undefined))?.sum('ses_operator_ses_check_period_seconds') || NaN;
   const learnedBefore = await learnedPeriod();
   const seq = await ctx.sim.mark();
+  let firstDkim: string[] = [];
+  void ctx.tracker.waitFor(late.name, (setup) => {
+    const records = setup.status?.dnsRecords ?? [];
+    firstDkim = records.filter((record) => record.purpose === 'DKIM').map((record) => (record.verified ? 'verified' : (record.message ?? 'unverified')));
+    return records.length > 0;
+  });
+  const sampled = sampleOperator(operator);
   try {
     await applyAll(ctx, [late]);
     await waitUntil('the new setup to be Ready', () => ctx.tracker.readyAt.has(late.name), { timeoutMs: timeoutSeconds * 1000, intervalMs: 20 }).catch(
@@ -317,6 +330,10 @@ export async function newSetupFigures(
   } finally {
     starts = await sesChecks.stop();
   }
+  const { learnedPeriodRange, maxQueueDepth } = await sampled.stop();
+  ctx.log(
+    `new setup (${tag}): first look at its DKIM records: ${firstDkim.join(' | ') || 'none'}; learned SES period ${learnedPeriodRange.map((v) => v.toFixed(2)).join('-')} s; work queue depth up to ${maxQueueDepth}`,
+  );
   // 0 or absent: an operator that does not learn SES's period (an older build through --operator-main).
   const learned = await learnedPeriod();
   const applied = ctx.tracker.appliedAt.get(late.name)!;
@@ -350,9 +367,34 @@ export async function newSetupFigures(
     learnedPeriodSeconds: learned,
     learnedBeforeSeconds: learnedBefore,
     calls,
+    firstDkim,
+    learnedPeriodRange,
+    maxQueueDepth,
     getMs,
     lookupsMs,
     timeoutSeconds,
+  };
+}
+
+/** Samples the operator's learned SES period and its work queue's depth every 250 ms until stopped. */
+function sampleOperator(operator: BenchOperator): { stop(): Promise<{ learnedPeriodRange: [number, number]; maxQueueDepth: number }> } {
+  let running = true;
+  let [low, high, depth] = [Infinity, -Infinity, 0];
+  const loop = (async () => {
+    while (running) {
+      const scrape = await operator.scrape().catch(() => undefined);
+      const period = scrape?.sum('ses_operator_ses_check_period_seconds');
+      if (period) [low, high] = [Math.min(low, period), Math.max(high, period)];
+      depth = Math.max(depth, scrape?.sum('workqueue_depth', { name: 'sessetup' }) ?? 0);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return { learnedPeriodRange: [low, high], maxQueueDepth: depth };
+    },
   };
 }
 
