@@ -6,6 +6,7 @@ import { RateLimiter } from '../src/ses/rate-limiter.ts';
 import type { LocalStack } from '../harness/stack/stack.ts';
 import type { SimClient } from '../harness/stack/sim-client.ts';
 import type { SetupSpec } from './batch.ts';
+import { repeat } from './repeat.ts';
 
 /**
  * SES's own DKIM checks, driven by the harness every `intervalMs` from the start of one pass to the
@@ -13,22 +14,15 @@ import type { SetupSpec } from './batch.ts';
  * as it ends). The pass starts are kept, so the period SES actually kept is known.
  */
 export function driveSesChecks(sim: SimClient, intervalMs: number): { starts: readonly number[]; stop(): Promise<number[]> } {
-  let running = true;
   const starts: number[] = [];
-  const loop = (async () => {
-    while (running) {
-      const start = Date.now();
-      starts.push(start);
-      await sim.dkimCheck().catch(() => {});
-      const wait = start + intervalMs - Date.now();
-      if (wait > 0 && running) await new Promise((resolve) => setTimeout(resolve, wait));
-    }
-  })();
+  const passes = repeat(intervalMs, async () => {
+    starts.push(Date.now());
+    await sim.dkimCheck().catch(() => {});
+  });
   return {
     starts,
     async stop() {
-      running = false;
-      await loop;
+      await passes.stop();
       return starts;
     },
   };

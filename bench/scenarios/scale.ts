@@ -7,6 +7,7 @@ import { waitUntil } from '../../harness/stack/wait.ts';
 import { applyAll, deleteAll } from './common.ts';
 import { measureSteadyState, prepareDnsEndpoints, scaleBatch, steadyFlags, steadyRows } from './steady-state.ts';
 import { cpuSeconds, peakRssBytes } from '../proc.ts';
+import { repeat } from '../repeat.ts';
 import { driveSesChecks, longestPeriod, timeVerificationReads } from '../ses-check.ts';
 
 /**
@@ -297,6 +298,9 @@ export interface NewSetupFigures {
   timeoutSeconds: number;
 }
 
+/** The operator's gauge of SES's DKIM check period, as it learned it from SES's answers. */
+const LEARNED_PERIOD = 'ses_operator_ses_check_period_seconds';
+
 /**
  * One new setup, its records already published, with a running operator (defaults: SES 1
  * request/s): apply -> Ready against SES's own verification time. A new customer should not wait
@@ -312,7 +316,7 @@ export async function newSetupFigures(
   const [late] = setupBatch(tag, 1) as [Item];
   await publishDomains(ctx.stack.dnsServer, [late.spec.domainIdentity], ctx.stack.region);
   let starts: number[] = [];
-  const learnedPeriod = async () => (await operator.scrape().catch(() => undefined))?.sum('ses_operator_ses_check_period_seconds') || NaN;
+  const learnedPeriod = async () => (await operator.scrape().catch(() => undefined))?.sum(LEARNED_PERIOD) || NaN;
   const learnedBefore = await learnedPeriod();
   const seq = await ctx.sim.mark();
   let firstDkim: string[] = [];
@@ -378,21 +382,16 @@ export async function newSetupFigures(
 
 /** Samples the operator's learned SES period and its work queue's depth every 250 ms until stopped. */
 function sampleOperator(operator: BenchOperator): { stop(): Promise<{ learnedPeriodRange: [number, number]; maxQueueDepth: number }> } {
-  let running = true;
   let [low, high, depth] = [Infinity, -Infinity, 0];
-  const loop = (async () => {
-    while (running) {
-      const scrape = await operator.scrape().catch(() => undefined);
-      const period = scrape?.sum('ses_operator_ses_check_period_seconds');
-      if (period) [low, high] = [Math.min(low, period), Math.max(high, period)];
-      depth = Math.max(depth, scrape?.sum('workqueue_depth', { name: 'sessetup' }) ?? 0);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  })();
+  const sampling = repeat(250, async () => {
+    const scrape = await operator.scrape().catch(() => undefined);
+    const period = scrape?.sum(LEARNED_PERIOD);
+    if (period) [low, high] = [Math.min(low, period), Math.max(high, period)];
+    depth = Math.max(depth, scrape?.sum('workqueue_depth', { name: 'sessetup' }) ?? 0);
+  });
   return {
     async stop() {
-      running = false;
-      await loop;
+      await sampling.stop();
       return { learnedPeriodRange: [low, high], maxQueueDepth: depth };
     },
   };
