@@ -56,6 +56,9 @@ export async function scrape(metricsUrl: string): Promise<Scrape> {
   return new Scrape(await response.text());
 }
 
+/** The operator's gauge of SES's DKIM check period, as it learned it from SES's answers (s). */
+export const LEARNED_PERIOD = 'ses_operator_ses_check_period_seconds';
+
 /** Differences of a few counters between two scrapes. */
 export function delta(before: Scrape, after: Scrape, name: string, labels: Record<string, string> = {}): number {
   return after.sum(name, labels) - before.sum(name, labels);

@@ -6,7 +6,7 @@ import { driveSesChecks, longestPeriod } from '../ses-check.ts';
 import { floorPhases, formatPhases, operatorPhases, phaseSummary, type Phases } from '../phases.ts';
 import { setupBatch, type Item } from '../batch.ts';
 import { addCpu, CpuMeter, NO_CPU, type CpuUse } from '../cpu.ts';
-import { delta } from '../metrics.ts';
+import { delta, LEARNED_PERIOD } from '../metrics.ts';
 import { forEachLimit } from '../pool.ts';
 import { waitUntil } from '../../harness/stack/wait.ts';
 import { percentile, percentiles, sum } from '../stats.ts';
@@ -71,6 +71,7 @@ export async function latencyScenario(ctx: Context): Promise<void> {
     );
     ctx.log(`latency round ${round + 1}/${rounds} phases p50/p99 ms: operator ${formatPhases(phaseSummary(r.phases))}`);
     ctx.log(`latency round ${round + 1}/${rounds} phases p50/p99 ms: floor    ${formatPhases(phaseSummary(floorPhases(r.floor)))}`);
+    ctx.log(`latency round ${round + 1}/${rounds} SES's period: ${r.sesPeriodMs} ms; the operator's learned estimate ${r.learnedPeriodMs} ms`);
     ctx.log(`latency round ${round + 1}/${rounds} CPU per setup: operator run ${formatCpu(r.cpu, n)}; floor ${formatCpu(r.floorCpu, n)}`);
   }
 
@@ -235,6 +236,8 @@ async function latencyRound(ctx: Context, tag: string, n: number, flags: Record<
         checks: delta(before, after, 'ses_operator_dns_checks_total') / 5,
         reconciles: delta(before, after, 'controller_runtime_reconcile_total', { controller: 'sessetup' }),
         apiWrites: delta(before, after, 'ses_operator_api_writes_total'),
+        sesPeriodMs: longestPeriod(dkim.starts, ctx.config.dkimIntervalMs),
+        learnedPeriodMs: Math.round(after.sum(LEARNED_PERIOD) * 1000),
       };
       await deleteAll(ctx, names, 120_000);
       return result;

@@ -1,7 +1,7 @@
 import type { Context } from '../context.ts';
 import { publishDomains } from '../dns.ts';
 import { setupBatch, type Item } from '../batch.ts';
-import type { Scrape } from '../metrics.ts';
+import { LEARNED_PERIOD, type Scrape } from '../metrics.ts';
 import type { BenchOperator } from '../operator.ts';
 import { waitUntil } from '../../harness/stack/wait.ts';
 import { applyAll, deleteAll } from './common.ts';
@@ -293,13 +293,14 @@ export interface NewSetupFigures {
   learnedPeriodRange: [number, number];
   /** Highest sessetup work queue depth sampled meanwhile: keys waiting for a worker. */
   maxQueueDepth: number;
+  /** Highest count of SES calls waiting for a token, by priority, sampled meanwhile. */
+  maxSesWaiting: { urgent: number; routine: number };
+  /** Longest a sessetup reconcile had been running at any sample, s: workers held (e.g. waiting for SES tokens). */
+  maxRunningSeconds: number;
   getMs: number;
   lookupsMs: number;
   timeoutSeconds: number;
 }
-
-/** The operator's gauge of SES's DKIM check period, as it learned it from SES's answers. */
-const LEARNED_PERIOD = 'ses_operator_ses_check_period_seconds';
 
 /**
  * One new setup, its records already published, with a running operator (defaults: SES 1
@@ -334,9 +335,9 @@ export async function newSetupFigures(
   } finally {
     starts = await sesChecks.stop();
   }
-  const { learnedPeriodRange, maxQueueDepth } = await sampled.stop();
+  const { learnedPeriodRange, maxQueueDepth, maxSesWaiting, maxRunningSeconds } = await sampled.stop();
   ctx.log(
-    `new setup (${tag}): first look at its DKIM records: ${firstDkim.join(' | ') || 'none'}; learned SES period ${learnedPeriodRange.map((v) => v.toFixed(2)).join('-')} s; work queue depth up to ${maxQueueDepth}`,
+    `new setup (${tag}): first look at its DKIM records: ${firstDkim.join(' | ') || 'none'}; learned SES period ${learnedPeriodRange.map((v) => v.toFixed(2)).join('-')} s; work queue depth up to ${maxQueueDepth}; SES calls waiting for a token up to ${maxSesWaiting.urgent} urgent, ${maxSesWaiting.routine} routine; longest running reconcile ${maxRunningSeconds.toFixed(1)} s`,
   );
   // 0 or absent: an operator that does not learn SES's period (an older build through --operator-main).
   const learned = await learnedPeriod();
@@ -374,25 +375,35 @@ export async function newSetupFigures(
     firstDkim,
     learnedPeriodRange,
     maxQueueDepth,
+    maxSesWaiting,
+    maxRunningSeconds,
     getMs,
     lookupsMs,
     timeoutSeconds,
   };
 }
 
-/** Samples the operator's learned SES period and its work queue's depth every 250 ms until stopped. */
-function sampleOperator(operator: BenchOperator): { stop(): Promise<{ learnedPeriodRange: [number, number]; maxQueueDepth: number }> } {
-  let [low, high, depth] = [Infinity, -Infinity, 0];
+type OperatorSamples = Pick<NewSetupFigures, 'learnedPeriodRange' | 'maxQueueDepth' | 'maxSesWaiting' | 'maxRunningSeconds'>;
+
+/** Samples the operator's learned SES period, its work queue, its workers and its SES token waits every 250 ms until stopped. */
+function sampleOperator(operator: BenchOperator): { stop(): Promise<OperatorSamples> } {
+  let [low, high, depth, running] = [Infinity, -Infinity, 0, 0];
+  const waiting = { urgent: 0, routine: 0 };
   const sampling = repeat(250, async () => {
     const scrape = await operator.scrape().catch(() => undefined);
-    const period = scrape?.sum(LEARNED_PERIOD);
+    if (!scrape) return;
+    const period = scrape.sum(LEARNED_PERIOD);
     if (period) [low, high] = [Math.min(low, period), Math.max(high, period)];
-    depth = Math.max(depth, scrape?.sum('workqueue_depth', { name: 'sessetup' }) ?? 0);
+    depth = Math.max(depth, scrape.sum('workqueue_depth', { name: 'sessetup' }));
+    running = Math.max(running, scrape.sum('workqueue_longest_running_processor_seconds', { name: 'sessetup' }));
+    for (const priority of ['urgent', 'routine'] as const) {
+      waiting[priority] = Math.max(waiting[priority], scrape.sum('ses_operator_ses_rate_limiter_waiting', { priority }));
+    }
   });
   return {
     async stop() {
       await sampling.stop();
-      return { learnedPeriodRange: [low, high], maxQueueDepth: depth };
+      return { learnedPeriodRange: [low, high], maxQueueDepth: depth, maxSesWaiting: waiting, maxRunningSeconds: running };
     },
   };
 }
