@@ -494,7 +494,12 @@ export class Informer<T extends KubeObjectLike = KubeObjectLike> {
   }
 
   async #listAndReplace(signal: AbortSignal): Promise<void> {
-    const fresh = this.#newStore();
+    // The first list of an empty cache fills the cache itself, page by page, and tells the handlers of
+    // each object as it is stored: unpacking every object again afterwards to announce it would cost a
+    // cold start over thousands of objects as much again as packing them. Any later list is compared
+    // with the cache first (#replace), so handlers hear only of what changed.
+    let direct = !this.#synced && this.#store.size === 0;
+    let fresh = direct ? this.#store : this.#newStore();
     let resourceVersion = '';
     let continueToken: string | undefined;
     let limit = this.#pageSize;
@@ -506,21 +511,26 @@ export class Informer<T extends KubeObjectLike = KubeObjectLike> {
         // The continue token outlived the server's history: start over in one unpaginated request, as client-go does.
         if (continueToken === undefined || !isResourceExpired(error)) throw error;
         this.#logger.info({ err: error }, 'continue token expired; listing again without pagination');
-        fresh.clear();
+        // What the first pages added stays announced; the full list is compared with it like any relist.
+        if (direct) [direct, fresh] = [false, this.#newStore()];
+        else fresh.clear();
         continueToken = undefined;
         limit = 0;
         continue;
       }
       for (const raw of page.items) {
         const object = this.#transform(raw as T);
-        fresh.set(storeKey(object), object);
+        const key = storeKey(object);
+        const announce = direct && !fresh.has(key);
+        fresh.set(key, object);
+        if (announce) this.#emit('onAdd', object);
       }
       resourceVersion = page.resourceVersion;
       continueToken = page.continueToken;
       if (continueToken === undefined) break;
     }
     this.#reachedServer();
-    this.#replace(fresh);
+    if (!direct) this.#replace(fresh);
     this.#resourceVersion = resourceVersion;
     this.#lastSyncAt = Date.now();
     this.#logger.debug({ objects: fresh.size, resourceVersion }, 'listed');

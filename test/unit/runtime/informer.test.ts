@@ -24,6 +24,13 @@ function recordHandlers(informer: Informer<Obj>) {
   return seen;
 }
 
+/** The names in the informer's cache, sorted. */
+const cachedNames = (informer: Informer<Obj>) =>
+  informer
+    .list()
+    .map((o) => o.metadata.name)
+    .sort();
+
 const informers: Informer<Obj>[] = [];
 function makeInformer(source: FakeListWatch<Obj>, options: Partial<InformerOptions<Obj>> = {}): Informer<Obj> {
   const informer = new Informer<Obj>({ source, backoff: { initialMs: 1, maxMs: 5 }, ...options } as InformerOptions<Obj>);
@@ -125,12 +132,7 @@ describe('Informer (fake API server)', () => {
     expect(source.lastWatch().resourceVersion).toBe('300');
     expect(seen.slice(3).sort()).toEqual(['add new@21', 'delete gone@3 (final state unknown)', 'update changed@2->20']);
     expect(deleted[0]!.data).toEqual({ last: 'known' });
-    expect(
-      informer
-        .list()
-        .map((o) => o.metadata.name)
-        .sort(),
-    ).toEqual(['changed', 'new', 'same']);
+    expect(cachedNames(informer)).toEqual(['changed', 'new', 'same']);
     expect(informer.health().consecutiveFailures).toBe(0);
   });
 
@@ -266,6 +268,50 @@ describe('Informer (fake API server)', () => {
     await informer.waitForSync();
     expect(source.lists.map((call) => call.limit)).toEqual([2, 2, 0]);
     expect(informer.list()).toHaveLength(4);
+  });
+
+  it('announces each page of the first list as it stores it, before asking for the next page', async () => {
+    const source = new FakeListWatch<Obj>();
+    source.objects = Array.from({ length: 5 }, (_, i) => obj(`cm${i}`, String(i + 1)));
+    const informer = makeInformer(source, { pageSize: 2, packed: true });
+    const seen = recordHandlers(informer);
+    const found: (string | undefined)[] = [];
+    informer.onAdd((o) => found.push(informer.get(`ns/${o.metadata.name}`)?.metadata.resourceVersion));
+    const addsAtEachList: number[] = [];
+    const realList = source.list.bind(source);
+    source.list = async (options) => {
+      addsAtEachList.push(seen.length);
+      return realList(options);
+    };
+    informer.start();
+    await informer.waitForSync();
+    expect(addsAtEachList).toEqual([0, 2, 4]);
+    expect(seen).toEqual(['add cm0@1', 'add cm1@2', 'add cm2@3', 'add cm3@4', 'add cm4@5']);
+    // A handler told of an object finds it in the cache already.
+    expect(found).toEqual(['1', '2', '3', '4', '5']);
+    expect(informer.hasSynced()).toBe(true);
+  });
+
+  it('compares a full list with what the first pages announced when the continue token expires: no object is announced twice', async () => {
+    const source = new FakeListWatch<Obj>();
+    source.objects = Array.from({ length: 4 }, (_, i) => obj(`cm${i}`, String(i + 1)));
+    const informer = makeInformer(source, { pageSize: 2 });
+    const seen = recordHandlers(informer);
+    const realList = source.list.bind(source);
+    source.list = async (options) => {
+      if (options.continueToken) {
+        source.lists.push(options);
+        // Meanwhile cm0 changed and cm1 went, which the server's history no longer covers.
+        source.objects = [obj('cm0', '7'), obj('cm2', '3'), obj('cm3', '4')];
+        throw new ApiError(410, 'Expired', 'The provided continue parameter is too old');
+      }
+      return realList(options);
+    };
+    informer.start();
+    await informer.waitForSync();
+    expect(source.lists.map((call) => call.limit)).toEqual([2, 2, 0]);
+    expect(seen).toEqual(['add cm0@1', 'add cm1@2', 'update cm0@1->7', 'add cm2@3', 'add cm3@4', 'delete cm1@2 (final state unknown)']);
+    expect(cachedNames(informer)).toEqual(['cm0', 'cm2', 'cm3']);
   });
 
   it('survives a handler that throws or rejects', async () => {
