@@ -348,10 +348,13 @@ export class Informer<T extends KubeObjectLike = KubeObjectLike> {
     return this.#packed ? new PackedStore<T>() : new PlainStore<T>();
   }
 
-  /** Registers handlers; once synced, the new handler first gets onAdd for every stored object. Returns an unsubscribe. */
+  /**
+   * Registers handlers; the new handler first gets onAdd for every stored object (the first list
+   * announces objects as it stores them, so one registered midway gets those stored so far). Returns an unsubscribe.
+   */
   addEventHandler(handler: InformerEventHandler<T>): () => void {
     this.#handlers.add(handler);
-    if (this.#synced) for (const [, object] of this.#store.entries()) this.#call(handler, 'onAdd', object);
+    for (const [, object] of this.#store.entries()) this.#call(handler, 'onAdd', object);
     return () => this.#handlers.delete(handler);
   }
 

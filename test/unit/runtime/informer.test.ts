@@ -292,6 +292,21 @@ describe('Informer (fake API server)', () => {
     expect(informer.hasSynced()).toBe(true);
   });
 
+  it('a handler registered while the first list is under way hears of every object once', async () => {
+    const source = new FakeListWatch<Obj>();
+    source.objects = Array.from({ length: 4 }, (_, i) => obj(`cm${i}`, String(i + 1)));
+    const informer = makeInformer(source, { pageSize: 2 });
+    let late: string[] = [];
+    const realList = source.list.bind(source);
+    source.list = async (options) => {
+      if (options.continueToken) late = recordHandlers(informer);
+      return realList(options);
+    };
+    informer.start();
+    await informer.waitForSync();
+    expect(late).toEqual(['add cm0@1', 'add cm1@2', 'add cm2@3', 'add cm3@4']);
+  });
+
   it('compares a full list with what the first pages announced when the continue token expires: no object is announced twice', async () => {
     const source = new FakeListWatch<Obj>();
     source.objects = Array.from({ length: 4 }, (_, i) => obj(`cm${i}`, String(i + 1)));
