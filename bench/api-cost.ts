@@ -3,18 +3,20 @@
  * the operator and the latency floor make, each kind N times on a fresh control plane, 35 at a time,
  * with 0, 1 and 2 watches on SesSetups open. `node bench/api-cost.ts [N]` prints one line per kind.
  */
-import type { ClientRequest } from 'node:http';
-import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FINALIZER, GROUP, SES_SETUP, VERSION } from '../src/api/group.ts';
 import type { SesSetup, SesSetupStatus } from '../src/api/sessetup.ts';
-import { composeConditions } from '../src/controllers/sessetup/status.ts';
 import { desiredRecords } from '../src/dns/desired-records.ts';
 import { assessRecords } from '../src/dns/verify-records.ts';
-import { objectPath, requestJson, requestOptions, resourceUrl } from '../src/runtime/kube-http.ts';
+import { EventRecorder } from '../src/runtime/events.ts';
+import { kubeListWatch } from '../src/runtime/informer.ts';
+import { objectPath } from '../src/runtime/kube-http.ts';
+import { silentLogger } from '../src/runtime/logger.ts';
 import { ResourceClient } from '../src/runtime/resource-client.ts';
 import { startControlPlane } from '../harness/stack/control-plane.ts';
 import { KubeClient } from '../harness/stack/kube-client.ts';
+import { waitUntil } from '../harness/stack/wait.ts';
+import { withConditions } from './floor.ts';
 import { forEachLimit } from './pool.ts';
 import { cpuSeconds } from './proc.ts';
 
@@ -43,81 +45,68 @@ async function measureRound(kube: KubeClient, client: ResourceClient, prefix: st
   const names = Array.from({ length: N }, (_, i) => `${prefix}-${i}`);
   const created: SesSetup[] = [];
   const owned: SesSetup[] = [];
-  await measure(`${label}: create`, names, async (name, i) => {
-    created[i] = await kube.createSetup(name, { tenantName: `t-${name}`, domainIdentity: `mail.${name}.bench.test` });
-  });
-  await measure(`${label}: finalizer PATCH`, names, async (_, i) => {
-    owned[i] = await client.addFinalizer(created[i]!, FINALIZER);
-  });
-  await measure(`${label}: GET`, names, async (_, i) => {
-    await client.read(owned[i]!);
-  });
-  await measure(`${label}: status PATCH (records)`, names, async (_, i) => {
-    await client.patchStatus(owned[i]!, recordsStatus(owned[i]!));
-  });
-  await measure(`${label}: Event POST`, names, async (name, i) => {
-    await requestJson(kube.kc, 'POST', objectPath({ group: '', version: 'v1', plural: 'events' }, 'default'), { body: event(name, owned[i]!) });
+  const each = (request: (name: string, index: number) => Promise<void>) => () => forEachLimit(names, AT_ONCE, request);
+  await measure(
+    `${label}: create`,
+    each(async (name, i) => {
+      created[i] = await kube.createSetup(name, { tenantName: `t-${name}`, domainIdentity: `mail.${name}.bench.test` });
+    }),
+  );
+  await measure(
+    `${label}: finalizer PATCH`,
+    each(async (_, i) => {
+      owned[i] = await client.addFinalizer(created[i]!, FINALIZER);
+    }),
+  );
+  await measure(
+    `${label}: GET`,
+    each(async (_, i) => {
+      await client.read(owned[i]!);
+    }),
+  );
+  await measure(
+    `${label}: status PATCH (records)`,
+    each(async (_, i) => {
+      await client.patchStatus(owned[i]!, recordsStatus(owned[i]!));
+    }),
+  );
+  // The operator's own recorder: its Event bodies, sent its way (a few at a time, in the background).
+  const recorder = new EventRecorder(kube.kc, { component: 'ses-operator', logger: silentLogger });
+  await measure(`${label}: Event POST`, async () => {
+    for (const setup of owned) recorder.emit(setup, 'Normal', 'Verified', 'all 5 DNS records verified; the domain is ready to send');
+    await waitUntil('the Events sent', () => recorder.pending() === 0, { timeoutMs: 120_000, intervalMs: 20 });
   });
 }
 
-/** CPU the API server and etcd used per request of one kind, including what the request set off (watch delivery). */
-async function measure(label: string, names: string[], request: (name: string, index: number) => Promise<void>): Promise<void> {
+/** CPU the API server and etcd used per request of one kind (N of them), including what the requests set off (watch delivery). */
+async function measure(label: string, requests: () => Promise<void>): Promise<void> {
   await sleep(1_500);
   const cpu = () => ({ apiserver: cpuSeconds(plane.apiserver.pid) ?? NaN, etcd: cpuSeconds(plane.etcd.pid) ?? NaN });
   const before = cpu();
-  await forEachLimit(names, AT_ONCE, request);
+  await requests();
   await sleep(1_500); // the watch deliveries and etcd's own follow-up finish
   const after = cpu();
-  const per = (key: 'apiserver' | 'etcd') => (((after[key] - before[key]) * 1000) / names.length).toFixed(2);
+  const per = (key: 'apiserver' | 'etcd') => (((after[key] - before[key]) * 1000) / N).toFixed(2);
   console.log(`${label.padEnd(40)} API server ${per('apiserver')} ms, etcd ${per('etcd')} ms per request`);
 }
 
-/** A status as large as the operator's first one: five records, the conditions, the check time. */
+/** A status as large as the operator's first one: five records, and the conditions and check time as the floor writes them. */
 function recordsStatus(setup: SesSetup): SesSetupStatus {
-  const spec = { tenantName: setup.spec.tenantName, domainIdentity: setup.spec.domainIdentity };
   const tokens = ['a', 'b', 'c'].map((letter) => letter.repeat(32));
-  const desired = desiredRecords(spec, 'us-east-1', { tokens, signingHostedZone: 'dkim.amazonses.com' });
+  const desired = desiredRecords(setup.spec, 'us-east-1', { tokens, signingHostedZone: 'dkim.amazonses.com' });
   const results = desired.map((record) => ({ ok: true as const, answers: [record.value] }));
-  const dnsRecords = assessRecords(desired, results, 'PENDING');
-  const ok = { ok: true, reason: 'Ready', message: `tenant ${spec.tenantName} and identity ${spec.domainIdentity} exist` };
-  const now = new Date().toISOString();
-  const conditions = composeConditions(undefined, { tenant: ok, identity: ok }, dnsRecords, setup.metadata.generation, now);
-  return { dnsRecords, dnsVerified: false, conditions, dnsCheckedAt: now };
+  return withConditions(setup, { dnsRecords: assessRecords(desired, results, 'PENDING'), dnsVerified: false });
 }
 
-function event(name: string, setup: SesSetup): object {
-  const now = new Date().toISOString();
-  return {
-    apiVersion: 'v1',
-    kind: 'Event',
-    metadata: { generateName: `${name}.`, namespace: 'default' },
-    involvedObject: { apiVersion: `${GROUP}/${VERSION}`, kind: SES_SETUP.kind, name, uid: setup.metadata.uid },
-    reason: 'Verified',
-    message: 'all 5 DNS records verified; the domain is ready to send',
-    type: 'Normal',
-    source: { component: 'ses-operator' },
-    firstTimestamp: now,
-    lastTimestamp: now,
-    count: 1,
-  };
-}
-
-/** Watches on SesSetups that read and drop every event, as an informer's would cost the API server. */
+/** Watches on SesSetups (the informer's own watch request) that read and drop every event, as an informer's would cost the API server. */
 async function openWatches(kube: KubeClient, count: number): Promise<() => void> {
-  const requests: ClientRequest[] = [];
+  const source = kubeListWatch(kube.kc, objectPath(SETUPS));
+  const abort = new AbortController();
   for (let i = 0; i < count; i++) {
-    const url = resourceUrl(kube.kc, objectPath(SETUPS), { watch: '1', allowWatchBookmarks: 'true' });
-    const options = await requestOptions(kube.kc);
-    await new Promise<void>((resolve, reject) => {
-      const request = https.request(url, { ...options, method: 'GET' }, (response) => {
-        if (response.statusCode !== 200) reject(new Error(`watch ${url}: HTTP ${response.statusCode}`));
-        response.on('data', () => {});
-        resolve();
-      });
-      request.on('error', reject);
-      request.end();
-      requests.push(request);
-    });
+    const events = await source.watch({ resourceVersion: '', timeoutSeconds: 3_600 }, abort.signal);
+    void (async () => {
+      for await (const _ of events); // read and dropped; ends with an error when aborted
+    })().catch(() => {});
   }
-  return () => requests.forEach((request) => request.destroy());
+  return () => abort.abort();
 }

@@ -122,7 +122,7 @@ export async function deleteFloorSesResources(ses: AwsSesGateway, region: string
 }
 
 /** Conditions as the operator writes them, so the floor's status writes are as large as the operator's. */
-function withConditions(setup: SesSetup, status: SesSetupStatus): SesSetupStatus {
+export function withConditions(setup: SesSetup, status: SesSetupStatus): SesSetupStatus {
   const ok = { ok: true, reason: 'Ready', message: `tenant ${setup.spec.tenantName} and identity ${setup.spec.domainIdentity} exist` };
   status.conditions = composeConditions(
     setup.status?.conditions,
