@@ -154,7 +154,13 @@ export class Manager {
       name: 'sessetup',
       concurrency: o.concurrency,
       // A due re-check finishes a setup on its way to Ready; a watch event's key may only start one.
-      queue: new WorkQueue({ name: 'sessetup', metrics: o.queueMetrics, dueFirst: true }),
+      // Routine re-checks wait on SES's routine tokens: they never take the last free worker.
+      queue: new WorkQueue({
+        name: 'sessetup',
+        metrics: o.queueMetrics,
+        dueFirst: true,
+        routineInFlightLimit: o.concurrency - 1,
+      }),
       reconcile: (key, context) => setupReconciler.reconcile(key, context),
       logger: o.logger,
       metrics: o.controllerMetrics,

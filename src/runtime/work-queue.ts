@@ -56,6 +56,11 @@ export interface WorkQueueOptions {
    * (watch events), three in four while both wait: the first finish work under way, the second start it.
    */
   dueFirst?: boolean;
+  /**
+   * At most this many routine keys in flight at once (default: no limit). With one fewer than the
+   * workers, a routine key waiting on a shared budget (SES tokens) never holds the last free worker.
+   */
+  routineInFlightLimit?: number;
 }
 
 /**
@@ -95,6 +100,9 @@ export class WorkQueue {
   /** Delayed keys every addAfter of which was routine. */
   readonly #routineDelayed = new Set<string>();
   #urgentRun = 0;
+  /** Routine keys handed out and not yet done. */
+  readonly #routineInFlight = new Set<string>();
+  readonly #routineInFlightLimit: number;
   /** Keys that need processing: queued, or added again while being processed. */
   readonly #dirty = new Set<string>();
   /** Keys handed out and not yet done, with the time they were handed out. */
@@ -113,6 +121,7 @@ export class WorkQueue {
     this.name = options.name ?? 'workqueue';
     this.#rateLimiter = options.rateLimiter ?? defaultControllerRateLimiter();
     this.#dueFirst = options.dueFirst ?? false;
+    this.#routineInFlightLimit = Math.max(1, options.routineInFlightLimit ?? Infinity);
     if (options.metrics) {
       this.#metrics = createQueueMetrics(options.metrics, this.name);
       this.#metricsTimer = setInterval(() => this.#updateUnfinishedWork(), options.metricsUpdatePeriodMs ?? 500);
@@ -194,8 +203,11 @@ export class WorkQueue {
     const startedAt = this.#processing.get(key);
     if (startedAt === undefined) return;
     this.#processing.delete(key);
+    const freedRoutineSlot = this.#routineInFlight.delete(key);
     this.#metrics?.workDuration.observe((now() - startedAt) / 1000);
     if (this.#dirty.has(key) && !this.#shuttingDown) this.#enqueue(key);
+    // A routine key held back by the limit can go to a waiting worker now.
+    if (freedRoutineSlot) this.#serveWaitingGetter();
     if (this.#processing.size === 0) this.#notifyDrained();
   }
 
@@ -226,9 +238,10 @@ export class WorkQueue {
   }
 
   #enqueue(key: string): void {
-    const getter = this.#getters.shift();
+    const routine = this.#routineKeys.has(key);
+    const getter = routine && !this.#routineSlotFree() ? undefined : this.#getters.shift();
     if (getter) getter(this.#handOut(key));
-    else if (this.#routineKeys.has(key)) {
+    else if (routine) {
       const seq = ++this.#routineSeq;
       this.#routine.push({ key, seq });
       this.#routineQueued.set(key, seq);
@@ -236,9 +249,20 @@ export class WorkQueue {
     else this.#ready.push(key);
   }
 
+  #serveWaitingGetter(): void {
+    if (this.#getters.length === 0 || this.#shuttingDown) return;
+    const key = this.#next();
+    if (key !== undefined) this.#getters.shift()!(this.#handOut(key));
+  }
+
+  #routineSlotFree(): boolean {
+    return this.#routineInFlight.size < this.#routineInFlightLimit;
+  }
+
   #next(): string | undefined {
     const urgentWaiting = this.#ready.length + this.#due.length;
-    if (this.#routineQueued.size > 0 && (urgentWaiting === 0 || this.#urgentRun >= URGENT_BEFORE_ROUTINE)) {
+    const routineReady = this.#routineQueued.size > 0 && this.#routineSlotFree();
+    if (routineReady && (urgentWaiting === 0 || this.#urgentRun >= URGENT_BEFORE_ROUTINE)) {
       this.#urgentRun = 0;
       for (let entry = this.#routine.shift(); entry !== undefined; entry = this.#routine.shift()) {
         if (this.#routineQueued.get(entry.key) !== entry.seq) continue;
@@ -247,7 +271,7 @@ export class WorkQueue {
       }
     }
     if (urgentWaiting === 0) return undefined;
-    if (this.#routineQueued.size > 0) this.#urgentRun++;
+    if (routineReady) this.#urgentRun++;
     return this.#nextUrgent();
   }
 
@@ -265,7 +289,7 @@ export class WorkQueue {
     const at = now();
     this.#dirty.delete(key);
     this.#dueKeys.delete(key);
-    this.#routineKeys.delete(key);
+    if (this.#routineKeys.delete(key)) this.#routineInFlight.add(key);
     this.#processing.set(key, at);
     this.#metrics?.depth.dec();
     const addedAt = this.#addedAt.get(key);

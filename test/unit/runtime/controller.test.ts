@@ -110,6 +110,26 @@ describe('Controller: requeue rules', () => {
     expect(calls.map((c) => `${c.key}@${c.at}`)).toEqual(['upkeep@0', 'waited-on@0', 'blocker@0', 'waited-on@150', 'upkeep@150']);
   });
 
+  it('reconciles an urgent key at once while routine reconciles wait on a shared budget, with routineInFlightLimit below the workers', async () => {
+    const { note, calls } = callLog();
+    const controller = startController({
+      name: 'c',
+      concurrency: 2,
+      queue: new WorkQueue({ routineInFlightLimit: 1 }),
+      reconcile: async (key) => {
+        note(key);
+        // Upkeep waiting for a token from a budget of one per second.
+        if (key.startsWith('upkeep')) await new Promise((resolve) => setTimeout(resolve, 1_000));
+      },
+    });
+    controller.queue.add('upkeep-1', 'routine');
+    controller.queue.add('upkeep-2', 'routine');
+    await vi.advanceTimersByTimeAsync(10);
+    controller.queue.add('waited-on');
+    await vi.advanceTimersByTimeAsync(1_100);
+    expect(calls.map((c) => `${c.key}@${c.at}`)).toEqual(['upkeep-1@0', 'waited-on@10', 'upkeep-2@1000']);
+  });
+
   it('requeue: true uses the rate-limited backoff', async () => {
     const { note, times } = callLog();
     const controller = startController({

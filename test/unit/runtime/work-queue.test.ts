@@ -299,6 +299,39 @@ describe('WorkQueue: routine keys', () => {
   });
 });
 
+describe('WorkQueue: routineInFlightLimit', () => {
+  it('keeps routine keys in flight within routineInFlightLimit, so a free worker is left for an urgent key', async () => {
+    const queue = new WorkQueue({ dueFirst: true, routineInFlightLimit: 2 });
+    for (const key of ['r1', 'r2', 'r3']) queue.add(key, 'routine');
+    expect([await queue.get(), await queue.get()]).toEqual(['r1', 'r2']);
+    const third = queue.get();
+    expect(await peek(third)).toBe('pending');
+    queue.add('new');
+    expect(await peek(third)).toBe('new');
+    // The limit frees a slot when a routine key is done, and a waiting worker takes the held key.
+    const fourth = queue.get();
+    queue.done('new');
+    expect(await peek(fourth)).toBe('pending');
+    queue.done('r1');
+    expect(await peek(fourth)).toBe('r3');
+  });
+
+  it('counts a routine key taken again as routine after done against the limit once, and an urgent key in flight not at all', async () => {
+    const queue = new WorkQueue({ routineInFlightLimit: 1 });
+    queue.add('u');
+    queue.add('r1', 'routine');
+    expect([await queue.get(), await queue.get()]).toEqual(['u', 'r1']);
+    queue.add('r1', 'routine');
+    queue.add('r2', 'routine');
+    const waiting = queue.get();
+    queue.done('r1');
+    // r1 came back while in flight: it goes to the waiting worker and holds the one routine slot.
+    expect(await peek(waiting)).toBe('r1');
+    expect(await peek(queue.get())).toBe('pending');
+    expect(queue.len()).toBe(1);
+  });
+});
+
 describe('WorkQueue: rate limiting', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
