@@ -5,12 +5,12 @@ import type { SesSetup } from '../api/sessetup.ts';
 import type { DnsLookup } from '../dns/lookup.ts';
 import { Controller, type ControllerMetrics } from '../runtime/controller.ts';
 import { EventRecorder, type EventSink } from '../runtime/events.ts';
-import { Informer } from '../runtime/informer.ts';
+import { Informer, type AddInfo } from '../runtime/informer.ts';
 import type { KubeAccess } from '../runtime/kube-http.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { ReadYourWrites } from '../runtime/read-your-writes.ts';
 import { ResourceClient } from '../runtime/resource-client.ts';
-import { WorkQueue, type WorkQueueMetricsProvider } from '../runtime/work-queue.ts';
+import { WorkQueue, type QueuePriority, type WorkQueueMetricsProvider } from '../runtime/work-queue.ts';
 import { observingCheckPeriod } from '../ses/check-period.ts';
 import type { SesGateway } from '../ses/gateway.ts';
 import { kubeConfigMaps } from './emailusecase/configmap.ts';
@@ -264,11 +264,11 @@ export class Manager {
     const indexes = { claims: this.claims, referrers: this.referrers };
     const verified = (setup: SesSetup) => (setup.status?.dnsVerified === true ? 1 : 0);
     this.setupInformer.addEventHandler({
-      onAdd: (setup) => {
+      onAdd: (setup, info) => {
         this.#verified += verified(setup);
         this.#setups.observed(setup);
         this.#observeSetup?.(setup.metadata.name, setup);
-        this.#wake(setupAdded(setup, indexes));
+        this.#wake(setupAdded(setup, indexes), startUp(info));
       },
       onUpdate: (setup, old) => {
         this.#verified += verified(setup) - verified(old);
@@ -288,9 +288,9 @@ export class Manager {
 
   #wireUseCases(): void {
     this.useCaseInformer.addEventHandler({
-      onAdd: (useCase) => {
+      onAdd: (useCase, info) => {
         this.#useCases.observed(useCase);
-        this.#wake(useCaseAdded(useCase, this.referrers));
+        this.#wake(useCaseAdded(useCase, this.referrers), startUp(info));
       },
       onUpdate: (useCase, old) => {
         this.#useCases.observed(useCase);
@@ -304,23 +304,23 @@ export class Manager {
   }
 
   #wireReferrers(kind: ReferrerKind, informer: Informer<KubeObject>): void {
-    const wakeSetups = (setups: string[]) => this.#wake({ setups, useCases: [] });
+    const wakeSetups = (setups: string[], priority?: QueuePriority) => this.#wake({ setups, useCases: [] }, priority);
     informer.addEventHandler({
-      onAdd: (object) => wakeSetups(referrerChanged(kind, object, this.referrers)),
+      onAdd: (object, info) => wakeSetups(referrerChanged(kind, object, this.referrers), startUp(info)),
       onUpdate: (object) => wakeSetups(referrerChanged(kind, object, this.referrers)),
       onDelete: (object) => wakeSetups(referrerDeleted(kind, object, this.referrers)),
     });
   }
 
   #wireDnsEndpoints(): void {
-    const wake = ({ setups, recheckNow }: DnsEndpointWake) => {
+    const wake = ({ setups, recheckNow }: DnsEndpointWake, priority?: QueuePriority) => {
       for (const name of recheckNow) this.#schedule.restart(name);
-      this.#wake({ setups, useCases: [] });
+      this.#wake({ setups, useCases: [] }, priority);
     };
-    // Setups waiting for a missing CRD otherwise wait for their next retry.
-    void this.dnsEndpoints?.informer.waitForSync().then(() => this.#wake({ setups: dnsEndpointsSynced(this.setupInformer.values()), useCases: [] }));
+    // Setups waiting for a missing CRD otherwise wait for their next retry (the first list's catch-up, as below).
+    void this.dnsEndpoints?.informer.waitForSync().then(() => this.#wake({ setups: dnsEndpointsSynced(this.setupInformer.values()), useCases: [] }, 'routine'));
     this.dnsEndpoints?.addEventHandler({
-      onAdd: (endpoint) => wake(dnsEndpointChanged(endpoint, undefined)),
+      onAdd: (endpoint, info) => wake(dnsEndpointChanged(endpoint, undefined), startUp(info)),
       onUpdate: (endpoint, old) => wake(dnsEndpointChanged(endpoint, old)),
       onDelete: (endpoint) => wake(dnsEndpointDeleted(endpoint)),
     });
@@ -336,15 +336,24 @@ export class Manager {
   #wireNamespaces(): void {
     const fences = (setup: string) => fencesNamespaces(this.#setups.get(setup));
     this.namespaceInformer.addEventHandler({
-      onAdd: (namespace) => this.#wake(namespaceAdded(namespace, this.referrers, fences)),
+      onAdd: (namespace, info) => this.#wake(namespaceAdded(namespace, this.referrers, fences), startUp(info)),
       onUpdate: (namespace, old) => this.#wake(namespaceUpdated(namespace, old, this.referrers, fences)),
     });
   }
 
-  #wake({ setups, useCases }: Wake): void {
-    for (const name of setups) this.setupController.queue.add(name);
-    for (const key of useCases) this.useCaseController.queue.add(key);
+  #wake({ setups, useCases }: Wake, priority?: QueuePriority): void {
+    for (const name of setups) this.setupController.queue.add(name, priority);
+    for (const key of useCases) this.useCaseController.queue.add(key, priority);
   }
+}
+
+/**
+ * What an informer's first list brings is a restart's catch-up, not a change someone waits on: it
+ * queues as routine (controller-runtime's low priority for the initial list), so an object created
+ * during a cold start goes before thousands of start-up reconciles.
+ */
+function startUp(info: AddInfo): QueuePriority {
+  return info.initialList ? 'routine' : 'urgent';
 }
 
 /** Only what the fence reads: a cached Namespace costs its name and labels, not its spec and status. */

@@ -102,7 +102,7 @@ async function* watchEvents(response: http.IncomingMessage): AsyncGenerator<Watc
 
 /** Handlers may be async; a rejection is logged like a throw. */
 export type InformerEventHandler<T> = {
-  onAdd?(object: T): void;
+  onAdd?(object: T, info: AddInfo): void;
   onUpdate?(newObject: T, oldObject: T): void;
   /**
    * The object as the DELETED event carried it; for a delete noticed only by a relist, the last
@@ -111,10 +111,21 @@ export type InformerEventHandler<T> = {
   onDelete?(object: T, info: DeleteInfo): void;
 };
 
+export interface AddInfo {
+  /**
+   * The object came with the informer's first list (or the replay a new handler gets), not a later
+   * change: client-go's isInInitialList, which controller-runtime queues at low priority.
+   */
+  initialList: boolean;
+}
+
 export interface DeleteInfo {
   /** Changes between the last known state and the deletion were missed (a relist found the object gone). */
   finalStateUnknown: boolean;
 }
+
+const INITIAL_LIST: AddInfo = Object.freeze({ initialList: true });
+const CHANGE: AddInfo = Object.freeze({ initialList: false });
 
 export interface InformerHealth {
   /** The first LIST completed (stays true afterwards). */
@@ -354,11 +365,11 @@ export class Informer<T extends KubeObjectLike = KubeObjectLike> {
    */
   addEventHandler(handler: InformerEventHandler<T>): () => void {
     this.#handlers.add(handler);
-    for (const [, object] of this.#store.entries()) this.#call(handler, 'onAdd', object);
+    for (const [, object] of this.#store.entries()) this.#call(handler, 'onAdd', object, INITIAL_LIST);
     return () => this.#handlers.delete(handler);
   }
 
-  onAdd(handler: (object: T) => void): () => void {
+  onAdd(handler: (object: T, info: AddInfo) => void): () => void {
     return this.addEventHandler({ onAdd: handler });
   }
 
@@ -526,7 +537,7 @@ export class Informer<T extends KubeObjectLike = KubeObjectLike> {
         const key = storeKey(object);
         const announce = direct && !fresh.has(key);
         fresh.set(key, object);
-        if (announce) this.#emit('onAdd', object);
+        if (announce) this.#emit('onAdd', object, INITIAL_LIST);
       }
       resourceVersion = page.resourceVersion;
       continueToken = page.continueToken;
@@ -548,7 +559,7 @@ export class Informer<T extends KubeObjectLike = KubeObjectLike> {
     const previous = this.#store;
     this.#store = fresh;
     for (const [key, object] of fresh.entries()) {
-      if (!previous.has(key)) this.#emit('onAdd', object);
+      if (!previous.has(key)) this.#emit('onAdd', object, this.#synced ? CHANGE : INITIAL_LIST);
       else if (previous.version(key) !== resourceVersionOf(object)) this.#emit('onUpdate', object, previous.get(key)!);
     }
     for (const [key, old] of previous.entries()) if (!fresh.has(key)) this.#emit('onDelete', old, { finalStateUnknown: true });
@@ -569,7 +580,7 @@ export class Informer<T extends KubeObjectLike = KubeObjectLike> {
         const changed = known && this.#store.version(key) !== resourceVersionOf(object);
         const old = changed ? this.#store.get(key) : undefined;
         this.#store.set(key, object);
-        if (!known) this.#emit('onAdd', object);
+        if (!known) this.#emit('onAdd', object, CHANGE);
         else if (changed) this.#emit('onUpdate', object, old!);
         break;
       }
@@ -587,22 +598,22 @@ export class Informer<T extends KubeObjectLike = KubeObjectLike> {
     if (resourceVersion) this.#resourceVersion = resourceVersion;
   }
 
-  #emit(kind: 'onAdd', object: T): void;
+  #emit(kind: 'onAdd', object: T, info: AddInfo): void;
   #emit(kind: 'onUpdate', object: T, old: T): void;
   #emit(kind: 'onDelete', object: T, info: DeleteInfo): void;
-  #emit(kind: keyof InformerEventHandler<T>, object: T, extra?: T | DeleteInfo): void {
+  #emit(kind: keyof InformerEventHandler<T>, object: T, extra: T | AddInfo | DeleteInfo): void {
     for (const handler of this.#handlers) this.#call(handler, kind, object, extra);
   }
 
   /** A handler that throws must not take the informer down with it. */
-  #call(handler: InformerEventHandler<T>, kind: keyof InformerEventHandler<T>, object: T, extra?: T | DeleteInfo): void {
+  #call(handler: InformerEventHandler<T>, kind: keyof InformerEventHandler<T>, object: T, extra: T | AddInfo | DeleteInfo): void {
     try {
       const result: unknown =
         kind === 'onUpdate'
           ? handler.onUpdate?.(object, extra as T)
           : kind === 'onDelete'
             ? handler.onDelete?.(object, extra as DeleteInfo)
-            : handler.onAdd?.(object);
+            : handler.onAdd?.(object, extra as AddInfo);
       if (result instanceof Promise) result.catch((error: unknown) => this.#handlerFailed(kind, object, error));
     } catch (error) {
       this.#handlerFailed(kind, object, error);

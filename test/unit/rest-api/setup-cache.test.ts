@@ -18,7 +18,7 @@ function fakeInformer() {
     put(setup: SesSetup) {
       const old = objects.get(setup.metadata.name);
       objects.set(setup.metadata.name, setup);
-      for (const h of handlers) old ? h.onUpdate?.(setup, old) : h.onAdd?.(setup);
+      for (const h of handlers) old ? h.onUpdate?.(setup, old) : h.onAdd?.(setup, { initialList: false });
     },
     remove(name: string) {
       const old = objects.get(name)!;

@@ -329,6 +329,44 @@ describe('Informer (fake API server)', () => {
     expect(cachedNames(informer)).toEqual(['cm0', 'cm2', 'cm3']);
   });
 
+  it("tells onAdd whether the object came with the first list (client-go's isInInitialList): not a watch event's or a later relist's", async () => {
+    const source = new FakeListWatch<Obj>();
+    source.objects = Array.from({ length: 3 }, (_, i) => obj(`cm${i}`, String(i + 1)));
+    const informer = makeInformer(source, { pageSize: 2 });
+    const adds: string[] = [];
+    const noteAdds = (who: string) => informer.onAdd((o, { initialList }) => adds.push(`${who} ${o.metadata.name} ${initialList ? 'initial' : 'change'}`));
+    noteAdds('early');
+    const realList = source.list.bind(source);
+    source.list = async (options) => {
+      // The first list's token expires once: the full list that follows still belongs to the first list.
+      if (options.continueToken && source.lists.length === 1) {
+        source.lists.push(options);
+        throw new ApiError(410, 'Expired', 'The provided continue parameter is too old');
+      }
+      return realList(options);
+    };
+    informer.start();
+    await vi.waitFor(() => expect(source.watches).toHaveLength(1));
+    noteAdds('late');
+    source.lastWatch().stream.push('ADDED', obj('watched', '101'));
+    await vi.waitFor(() => expect(adds).toContain('early watched change'));
+    source.objects = [...source.objects, obj('relisted', '201')];
+    source.lastWatch().stream.push('ERROR', expiredEvent);
+    await vi.waitFor(() => expect(adds.filter((line) => line.includes('relisted'))).toHaveLength(2));
+    expect(adds).toEqual([
+      'early cm0 initial',
+      'early cm1 initial',
+      'early cm2 initial',
+      'late cm0 initial',
+      'late cm1 initial',
+      'late cm2 initial',
+      'early watched change',
+      'late watched change',
+      'early relisted change',
+      'late relisted change',
+    ]);
+  });
+
   it('survives a handler that throws or rejects', async () => {
     const source = new FakeListWatch<Obj>();
     const logger = recordingLogger();
