@@ -189,6 +189,10 @@ export class AwsSesGateway implements SesGateway {
   }
 
   /** Closes the HTTP connections of every regional client. */
+  expectUrgentCallIn(delayMs: number): void {
+    this.#options.rateLimiter.expectUrgentIn(delayMs);
+  }
+
   destroy(): void {
     for (const client of this.#clients.values()) client.destroy();
     this.#clients.clear();

@@ -92,6 +92,11 @@ export interface SesGateway {
   listTenants(region: string, nextToken?: string, options?: SesCallOptions): Promise<SesPage<SesTenantSummary>>;
   /** One page of the region's identities (ListEmailIdentities). */
   listEmailIdentities(region: string, nextToken?: string, options?: SesCallOptions): Promise<SesPage<SesIdentitySummary>>;
+  /**
+   * An urgent call is coming in about delayMs (a scheduled re-check someone waits on): the rate
+   * limit keeps a token for it instead of giving it to routine upkeep meanwhile.
+   */
+  expectUrgentCallIn?(delayMs: number): void;
 }
 
 /** What went wrong, in the terms the reconciler decides on. */

@@ -31,6 +31,12 @@ export class MemorySes implements SesGateway {
   readonly callSignals: (AbortSignal | undefined)[] = [];
   /** The priority each call was given (undefined: none, which the gateway treats as routine), in the order of `calls`. */
   readonly callPriorities: (SesCallPriority | undefined)[] = [];
+  /** The delays of the urgent calls announced by expectUrgentCallIn, in order. */
+  readonly expectedUrgentCalls: number[] = [];
+
+  expectUrgentCallIn(delayMs: number): void {
+    this.expectedUrgentCalls.push(delayMs);
+  }
 
   async #call(operation: string, region: string, options?: SesCallOptions): Promise<void> {
     this.calls.push(operation);

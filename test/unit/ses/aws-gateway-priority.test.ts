@@ -60,6 +60,17 @@ describe('AwsSesGateway: the call priority reaches the shared rate limiter', () 
     }
   });
 
+  it('passes an announced urgent call on to the shared rate limiter', () => {
+    const limiter = new RateLimiter({ ratePerSecond: 1 });
+    const gateway = new AwsSesGateway({ rateLimiter: limiter, endpoint, credentials });
+    try {
+      gateway.expectUrgentCallIn(3_000);
+      expect(limiter.holds).toBe(1);
+    } finally {
+      gateway.destroy();
+    }
+  });
+
   it("waits with the call's own priority at every attempt, retries included, however calls interleave", async () => {
     failing = true;
     const limiter = new RateLimiter({ ratePerSecond: 1000, burst: 100 });

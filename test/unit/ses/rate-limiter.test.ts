@@ -119,6 +119,53 @@ describe('RateLimiter: urgent calls first, routine work kept going', () => {
     expect(limiter.waitingFor('urgent')).toBe(3);
   });
 
+  it('keeps the token for an urgent call announced ahead: routine waiters leave it, and take the next one', async () => {
+    const { limiter, served, take } = await busyLimiter();
+    const started = Date.now();
+    const at: Record<string, number> = {};
+    const timed = (name: string, priority: SesCallPriority) => take(name, priority).then(() => void (at[name] = Date.now() - started));
+    for (let i = 1; i <= 3; i++) void timed(`r${i}`, 'routine');
+    limiter.expectUrgentIn(2_500);
+    expect(limiter.holds).toBe(1);
+    await vi.advanceTimersByTimeAsync(2_500);
+    // r1 took the token at 1 s: another comes by 2 s, in time. The token of 2 s is the announced call's.
+    expect(served).toEqual(['r1']);
+    void timed('re-check', 'urgent');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(at['re-check']).toBe(2_500);
+    expect(limiter.holds).toBe(0);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(served).toEqual(['r1', 're-check', 'r2', 'r3']);
+    expect([at.r1, at.r2, at.r3]).toEqual([1_000, 3_500, 4_500]);
+  });
+
+  it('lets routine waiters go once an announced call is a refill time overdue (it never came)', async () => {
+    const { limiter, served, take } = await busyLimiter();
+    void take('r1', 'routine');
+    limiter.expectUrgentIn(500);
+    await vi.advanceTimersByTimeAsync(1_499);
+    expect(served).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(served).toEqual(['r1']);
+    expect(limiter.holds).toBe(0);
+  });
+
+  it('keeps routine work going when announced urgent calls follow one another: its turn after three', async () => {
+    const { limiter, served, take } = await busyLimiter();
+    for (let i = 1; i <= 3; i++) void take(`r${i}`, 'routine');
+    // An urgent call announced for every second, each made on time.
+    for (let second = 1; second <= 8; second++) {
+      limiter.expectUrgentIn(second * 1_000 - (Date.now() % 1_000));
+    }
+    for (let second = 1; second <= 8; second++) {
+      await vi.advanceTimersByTimeAsync(1_000);
+      void take(`u${second}`, 'urgent');
+    }
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(served.filter((name) => name.startsWith('r'))).toEqual(['r1', 'r2']);
+    expect(served.slice(0, 5)).toEqual(['u1', 'u2', 'u3', 'r1', 'u4']);
+  });
+
   it('gives up an aborted place in either queue, and the token goes to the next waiter by the same rules', async () => {
     const { limiter, served, take } = await busyLimiter();
     const [routineAbort, urgentAbort] = [new AbortController(), new AbortController()];

@@ -81,6 +81,8 @@ export const dnsStep: Step = {
     const delay = schedule.checked(name, verified, setups, now, { waitingOnSes, identityCreatedAt, sesLastCheckedAt, publisherUnread });
     // Counted from before the lookups and SES's answer; past due already: at once, but never 0, which would mean no re-check at all.
     const next = Math.max(1, now + delay - clock());
+    // The re-check SES's own check waits for is timed to the moment: it must not then wait for a token behind upkeep.
+    if (waitingOnSes) ses.expectUrgentCallIn?.(next);
     // MAIL FROM changed in SES behind the operator's back: the next pass sets spec.mailFrom again.
     return { learned, happened, checkBooked: true, requeueAfterMs: mailFromChangedInSes ? Math.min(next, 1_000) : next };
   },

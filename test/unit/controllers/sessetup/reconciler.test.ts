@@ -129,10 +129,14 @@ describe('SesSetupReconciler (in-memory doubles)', () => {
     expect(ses.calls.at(-1)).toBe('GetEmailIdentity');
     // Live, SES still PENDING: SES's period (5 s while SES has not told it) + a 250 ms margin, jittered only later (+25 ms).
     expect(second?.requeueAfterMs).toBe(5_275);
+    // That re-check is announced to the SES rate limit (its token is kept); the fast pace before it was not.
+    expect(ses.expectedUrgentCalls).toEqual([5_275]);
     ses.identities.get('a.example.test')!.dkimStatus = 'SUCCESS';
     clock.now += 5_275;
     await reconciler.reconcile('a');
     expect(cluster.objects.get('a')!.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    // Verified: its upkeep is routine, announced to nobody.
+    expect(ses.expectedUrgentCalls).toEqual([5_275]);
   });
 
   it("counts the wait for SES from the identity's creation when its CNAMEs are live at the first look", async () => {
