@@ -94,6 +94,35 @@ describe('the operator process', () => {
     expect(calls.at(-1)! - calls[0]!).toBeGreaterThanOrEqual(((18 - 1) / 4) * 1000 - 100);
   });
 
+  it('reconciles a setup applied during its start-up work before the setups it found at start', async () => {
+    const id = uniqueSuffix();
+    const found = Array.from({ length: 60 }, (_, i) => `boot-${i}-${id}`);
+    const spec = (name: string) => ({ tenantName: name.replaceAll('-', '_'), domainIdentity: `mail.${name}.test` });
+    try {
+      // Applied while no operator runs: all of them come with its first list.
+      for (let i = 0; i < found.length; i += 20) await Promise.all(found.slice(i, i + 20).map((name) => c.createSetup(name, spec(name))));
+      const mark = (await c.sim.calls()).total;
+      // One worker, so the order is the queue's alone; SES fast enough that the start-up work takes seconds, not minutes.
+      operator = await startOperator(['--concurrency', '1', '--ses-rate-limit', '200']);
+      await c.createSetup(`late-${id}`, spec(`late-${id}`));
+      await waitUntil('every setup to have its tenant', async () => {
+        const creates = (await c.sim.calls()).log.filter((call) => call.seq > mark && call.operation === 'CreateTenant');
+        return creates.length >= found.length + 1 ? creates : undefined;
+      });
+      const order = (await c.sim.calls()).log.filter((call) => call.seq > mark && call.operation === 'CreateTenant').map((call) => call.target);
+      const before = order.indexOf(spec(`late-${id}`).tenantName);
+      // Queued first-come, it would come after all 60 (and any setups other tests left behind).
+      expect(before).toBeGreaterThanOrEqual(0);
+      expect(before, `CreateTenant order: ${order.join(' ')}`).toBeLessThan(found.length / 4);
+    } finally {
+      const names = [...found, `late-${id}`];
+      await Promise.all(names.map((name) => c.deleteSetup(name).catch(() => {})));
+      await waitUntil('the setups to be gone', async () => (await c.listSetups()).every((setup) => !names.includes(setup.metadata.name)), {
+        timeoutMs: 60_000,
+      }).catch(async () => Promise.all(names.map((name) => c.clearSetupFinalizers(name))));
+    }
+  });
+
   it('rejects bad settings at start-up, naming each one', async () => {
     const failure = await run(process.execPath, [cli, 'run', '--region', 'Europe', '--ses-rate-limit', '0', '--dns-servers', 'resolver.example:53'], {
       env: { ...process.env, KUBECONFIG: c.stack.kubeconfig },
