@@ -45,9 +45,11 @@ export const PUBLISHER_WAIT_MS = 15_000;
 
 /**
  * The first re-check waiting on SES comes this share of SES's period after SES's expected check: the
- * period is the largest of a few ages, a little short of the real one, and SES's pass is not exact.
+ * period is the largest of a few ages, a little short of the real one, and SES's pass is not exact:
+ * a pass over thousands of identities takes time, and a new identity may come late in it. A re-check
+ * just too early costs a further wait of the budget's pace (seconds at thousands of setups).
  */
-const WAITING_MARGIN_SHARE = 0.05;
+const WAITING_MARGIN_SHARE = 0.1;
 const WAITING_MARGIN_MIN_MS = 10;
 
 /** The part of the re-check budget kept for verified setups however many unverified ones there are. */

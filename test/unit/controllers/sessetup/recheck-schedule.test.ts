@@ -66,17 +66,17 @@ describe('RecheckSchedule: waiting on SES (every DKIM CNAME live, SES still pend
     const schedule = new RecheckSchedule(settings, () => 0);
     learnPeriod(schedule, 10_000);
     // Created at 1,000; the first look after it (2,500, past a rate-limited association) finds every CNAME live:
-    // SES's check comes by 11,000, margin 5 % of 10 s.
-    expect(schedule.checked('a', false, 1, 2_500, { waitingOnSes: true, identityCreatedAt: 1_000 })).toBe(9_000);
+    // SES's check comes by 11,000, margin 10 % of 10 s.
+    expect(schedule.checked('a', false, 1, 2_500, { waitingOnSes: true, identityCreatedAt: 1_000 })).toBe(9_500);
   });
 
   it('counts from the first look that saw the CNAMEs live when that is later than the creation', () => {
     const schedule = new RecheckSchedule(settings, () => 0);
     learnPeriod(schedule, 10_000);
     schedule.checked('a', false, 1, 0, { identityCreatedAt: 0 });
-    expect(schedule.checked('a', false, 1, 30_000, waiting)).toBe(10_500);
+    expect(schedule.checked('a', false, 1, 30_000, waiting)).toBe(11_000);
     // A check in between (a verify request) keeps the same target, not a fresh period.
-    expect(schedule.checked('a', false, 1, 35_000, waiting)).toBe(5_500);
+    expect(schedule.checked('a', false, 1, 35_000, waiting)).toBe(6_000);
   });
 
   it('re-checks just after SES looks at this identity again, when its answer said when SES last looked', () => {
@@ -84,7 +84,7 @@ describe('RecheckSchedule: waiting on SES (every DKIM CNAME live, SES still pend
     learnPeriod(schedule, 10_000);
     schedule.checked('a', false, 1, 0, { identityCreatedAt: 0 });
     // Seen live at 30,000; SES last looked at 27,000 (before they were published): it looks again by 37,000.
-    expect(schedule.checked('a', false, 1, 30_000, { waitingOnSes: true, sesLastCheckedAt: 27_000 })).toBe(7_500);
+    expect(schedule.checked('a', false, 1, 30_000, { waitingOnSes: true, sesLastCheckedAt: 27_000 })).toBe(8_000);
   });
 
   it('never waits longer than the fast maximum, however long SES takes between checks', () => {
@@ -98,17 +98,17 @@ describe('RecheckSchedule: waiting on SES (every DKIM CNAME live, SES still pend
     const schedule = new RecheckSchedule(settings, () => 0);
     learnPeriod(schedule, 10_000);
     schedule.checked('a', false, 1, 0, { waitingOnSes: true, identityCreatedAt: 0 });
-    const paced = [10_500, 13_000, 15_500, 18_000].map((now) => schedule.checked('a', false, 1, now, waiting));
+    const paced = [11_000, 13_500, 16_000, 18_500].map((now) => schedule.checked('a', false, 1, now, waiting));
     expect(paced).toEqual([2_500, 2_500, 2_500, 2_500]);
     // Past anchor + 2 periods + margin: the fast backoff (fastMs, -10 % jitter at a draw of 0), not yet advanced by the waiting checks.
-    expect(schedule.checked('a', false, 1, 20_500, waiting)).toBe(9_000);
-    expect(schedule.checked('a', false, 1, 29_500, waiting)).toBe(18_000);
+    expect(schedule.checked('a', false, 1, 21_000, waiting)).toBe(9_000);
+    expect(schedule.checked('a', false, 1, 30_000, waiting)).toBe(18_000);
   });
 
   it('falls back to half the fast pace while SES has not told its period', () => {
     const schedule = new RecheckSchedule(settings, () => 0);
     expect(schedule.sesCheckPeriod.sampleCount).toBe(0);
-    expect(schedule.checked('a', false, 1, 0, { waitingOnSes: true, identityCreatedAt: 0 })).toBe(5_250);
+    expect(schedule.checked('a', false, 1, 0, { waitingOnSes: true, identityCreatedAt: 0 })).toBe(5_500);
   });
 
   it("jitters the first re-check only later, never before SES's check", () => {
@@ -116,8 +116,8 @@ describe('RecheckSchedule: waiting on SES (every DKIM CNAME live, SES still pend
       const schedule = new RecheckSchedule(settings, () => draw);
       learnPeriod(schedule, 10_000);
       const delay = schedule.checked('a', false, 1, 0, { waitingOnSes: true, identityCreatedAt: 0 });
-      expect(delay).toBeGreaterThanOrEqual(10_500);
-      expect(delay).toBeLessThanOrEqual(10_600);
+      expect(delay).toBeGreaterThanOrEqual(11_000);
+      expect(delay).toBeLessThanOrEqual(11_200);
     }
     // The fast pace keeps its jitter both ways.
     expect(new RecheckSchedule(settings, () => 0).checked('b', false, 1, 0)).toBe(9_000);
@@ -129,12 +129,12 @@ describe('RecheckSchedule: waiting on SES (every DKIM CNAME live, SES still pend
     schedule.checked('a', false, 1, 0, { waitingOnSes: true, identityCreatedAt: 0 });
     // Lapsed, then live again at 40,000: a new anchor.
     schedule.checked('a', false, 1, 20_000);
-    expect(schedule.checked('a', false, 1, 40_000, waiting)).toBe(10_500);
+    expect(schedule.checked('a', false, 1, 40_000, waiting)).toBe(11_000);
     schedule.restart('a');
-    expect(schedule.checked('a', false, 1, 50_000, waiting)).toBe(10_500);
+    expect(schedule.checked('a', false, 1, 50_000, waiting)).toBe(11_000);
     schedule.checked('a', true, 1, 60_000);
     // Unverified again (a new identity, say): pending since this check.
-    expect(schedule.checked('a', false, 1, 70_000, waiting)).toBe(10_500);
+    expect(schedule.checked('a', false, 1, 70_000, waiting)).toBe(11_000);
   });
 
   it('stays within the budget with many setups waiting: never sooner than the unverified class may go', () => {
@@ -143,11 +143,11 @@ describe('RecheckSchedule: waiting on SES (every DKIM CNAME live, SES still pend
     // One new setup among 10,000 verified: the unverified budget is 0.375/s, so at least 2.67 s; the quarter period (2.5 s) is shorter.
     const one = { verified: 10_000, unverified: 1 };
     schedule.checked('new', false, one, 0, { waitingOnSes: true, identityCreatedAt: 0 });
-    expect(schedule.checked('new', false, one, 10_500, waiting)).toBe(Math.round((1 / 0.375) * 1000));
+    expect(schedule.checked('new', false, one, 11_000, waiting)).toBe(Math.round((1 / 0.375) * 1000));
     // 1,000 setups waiting at once: 1,000 / 0.375 per s, both before SES's check and after it.
     const many = { verified: 10_000, unverified: 1_000 };
     const floor = Math.round((1_000 / 0.375) * 1000);
     expect(schedule.checked('burst', false, many, 0, { waitingOnSes: true, identityCreatedAt: 0 })).toBe(floor);
-    expect(schedule.checked('burst', false, many, 10_500, waiting)).toBe(floor);
+    expect(schedule.checked('burst', false, many, 11_000, waiting)).toBe(floor);
   });
 });

@@ -127,16 +127,16 @@ describe('SesSetupReconciler (in-memory doubles)', () => {
     clock.now += 10_000;
     const second = await reconciler.reconcile('a');
     expect(ses.calls.at(-1)).toBe('GetEmailIdentity');
-    // Live, SES still PENDING: SES's period (5 s while SES has not told it) + a 250 ms margin, jittered only later (+25 ms).
-    expect(second?.requeueAfterMs).toBe(5_275);
+    // Live, SES still PENDING: SES's period (5 s while SES has not told it) + a 500 ms margin, jittered only later (+50 ms).
+    expect(second?.requeueAfterMs).toBe(5_550);
     // That re-check is announced to the SES rate limit (its token is kept); the fast pace before it was not.
-    expect(ses.expectedUrgentCalls).toEqual([5_275]);
+    expect(ses.expectedUrgentCalls).toEqual([5_550]);
     ses.identities.get('a.example.test')!.dkimStatus = 'SUCCESS';
-    clock.now += 5_275;
+    clock.now += 5_550;
     await reconciler.reconcile('a');
     expect(cluster.objects.get('a')!.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
     // Verified: its upkeep is routine, announced to nobody.
-    expect(ses.expectedUrgentCalls).toEqual([5_275]);
+    expect(ses.expectedUrgentCalls).toEqual([5_550]);
   });
 
   it("counts the wait for SES from the identity's creation when its CNAMEs are live at the first look", async () => {
@@ -153,10 +153,10 @@ describe('SesSetupReconciler (in-memory doubles)', () => {
     const result = await reconciler.reconcile('a');
     expect(ses.calls).not.toContain('GetEmailIdentity');
     // SES's period (5 s until learned) + margin + jitter, from the identity's creation 1.5 s ago.
-    expect(result?.requeueAfterMs).toBe(5_275 - 1_500);
+    expect(result?.requeueAfterMs).toBe(5_550 - 1_500);
     // Woken in between (another event): not due yet, so no SES call, and SES's expected check stays where it was.
     clock.now += 2_000;
-    expect((await reconciler.reconcile('a'))?.requeueAfterMs).toBe(1_775);
+    expect((await reconciler.reconcile('a'))?.requeueAfterMs).toBe(2_050);
     expect(ses.calls).not.toContain('GetEmailIdentity');
     // A creation slower than SES's period: the re-check is due at once (1 ms: 0 would mean none).
     apply(newSetup('b'));
@@ -177,8 +177,8 @@ describe('SesSetupReconciler (in-memory doubles)', () => {
     clock.now += 10_000;
     // SES last checked the identity 2 s ago, before the records were live: it looks again 3 s from now.
     ses.identities.get('a.example.test')!.lastCheckedAt = clock.now - 2_000;
-    // SES's period (5 s until learned) + margin (250 ms) + jitter (25 ms), from SES's last look.
-    expect((await reconciler.reconcile('a'))?.requeueAfterMs).toBe(3_275);
+    // SES's period (5 s until learned) + margin (500 ms) + jitter (50 ms), from SES's last look.
+    expect((await reconciler.reconcile('a'))?.requeueAfterMs).toBe(3_550);
   });
 
   it("waits for the period SES's answers taught the schedule", async () => {
@@ -189,8 +189,8 @@ describe('SesSetupReconciler (in-memory doubles)', () => {
     await learned.reconcile('a');
     dns.publishFor(cluster.objects.get('a')!);
     clock.now += 10_000;
-    // 12 s + a margin of 5 % (600 ms), jittered later by a tenth of it at the fixture's draw.
-    expect((await learned.reconcile('a'))?.requeueAfterMs).toBe(12_660);
+    // 12 s + a margin of 10 % (1,200 ms), jittered later by a tenth of it at the fixture's draw.
+    expect((await learned.reconcile('a'))?.requeueAfterMs).toBe(13_320);
   });
 
   it('checks at once on a new verify annotation and echoes it', async () => {
