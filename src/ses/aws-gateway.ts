@@ -188,11 +188,11 @@ export class AwsSesGateway implements SesGateway {
     };
   }
 
-  /** Closes the HTTP connections of every regional client. */
   expectUrgentCallIn(delayMs: number): void {
     this.#options.rateLimiter.expectUrgentIn(delayMs);
   }
 
+  /** Closes the HTTP connections of every regional client. */
   destroy(): void {
     for (const client of this.#clients.values()) client.destroy();
     this.#clients.clear();
