@@ -160,10 +160,7 @@ export async function scaleScenario(ctx: Context): Promise<void> {
   // start-up reconciles of every other setup (they queue as routine work, it as urgent).
   const restarted = await ctx.operator('scale-restart', steadyFlags(ctx), { waitForRunning: false });
   try {
-    await waitUntil('the restarted operator to sync its caches', async () => (await restarted.loggedAt('caches synced')) !== undefined, {
-      timeoutMs: 600_000,
-      intervalMs: 50,
-    });
+    await restarted.waitForLog('caches synced', 600_000);
     const duringStart = await newSetupFigures(ctx, 'restart', ctx.config.small ? 60 : 180, restarted);
     newSetupRow(ctx, `scale (${n} verified), applied as a restarted operator syncs`, duringStart);
     ctx.details.newSetupDuringColdStart = duringStart;

@@ -105,11 +105,11 @@ describe('the operator process', () => {
       // One worker, so the order is the queue's alone; SES fast enough that the start-up work takes seconds, not minutes.
       operator = await startOperator(['--concurrency', '1', '--ses-rate-limit', '200']);
       await c.createSetup(`late-${id}`, spec(`late-${id}`));
-      await waitUntil('every setup to have its tenant', async () => {
-        const creates = (await c.sim.calls()).log.filter((call) => call.seq > mark && call.operation === 'CreateTenant');
-        return creates.length >= found.length + 1 ? creates : undefined;
+      const creates = await waitUntil('every setup to have its tenant', async () => {
+        const seen = (await c.sim.calls()).log.filter((call) => call.seq > mark && call.operation === 'CreateTenant');
+        return seen.length >= found.length + 1 ? seen : undefined;
       });
-      const order = (await c.sim.calls()).log.filter((call) => call.seq > mark && call.operation === 'CreateTenant').map((call) => call.target);
+      const order = creates.map((call) => call.target);
       const before = order.indexOf(spec(`late-${id}`).tenantName);
       // Queued first-come, it would come after all 60 (and any setups other tests left behind).
       expect(before).toBeGreaterThanOrEqual(0);
