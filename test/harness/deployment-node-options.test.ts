@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -12,7 +13,6 @@ const BASELINE_MB = 80;
 describe('the V8 heap flags the operator is deployed with', () => {
   it('are the same in the kustomize base and the Helm chart, and fit the memory limit', () => {
     const flags = deploymentNodeOptions();
-    expect(flags).toContain('--max-semi-space-size=4');
     const values = parse(readFileSync(join(PROJECT_ROOT, 'deploy/helm/ses-operator/values.yaml'), 'utf8')) as {
       nodeOptions: string;
       resources: { limits: { memory: string } };
@@ -22,6 +22,23 @@ describe('the V8 heap flags the operator is deployed with', () => {
     const oldSpaceMb = Number(/--max-old-space-size=(\d+)/.exec(flags.join(' '))![1]);
     const limitMi = Number(/^(\d+)Mi$/.exec(values.resources.limits.memory)![1]);
     expect(oldSpaceMb + BASELINE_MB).toBeLessThan(limitMi);
+  });
+
+  it('set no young generation size: under the image flags V8 keeps it at 1 MB whatever the flag says', () => {
+    const newSpaceMb = (nodeArgs: string[]) =>
+      Number(
+        execFileSync(
+          process.execPath,
+          [...nodeArgs, '-p', "require('node:v8').getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 2 ** 20"],
+          {
+            encoding: 'utf8',
+          },
+        ),
+      );
+    const { nodeFlags } = imageRuntime();
+    expect(newSpaceMb(['--max-semi-space-size=4', '--min-semi-space-size=4'])).toBe(4);
+    expect(newSpaceMb([...nodeFlags, '--max-semi-space-size=4', '--min-semi-space-size=4'])).toBe(1);
+    expect(deploymentNodeOptions().filter((flag) => /semi-space/.test(flag))).toEqual([]);
   });
 });
 
