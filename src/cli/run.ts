@@ -12,11 +12,9 @@ import { AwsSesGateway } from '../ses/aws-gateway.ts';
 import { RateLimiter } from '../ses/rate-limiter.ts';
 import { createLogger } from './logging.ts';
 import { loadKubeConfig } from './kubeconfig.ts';
+import { OPERATOR_VERSION } from '../runtime/version.ts';
 import { settingsHelp } from './settings-docs.ts';
 import { parseSettingsArgs, resolveSettings, SettingsError, type Settings } from './settings.ts';
-
-/** Shown in the REST API's OpenAPI document. */
-const OPERATOR_VERSION = '0.1.0';
 
 export function runUsage(): string {
   return `Usage: ses-operator run [flags]\n\nRuns the operator. Flags (each also read from its environment variable; flags win):\n${settingsHelp()}\n`;

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { OPERATOR_VERSION } from './version.ts';
 
 /** A failed API call, or a watch ERROR event, with the HTTP status (`code`) of its Status. */
 export class ApiError extends Error {
@@ -24,6 +25,18 @@ export interface KubeAccess {
   applyToHTTPSOptions(options: https.RequestOptions): Promise<void>;
 }
 
+/**
+ * Who the API server sees, as client-go's `<binary>/<version>`: it names each write's field manager
+ * after the part before the slash (`kubectl get --show-managed-fields`), and audit logs carry it.
+ * Without one, Node sends none and managedFields say "unknown".
+ */
+let userAgent = `ses-operator/${OPERATOR_VERSION}`;
+
+/** For a program other than the operator (the kubectl plugin): the name its writes are managed under. */
+export function setUserAgent(program: string): void {
+  userAgent = `${program}/${OPERATOR_VERSION}`;
+}
+
 /** One keep-alive agent per kubeconfig: every request shares its connections. */
 const agents = new WeakMap<KubeAccess, http.Agent>();
 
@@ -35,7 +48,7 @@ const agents = new WeakMap<KubeAccess, http.Agent>();
  * connections left open (bench/RESULTS.md).
  */
 export async function requestOptions(kc: KubeAccess): Promise<https.RequestOptions> {
-  const options: https.RequestOptions = { headers: { accept: 'application/json' } };
+  const options: https.RequestOptions = { headers: { accept: 'application/json', 'user-agent': userAgent } };
   await kc.applyToHTTPSOptions(options);
   const cluster = kc.getCurrentCluster();
   // A proxy needs client-node's own (cached) proxy agent.

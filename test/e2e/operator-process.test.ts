@@ -123,6 +123,25 @@ describe('the operator process', () => {
     }
   });
 
+  it('names itself to the API server: its finalizer and status writes are managed by ses-operator', async () => {
+    const id = uniqueSuffix();
+    operator = await startOperator();
+    await c.createSetup(`ua-${id}`, { tenantName: `ua_${id}`, domainIdentity: `mail.ua-${id}.test` });
+    try {
+      const setup = await waitUntil('records in status', async () => {
+        const found = await c.getSetup(`ua-${id}`);
+        return found?.status?.dnsRecords?.length ? found : undefined;
+      });
+      // What `kubectl get --show-managed-fields` lists: without a User-Agent the API server says "unknown".
+      const { managedFields = [] } = setup.metadata as { managedFields?: { manager: string; subresource?: string }[] };
+      const managers = managedFields.map((entry) => `${entry.manager} ${entry.subresource ?? ''}`.trim());
+      expect(managers).toContain('ses-operator status');
+      expect(managers.filter((manager) => manager.startsWith('unknown'))).toEqual([]);
+    } finally {
+      await c.deleteSetup(`ua-${id}`).catch(() => {});
+    }
+  });
+
   it('rejects bad settings at start-up, naming each one', async () => {
     const failure = await run(process.execPath, [cli, 'run', '--region', 'Europe', '--ses-rate-limit', '0', '--dns-servers', 'resolver.example:53'], {
       env: { ...process.env, KUBECONFIG: c.stack.kubeconfig },

@@ -118,6 +118,10 @@ describe('records for any DNS host, and the kubectl plugin', () => {
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
     expect(verify.stdout).toContain(`SesSetup rec-${id}: all records verified`);
     expect(verify.stdout.split('\n').filter((line) => /^(DKIM|MX|DMARC)\s.*\syes\s*$/.test(line))).toHaveLength(5);
+    // The plugin's verify request is written under its own name (its User-Agent), not "unknown".
+    const written = await c.getSetup(`rec-${id}`);
+    const { managedFields = [] } = written!.metadata as { managedFields?: { manager: string; subresource?: string }[] };
+    expect(managedFields.filter((entry) => !entry.subresource).map((entry) => entry.manager)).toContain('kubectl-ses');
   });
 
   it('kubectl ses records prints every format from the current context, and kubectl plugin list finds it', async () => {

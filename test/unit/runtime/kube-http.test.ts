@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { requestJson } from '../../../src/runtime/kube-http.ts';
+import { readFileSync } from 'node:fs';
+import { requestJson, setUserAgent } from '../../../src/runtime/kube-http.ts';
+import { OPERATOR_VERSION } from '../../../src/runtime/version.ts';
 import { loopbackKube, startLoopbackHttp, type LoopbackHttp } from '../../support/loopback-http.ts';
 
 describe('kube-http requests with a body', () => {
@@ -27,5 +29,31 @@ describe('kube-http requests with a body', () => {
       { method: 'DELETE', length: String(JSON.stringify(options).length), body: JSON.stringify(options) },
       { method: 'PATCH', length: String(JSON.stringify(patch).length), body: JSON.stringify(patch) },
     ]);
+  });
+});
+
+describe('kube-http names its program', () => {
+  let server: LoopbackHttp | undefined;
+  afterEach(() => {
+    server?.close();
+    setUserAgent('ses-operator');
+  });
+
+  it('sends ses-operator/<version> as User-Agent (the field manager of its writes), or the program set', async () => {
+    const agents: (string | undefined)[] = [];
+    server = await startLoopbackHttp((request, response) => {
+      agents.push(request.headers['user-agent']);
+      request.resume().on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+    });
+    const kc = loopbackKube(server.url);
+    await requestJson(kc, 'GET', '/api/v1/namespaces/a');
+    setUserAgent('kubectl-ses');
+    await requestJson(kc, 'GET', '/api/v1/namespaces/a');
+    expect(agents).toEqual([`ses-operator/${OPERATOR_VERSION}`, `kubectl-ses/${OPERATOR_VERSION}`]);
+  });
+
+  it('carries the version package.json declares', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(OPERATOR_VERSION).toBe(pkg.version);
   });
 });
