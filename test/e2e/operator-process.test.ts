@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../harness/stack/go-binaries.ts';
-import { cluster, uniqueSuffix } from '../support/cluster.ts';
+import { cluster, fieldManagers, uniqueSuffix } from '../support/cluster.ts';
 import { waitUntil } from '../../harness/stack/wait.ts';
 import { startOperator, type OperatorProcess } from '../support/operator.ts';
 
@@ -133,8 +133,7 @@ describe('the operator process', () => {
         return found?.status?.dnsRecords?.length ? found : undefined;
       });
       // What `kubectl get --show-managed-fields` lists: without a User-Agent the API server says "unknown".
-      const { managedFields = [] } = setup.metadata as { managedFields?: { manager: string; subresource?: string }[] };
-      const managers = managedFields.map((entry) => `${entry.manager} ${entry.subresource ?? ''}`.trim());
+      const managers = fieldManagers(setup).map((entry) => `${entry.manager} ${entry.subresource ?? ''}`.trim());
       expect(managers).toContain('ses-operator status');
       expect(managers.filter((manager) => manager.startsWith('unknown'))).toEqual([]);
     } finally {

@@ -9,7 +9,7 @@ import { requireCommand } from '../../harness/stack/commands.ts';
 import { splitHostPort } from '../../harness/stack/dns-records.ts';
 import { PROJECT_ROOT } from '../../harness/stack/go-binaries.ts';
 import { findKubectl } from '../../harness/stack/kubectl.ts';
-import { cluster, uniqueSuffix } from '../support/cluster.ts';
+import { cluster, fieldManagers, uniqueSuffix } from '../support/cluster.ts';
 import { startOperator, type OperatorProcess } from '../support/operator.ts';
 
 const run = promisify(execFile);
@@ -120,8 +120,11 @@ describe('records for any DNS host, and the kubectl plugin', () => {
     expect(verify.stdout.split('\n').filter((line) => /^(DKIM|MX|DMARC)\s.*\syes\s*$/.test(line))).toHaveLength(5);
     // The plugin's verify request is written under its own name (its User-Agent), not "unknown".
     const written = await c.getSetup(`rec-${id}`);
-    const { managedFields = [] } = written!.metadata as { managedFields?: { manager: string; subresource?: string }[] };
-    expect(managedFields.filter((entry) => !entry.subresource).map((entry) => entry.manager)).toContain('kubectl-ses');
+    expect(
+      fieldManagers(written)
+        .filter((entry) => !entry.subresource)
+        .map((entry) => entry.manager),
+    ).toContain('kubectl-ses');
   });
 
   it('kubectl ses records prints every format from the current context, and kubectl plugin list finds it', async () => {

@@ -12,6 +12,11 @@ export function condition(object: { status?: { conditions?: { type: string; stat
   return object?.status?.conditions?.find((c) => c.type === type);
 }
 
+/** Who wrote an object, as `kubectl get --show-managed-fields` lists it: one manager per entry, with its subresource. */
+export function fieldManagers(object: { metadata: object } | undefined): { manager: string; subresource?: string }[] {
+  return (object?.metadata as { managedFields?: { manager: string; subresource?: string }[] } | undefined)?.managedFields ?? [];
+}
+
 /** A unique lower-case suffix for names in one test run. */
 export function uniqueSuffix(): string {
   return `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;

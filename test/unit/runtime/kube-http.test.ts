@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../../../harness/stack/go-binaries.ts';
 import { requestJson, setUserAgent } from '../../../src/runtime/kube-http.ts';
 import { OPERATOR_VERSION } from '../../../src/runtime/version.ts';
 import { loopbackKube, startLoopbackHttp, type LoopbackHttp } from '../../support/loopback-http.ts';
@@ -53,7 +55,7 @@ describe('kube-http names its program', () => {
   });
 
   it('carries the version package.json declares', () => {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string };
     expect(OPERATOR_VERSION).toBe(pkg.version);
   });
 });
