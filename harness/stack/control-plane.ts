@@ -17,6 +17,8 @@ export interface ControlPlane {
   readonly caData: string;
   readonly dir: string;
   readonly etcd: ManagedProcess;
+  /** etcd's client URL (kube-apiserver keeps every object under /registry there). */
+  readonly etcdUrl: string;
   apiserver: ManagedProcess;
   /** Kills kube-apiserver and starts it again on the same port and etcd data (fault tests). */
   restartApiserver(): Promise<void>;
@@ -58,6 +60,7 @@ export async function startControlPlane(options: { dir?: string; log?: (line: st
       caData,
       dir,
       etcd: etcd.process,
+      etcdUrl: etcd.url,
       apiserver,
       async restartApiserver() {
         await apiserver.kill();
@@ -73,6 +76,19 @@ export async function startControlPlane(options: { dir?: string; log?: (line: st
     await cleanup();
     throw error;
   }
+}
+
+/**
+ * Removes a cluster-scoped object straight from etcd, under kube-apiserver (etcd's JSON gateway,
+ * DeleteRange): the watch reports DELETED with the object's last state, finalizers and all, and no
+ * deletionTimestamp ever set. What kube-apiserver does now and then to an object whose finalizer
+ * was being added (kubernetes/kubernetes#77988), made to happen on demand.
+ */
+export async function removeFromStorage(etcdUrl: string, resource: { group: string; plural: string }, name: string): Promise<void> {
+  const key = Buffer.from(`/registry/${resource.group}/${resource.plural}/${name}`).toString('base64');
+  const response = await fetch(`${etcdUrl}/v3/kv/deleterange`, { method: 'POST', body: JSON.stringify({ key }) });
+  const body = (await response.json()) as { deleted?: string };
+  if (!response.ok || body.deleted !== '1') throw new Error(`etcd deleted ${body.deleted ?? 0} keys for ${resource.plural}/${name} (HTTP ${response.status})`);
 }
 
 async function startEtcd(binary: string, dir: string): Promise<{ url: string; process: ManagedProcess }> {

@@ -199,7 +199,7 @@ export const SETTINGS = {
     field: 'orphanSweepIntervalMs',
     env: 'SES_OPERATOR_ORPHAN_SWEEP_INTERVAL',
     default: '1h',
-    help: 'how often the leader deletes SES resources tagged as its own whose SesSetup is gone (0 turns it off)',
+    help: 'how often the leader deletes SES resources tagged as its own, and its DNSEndpoints, whose SesSetup is gone (0 turns it off)',
     schema: (flag) => duration(flag, { allowZero: true }),
   }),
   'orphan-sweep-grace': setting({

@@ -181,6 +181,7 @@ export class Manager {
         synced: () => this.health().synced,
         defaultRegion: o.defaultRegion,
         logger: o.logger.child({ component: 'orphan-sweep' }),
+        dnsEndpoints: this.dnsEndpoints,
       });
     }
     this.#wireSetups();

@@ -149,7 +149,7 @@ export class OperatorMetrics {
     this.orphansSwept = counter(
       'ses_operator_orphans_swept_total',
       ['kind', 'region'],
-      "SES resources tagged as the operator's own whose SesSetup is gone, deleted by the orphan sweep (kind: tenant, identity)",
+      "SES resources tagged as the operator's own, and the operator's DNSEndpoints, whose SesSetup is gone, deleted by the orphan sweep (kind: tenant, identity, dnsendpoint; region empty for dnsendpoint)",
     );
     this.sesCheckPeriod = readAtScrape(
       'ses_operator_ses_check_period_seconds',

@@ -1,6 +1,8 @@
 import { Resolver } from 'node:dns/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GROUP, SES_SETUP } from '../../src/api/group.ts';
 import type { SesSetup } from '../../src/api/sessetup.ts';
+import { removeFromStorage } from '../../harness/stack/control-plane.ts';
 import type { DnsEndpoint } from '../../src/controllers/sessetup/dns-endpoint.ts';
 import { publishRecords } from '../../harness/stack/dns-records.ts';
 import { installDnsEndpointCrd, startExternalDns, type ExternalDns } from '../../harness/stack/external-dns.ts';
@@ -197,5 +199,34 @@ describe('dnsPublication: ExternalDNS with the real external-dns and BIND', () =
     const other = (await c.getSetup(`two-a-${id}`))!;
     const kept = await answers(other.status!.dnsRecords!);
     for (const record of other.status!.dnsRecords!) expect(kept[`${record.type} ${record.name}`]).toBe(record.value);
+  });
+
+  it('a setup kube-apiserver removes while it carries the finalizer (kubernetes#77988): SES torn down, its DNSEndpoint deleted, its records gone from BIND', async () => {
+    const name = `raced-${id}`;
+    await c.createSetup(name, spec(name));
+    const setup = await ready(name);
+    const records = setup.status!.dnsRecords!;
+    expect(setup.metadata.finalizers).toContain('ses.channels.dev/finalizer');
+    // Gone from storage at once: the watch reports DELETED with the finalizer still on, no deletionTimestamp ever.
+    await removeFromStorage(c.stack.etcdUrl, { group: GROUP, plural: SES_SETUP.plural }, name);
+    await waitUntil(
+      'its DNSEndpoint deleted and its SES resources torn down',
+      async () => {
+        const state = await c.sim.state();
+        return (
+          !(await dnsEndpoint(name)) &&
+          !state.tenants.some((t) => t.name === setup.status!.tenant!.name) &&
+          !state.identities.some((i) => i.name === domainOf(name))
+        );
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    await waitUntil(
+      'BIND to answer none of its records',
+      async () => Object.values(await answers(records)).every((answer) => answer === 'ENOTFOUND' || answer === 'ENODATA'),
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
+    const said = (await operator.logs()).filter((line) => line.sessetup === name).map((line) => line.msg);
+    expect(said).toEqual(expect.arrayContaining(['SesSetup was deleted without its finalizer being honoured; SES torn down', 'its DNSEndpoint was deleted']));
   });
 });

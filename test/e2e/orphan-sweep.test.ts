@@ -1,6 +1,9 @@
 import { CreateEmailIdentityCommand, CreateTenantCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { OWNER_UID_TAG, RETAINED_TAG } from '../../src/api/group.ts';
+import { GROUP, OWNER_UID_TAG, RETAINED_TAG, SES_SETUP } from '../../src/api/group.ts';
+import { ownedBy, type DnsEndpoint } from '../../src/controllers/sessetup/dns-endpoint.ts';
+import { removeFromStorage } from '../../harness/stack/control-plane.ts';
+import { installDnsEndpointCrd } from '../../harness/stack/external-dns.ts';
 import type { StateSnapshot } from '../../harness/simulator/state.ts';
 import { FAKE_AWS_ENV } from '../../harness/stack/local-operator.ts';
 import { waitUntil } from '../../harness/stack/wait.ts';
@@ -122,6 +125,54 @@ describe('the orphan sweep', () => {
     expect(calls.filter((call) => /^(Delete|Untag)/.test(call.operation))).toEqual([]);
     // The only writes to any of them: the Retain finalizer's two retained tags.
     expect(calls.filter((call) => call.operation === 'TagResource').map((call) => call.target)).toEqual([kept.tenantName, kept.domainIdentity]);
+  });
+
+  it("deletes the DNSEndpoint of a setup kube-apiserver removed while the operator was down (no garbage collector here), keeps a live setup's", async () => {
+    const id = uniqueSuffix();
+    const ns = `sweepdns-${id}`;
+    const gone = { name: `dnsgone-${id}`, tenantName: `dnsgone_${id}`, domainIdentity: `mail.dnsgone-${id}.test`, dnsPublication: 'ExternalDNS' };
+    const live = { name: `dnslive-${id}`, tenantName: `dnslive_${id}`, domainIdentity: `mail.dnslive-${id}.test`, dnsPublication: 'ExternalDNS' };
+    const endpoint = async (name: string) => {
+      const { stdout } = await c.kubectl(['get', 'dnsendpoints.externaldns.k8s.io', name, '-n', ns, '-o', 'json', '--ignore-not-found']);
+      return stdout.trim() ? (JSON.parse(stdout) as DnsEndpoint) : undefined;
+    };
+    await installDnsEndpointCrd(c.stack.kubeconfig);
+    await c.ensureNamespace(ns);
+    try {
+      const flags = ['--dns-endpoint-namespace', ns, ...SWEEP_FLAGS];
+      operator = await startOperator(flags);
+      for (const { name, ...spec } of [gone, live]) await c.createSetup(name, spec);
+      for (const { name } of [gone, live]) await waitUntil(`${name}'s DNSEndpoint`, () => endpoint(name), { timeoutMs: 20_000 });
+      const goneUid = (await c.getSetup(gone.name))!.metadata.uid!;
+      const liveEndpoint = (await endpoint(live.name))!;
+
+      // The operator is down; kube-apiserver loses the setup, finalizer and all (kubernetes#77988): nothing deletes its DNSEndpoint.
+      await operator.stop();
+      operator = undefined;
+      await removeFromStorage(c.stack.etcdUrl, { group: GROUP, plural: SES_SETUP.plural }, gone.name);
+      await waitUntil(`${gone.name} gone`, async () => (await c.getSetup(gone.name)) === undefined);
+      expect(ownedBy((await endpoint(gone.name))!, goneUid)).toBe(true);
+
+      operator = await startOperator(flags);
+      await waitUntil('the orphaned DNSEndpoint swept', async () => (await endpoint(gone.name)) === undefined, { timeoutMs: 30_000, intervalMs: 250 });
+      const swept = (await operator.logs()).filter((line) => String(line.msg).startsWith('orphan swept: DNSEndpoint'));
+      expect(swept).toEqual([expect.objectContaining({ kind: 'dnsendpoint', name: gone.name, namespace: ns, ownerUid: goneUid, ownerName: gone.name })]);
+      const metrics = await (await fetch(`${operator.metricsUrl}/metrics`)).text();
+      expect(Number(/^ses_operator_orphans_swept_total\{kind="dnsendpoint",region=""\} (\d+)/m.exec(metrics)?.[1])).toBe(1);
+      // Its SES resources went by the same sweep; the live setup kept its DNSEndpoint, never rewritten.
+      await waitUntil('its SES resources swept', async () => {
+        const now = held(await c.sim.state(), gone.tenantName, gone.domainIdentity);
+        return !now.tenant && !now.identity;
+      });
+      const after = await sweepsDone();
+      await waitUntil('two more sweeps', async () => (await sweepsDone()) >= after + 2, { timeoutMs: 30_000, intervalMs: 250 });
+      expect((await endpoint(live.name))?.metadata).toMatchObject({ uid: liveEndpoint.metadata.uid, resourceVersion: liveEndpoint.metadata.resourceVersion });
+    } finally {
+      await operator?.stop();
+      operator = undefined;
+      for (const { name } of [gone, live]) if (await c.getSetup(name)) await c.clearSetupFinalizers(name).then(() => c.deleteSetup(name));
+      await c.deleteNamespace(ns).catch(() => {});
+    }
   });
 
   it('is off with --orphan-sweep-interval 0', async () => {

@@ -1,5 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import { GROUP, VERSION } from '../../src/api/group.ts';
+import { FINALIZER, GROUP, VERSION } from '../../src/api/group.ts';
 import type { SesSetup } from '../../src/api/sessetup.ts';
 import { isResourceExpired, kubeListWatch } from '../../src/runtime/informer.ts';
 
@@ -75,6 +75,16 @@ export class SetupObserver {
         }
       }
     })();
+  }
+
+  /**
+   * Setups the API server removed while they carried the operator's finalizer, never marked for
+   * deletion (kubernetes/kubernetes#77988): the last event is a DELETED with the finalizer on.
+   */
+  removedCarryingFinalizer(): string[] {
+    return [...this.journal]
+      .filter(([, events]) => events.at(-1)?.includes('DELETED') && events.at(-1)?.includes(FINALIZER) && !events.some((e) => e.endsWith(' deleting')))
+      .map(([name]) => name);
   }
 
   /** Resolves after the first full listing. */

@@ -21,6 +21,9 @@ export interface OperatorSpec {
   dnsServers?: string;
 }
 
+/** A sweep every 2 s, an orphan deleted at the first sweep at least 1 s after it was first seen. */
+export const FAST_SWEEP_FLAGS = ['--orphan-sweep-interval', '2s', '--orphan-sweep-grace', '1s'];
+
 let instances = 0;
 
 /** Starts `ses-operator run` as a child process; does not wait (crash tests kill during start-up too). */

@@ -11,6 +11,8 @@ declare module 'vitest' {
     stack: StackEndpoints & {
       /** The operator's identity in every e2e test: the shipped ServiceAccount and RBAC, not the admin. */
       operatorKubeconfig: string;
+      /** The control plane's etcd, for tests that change storage under kube-apiserver. */
+      etcdUrl: string;
     };
   }
 }
@@ -26,7 +28,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   try {
     const { kubeconfig, sesEndpoint, dnsServer, region } = stack;
     const operatorKubeconfig = await installOperatorIdentity(kubeconfig, join(stack.dir, 'operator.kubeconfig'));
-    project.provide('stack', { kubeconfig, sesEndpoint, dnsServer, region, operatorKubeconfig });
+    project.provide('stack', { kubeconfig, sesEndpoint, dnsServer, region, operatorKubeconfig, etcdUrl: stack.controlPlane.etcdUrl });
   } catch (error) {
     await stack.stop();
     throw error;

@@ -2,10 +2,14 @@ import { OWNER_NAME_TAG, OWNER_UID_TAG } from '../../api/group.ts';
 import type { SesSetup } from '../../api/sessetup.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import { identityArn, type SesCallOptions, type SesGateway, type SesPage } from '../../ses/gateway.ts';
+import type { DnsEndpointAccess } from '../sessetup/dns-endpoints.ts';
+import { DnsEndpointOrphans, type DnsEndpointSweepReport } from './dns-endpoints.ts';
 import { isRetained, markRetained, retainTarget } from './retained.ts';
 import { pinnedRegion } from '../sessetup/region.ts';
 
 export type OrphanKind = 'tenant' | 'identity';
+/** What the sweep counts: SES resources by region, DNSEndpoints (region empty). */
+export type SweptKind = OrphanKind | 'dnsendpoint';
 
 export interface OrphanSweepOptions {
   ses: SesGateway;
@@ -19,7 +23,9 @@ export interface OrphanSweepOptions {
   /** How long a resource must have been seen orphaned (at two sweeps at least) before it is deleted. */
   graceMs: number;
   logger: Logger;
-  onSwept?: (kind: OrphanKind, region: string) => void;
+  /** The operator's DNSEndpoints: those whose SesSetup is gone are swept too, while they are watched. */
+  dnsEndpoints?: DnsEndpointAccess;
+  onSwept?: (kind: SweptKind, region: string) => void;
   now?: () => number;
 }
 
@@ -44,6 +50,8 @@ export interface SweepReport {
   markedRetained: number;
   /** SES calls this sweep made. */
   calls: number;
+  /** The operator's DNSEndpoints whose setup is gone; absent while none are watched. */
+  dnsEndpoints?: DnsEndpointSweepReport;
 }
 
 /** Live Retain setups marked per sweep at most: a first sweep over many of them stays short. */
@@ -52,7 +60,8 @@ const RETAIN_MARKS_PER_SWEEP = 50;
 /**
  * Deletes SES tenants and identities tagged as the operator's own whose SesSetup no longer exists:
  * what a SesSetup leaves behind when it is removed while no operator runs and its finalizer is
- * gone. Runs on the leader only (started and stopped with the controllers).
+ * gone. Runs on the leader only (started and stopped with the controllers). The operator's
+ * DNSEndpoints of such a setup go too, by the same rules (DnsEndpointOrphans).
  *
  * Safe by construction: nothing is deleted unless its owner UID tag names no SesSetup in a synced
  * cache, it carries no retained tag, it was already an orphan at an earlier sweep at least
@@ -67,6 +76,7 @@ const RETAIN_MARKS_PER_SWEEP = 50;
 export class OrphanSweeper {
   readonly #o: OrphanSweepOptions;
   readonly #now: () => number;
+  readonly #dnsEndpoints: DnsEndpointOrphans | undefined;
   /** Orphan key -> when it was first seen orphaned. */
   readonly #firstSeen = new Map<string, number>();
   /** Resources read once and found untagged, owned by no UID, or retained: never read again in this process. */
@@ -84,6 +94,7 @@ export class OrphanSweeper {
   constructor(options: OrphanSweepOptions) {
     this.#o = options;
     this.#now = options.now ?? Date.now;
+    this.#dnsEndpoints = options.dnsEndpoints && new DnsEndpointOrphans(options.dnsEndpoints, options.logger, () => options.onSwept?.('dnsendpoint', ''));
   }
 
   get enabled(): boolean {
@@ -121,7 +132,7 @@ export class OrphanSweeper {
         .then((report) => {
           if (abort.signal.aborted) return;
           // An orphan waiting out its grace is looked at again once the grace is over, not an interval later.
-          const waiting = report !== undefined && report.orphans.length > report.deleted.length;
+          const waiting = report !== undefined && (stillThere(report) || (report.dnsEndpoints !== undefined && stillThere(report.dnsEndpoints)));
           this.#schedule(waiting ? Math.min(this.#o.intervalMs, Math.max(this.#o.graceMs, 1_000)) : this.#o.intervalMs);
         });
       this.#running = running;
@@ -145,6 +156,17 @@ export class OrphanSweeper {
     const options: SesCallOptions = { signal, priority: 'routine' };
     const ses = countingCalls(this.#o.ses, () => report.calls++);
     const now = this.#now();
+
+    // First: they cost no SES call, so a failing SES list (IAM) does not keep them.
+    const dnsEndpoints = await this.#dnsEndpoints?.sweep({
+      liveUids: live.uids,
+      freshLiveUids: () => this.#freshLiveUids(),
+      synced: this.#o.synced,
+      now,
+      graceMs: this.#o.graceMs,
+      signal,
+    });
+    if (dnsEndpoints) report.dnsEndpoints = dnsEndpoints;
 
     for (const region of report.regions) {
       for await (const tenant of pages((token) => ses.listTenants(region, token, options))) {
@@ -185,6 +207,7 @@ export class OrphanSweeper {
         regions: report.regions,
         orphans: report.orphans.length,
         deleted: report.deleted.length,
+        ...(dnsEndpoints ? { dnsEndpointOrphans: dnsEndpoints.orphans.length, dnsEndpointsDeleted: dnsEndpoints.deleted.length } : {}),
         markedRetained: report.markedRetained,
         sesCalls: report.calls,
       },
@@ -284,6 +307,11 @@ function key(kind: OrphanKind, region: string, name: string): string {
 
 function orphanKey(orphan: Orphan): string {
   return `${key(orphan.kind, orphan.region, orphan.name)}|${orphan.ownerUid}`;
+}
+
+/** Orphans seen and not deleted: waiting out their grace. */
+function stillThere(found: { orphans: unknown[]; deleted: unknown[] }): boolean {
+  return found.orphans.length > found.deleted.length;
 }
 
 /** Every item of a paginated SES list, one page (one call) at a time. */

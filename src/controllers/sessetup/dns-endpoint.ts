@@ -107,7 +107,8 @@ function ownFields({ dnsName, recordType, recordTTL, targets }: Endpoint): Endpo
   return { dnsName, recordType, recordTTL, targets };
 }
 
-function ownerUids(endpoint: DnsEndpoint): string[] {
+/** The UIDs of the SesSetups a DNSEndpoint names as its owners. */
+export function ownerUids(endpoint: DnsEndpoint): string[] {
   return (endpoint.metadata.ownerReferences ?? [])
     .filter((owner) => owner.kind === SES_SETUP.kind && owner.apiVersion === API_VERSION)
     .map((owner) => owner.uid);

@@ -18,10 +18,12 @@ export interface DnsEndpointAccess {
   /** Starts watching on first use (setups that publish nothing cost nothing); undefined once the cache is usable. */
   problem(): PublicationProblem | undefined;
   get(name: string): DnsEndpoint | undefined;
+  /** Every cached DNSEndpoint, without starting the watch: undefined until something started it and its first listing answered. */
+  cached(): Iterable<DnsEndpoint> | undefined;
   create(endpoint: DnsEndpoint): Promise<DnsEndpoint>;
   update(endpoint: DnsEndpoint): Promise<DnsEndpoint>;
-  /** Deletes exactly that object (by UID): false when it is gone already or was replaced by another. */
-  delete(name: string, uid: string | undefined): Promise<boolean>;
+  /** Deletes exactly that object (by UID, and unchanged since read when resourceVersion is given): false when it is gone already, replaced or changed. */
+  delete(name: string, uid: string | undefined, resourceVersion?: string): Promise<boolean>;
 }
 
 const CRD_NAME = `${DNS_ENDPOINT.plural}.${DNS_ENDPOINT.group}`;
@@ -104,6 +106,10 @@ export class DnsEndpoints implements DnsEndpointAccess {
     return this.informer.get(`${this.namespace}/${name}`);
   }
 
+  cached(): Iterable<DnsEndpoint> | undefined {
+    return this.#started && this.informer.hasSynced() ? this.informer.values() : undefined;
+  }
+
   create(endpoint: DnsEndpoint): Promise<DnsEndpoint> {
     this.#onWrite('create');
     return requestJson<DnsEndpoint>(this.#kc, 'POST', objectPath(DNS_ENDPOINT, this.namespace), { body: endpoint });
@@ -115,14 +121,15 @@ export class DnsEndpoints implements DnsEndpointAccess {
     return requestJson<DnsEndpoint>(this.#kc, 'PUT', objectPath(DNS_ENDPOINT, this.namespace, endpoint.metadata.name), { body: endpoint });
   }
 
-  async delete(name: string, uid: string | undefined): Promise<boolean> {
-    const body = uid ? { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid } } : undefined;
+  async delete(name: string, uid: string | undefined, resourceVersion?: string): Promise<boolean> {
+    const preconditions = { ...(uid ? { uid } : {}), ...(resourceVersion ? { resourceVersion } : {}) };
+    const body = Object.keys(preconditions).length ? { apiVersion: 'v1', kind: 'DeleteOptions', preconditions } : undefined;
     try {
       this.#onWrite('delete');
       await requestJson(this.#kc, 'DELETE', objectPath(DNS_ENDPOINT, this.namespace, name), { body });
       return true;
     } catch (error) {
-      // Gone already, the CRD itself gone (and every DNSEndpoint with it), or (409) another object under that name now.
+      // Gone already, the CRD itself gone (and every DNSEndpoint with it), or (409) another object under that name now, or changed since read.
       if (error instanceof ApiError && (error.code === 404 || error.code === 409)) return false;
       throw error;
     }

@@ -151,16 +151,19 @@ async function tearDownTarget(target: TeardownTarget, deps: FinalizeDeps, log: L
 
 /**
  * The teardown of a setup removed without its finalizer being honoured (kubernetes/kubernetes#77988):
- * the same target as a normal deletion, from the last state the watch delivered.
+ * the same target as a normal deletion, from the last state the watch delivered, its DNSEndpoint included.
  */
-export async function tearDownVanished(setup: SesSetup, deps: Pick<FinalizeDeps, 'ses' | 'logger' | 'defaultRegion' | 'sesCall'>): Promise<void> {
+export async function tearDownVanished(
+  setup: SesSetup,
+  deps: Pick<FinalizeDeps, 'ses' | 'logger' | 'defaultRegion' | 'sesCall' | 'dnsEndpoints'>,
+): Promise<void> {
   const target = teardownTarget(setup, deps.defaultRegion);
-  if (target.retain) {
-    await retain(setup, target, deps);
-    return;
+  const log = deps.logger.child({ sessetup: setup.metadata.name });
+  if (target.retain) await retain(setup, target, deps);
+  else {
+    const result = await tearDown(deps.ses, target.region, target.tenantName, target.domain, target.ownerUid, deps.sesCall);
+    log.warn({ uid: setup.metadata.uid, region: target.region, ...result }, 'SesSetup was deleted without its finalizer being honoured; SES torn down');
   }
-  const result = await tearDown(deps.ses, target.region, target.tenantName, target.domain, target.ownerUid, deps.sesCall);
-  deps.logger
-    .child({ sessetup: setup.metadata.name })
-    .warn({ uid: setup.metadata.uid, region: target.region, ...result }, 'SesSetup was deleted without its finalizer being honoured; SES torn down');
+  // Not left to the garbage collector alone: it may come late, or not at all where it is off.
+  if ((await unpublish(setup, deps.dnsEndpoints, log)).length > 0) log.warn({ uid: setup.metadata.uid }, 'its DNSEndpoint was deleted');
 }

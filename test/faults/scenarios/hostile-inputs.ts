@@ -101,13 +101,7 @@ export async function hostileInputs(ctx: ScenarioContext): Promise<ScenarioResul
         return left.length === 0 ? true : undefined;
       });
       // The watch tells which ones the API server removed while they carried the finalizer, never marked for deletion.
-      const raced = [...w.observer.journal].filter(
-        ([name, events]) =>
-          name.includes('-inflight') &&
-          events.at(-1)?.includes('DELETED') &&
-          events.at(-1)?.includes('channels.dev/finalizer') &&
-          !events.some((e) => e.includes('deleting')),
-      ).length;
+      const raced = w.observer.removedCarryingFinalizer().filter((name) => name.includes('-inflight')).length;
       w.notes.push(
         `deleted mid-creation at: ${[...new Set(hits)].join(', ')} (${hits.length} setups), plus ${size.storm} deleted right after creation; ` +
           `${raced} removed by the API server while carrying the operator's finalizer (kubernetes/kubernetes#77988)`,

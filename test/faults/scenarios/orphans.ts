@@ -1,7 +1,7 @@
 import { RETAINED_TAG } from '../../../src/api/group.ts';
 import { plantForeign } from '../foreign.ts';
 import type { TrackedSetup } from '../invariants.ts';
-import type { FaultOperator } from '../operator.ts';
+import { FAST_SWEEP_FLAGS, type FaultOperator } from '../operator.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runScenario, Workload, type ScenarioContext, type ScenarioResult } from '../workload.ts';
 
@@ -10,8 +10,6 @@ const SIZES = {
   small: { setups: 9, stripped: 3, deletedWhileDown: 1, retained: 2, retainedStripped: 1, timeLimitMs: 90_000 },
 };
 
-/** A sweep every 2 s, an orphan deleted at the first sweep at least 1 s after it was first seen. */
-const SWEEP_FLAGS = ['--orphan-sweep-interval', '2s', '--orphan-sweep-grace', '1s'];
 /** Sweeps watched after convergence, during which nothing retained or foreign may go. */
 const QUIET_SWEEPS = 3;
 
@@ -38,7 +36,7 @@ export async function orphans(ctx: ScenarioContext): Promise<ScenarioResult> {
         `${size.retained} Retain deletions; foreign tenant + identity`,
     },
     async (deadline) => {
-      let operator: FaultOperator = await w.startOperator({ args: SWEEP_FLAGS });
+      let operator: FaultOperator = await w.startOperator({ args: FAST_SWEEP_FLAGS });
       await plantForeign(w);
 
       const planned: TrackedSetup[] = [];
@@ -87,7 +85,7 @@ export async function orphans(ctx: ScenarioContext): Promise<ScenarioResult> {
       if (orphaned !== stripped.length) w.violations.push(`only ${orphaned} of ${stripped.length} stripped setups left SES resources behind`);
 
       const restartedAt = Date.now();
-      operator = await w.startOperator({ args: SWEEP_FLAGS });
+      operator = await w.startOperator({ args: FAST_SWEEP_FLAGS });
       const swept = await w.waitConverged(deadline, 'orphans swept');
       sweptAfterMs = Date.now() - restartedAt;
       if (swept.converged !== swept.objects || swept.leaked > 0) return swept;

@@ -8,7 +8,7 @@ import { removeRecords } from '../../../harness/stack/dns-records.ts';
 import { LOCAL_ZONE } from '../../../harness/stack/dns-server.ts';
 import { installDnsEndpointCrd, startExternalDns, type ExternalDns } from '../../../harness/stack/external-dns.ts';
 import type { TrackedSetup, Verdict } from '../invariants.ts';
-import { launchOperator, type FaultOperator } from '../operator.ts';
+import { FAST_SWEEP_FLAGS, launchOperator, type FaultOperator } from '../operator.ts';
 import { runScenario, Workload, type ScenarioContext, type ScenarioResult } from '../workload.ts';
 
 const SIZES = {
@@ -32,17 +32,21 @@ interface ZoneRecord {
  * is deleted (teardown, with its DNSEndpoint, in flight). Beyond the suite's SES invariants: each live
  * setup has exactly one DNSEndpoint (its own) and its records in BIND once each; a deleted setup has
  * no DNSEndpoint and no record left in BIND, external-dns's ownership records included.
+ * A fast orphan sweep runs: a setup the API server removes while it carries the finalizer
+ * (kubernetes/kubernetes#77988) while the operator is killed is the sweep's to clean up, and
+ * only such a setup: the sweep deleting anything of another means a teardown left it behind.
  */
 export async function publication(ctx: ScenarioContext): Promise<ScenarioResult> {
   const size = SIZES[ctx.size];
   const w = new Workload(ctx, 'publication', 'p');
   const namespace = `${w.prefix}-dns`;
-  const args = ['--dns-endpoint-namespace', namespace];
+  const args = ['--dns-endpoint-namespace', namespace, ...FAST_SWEEP_FLAGS];
   let kills = 0;
   let aimed = 0;
   let duringStartup = 0;
   let publishedThenDeleted = 0;
   let dnsVerdict = { leaked: 0, duplicated: 0, problems: [] as string[] };
+  let sweep = { raced: 0, swept: [] as string[] };
   await installDnsEndpointCrd(w.env.kubeconfig);
   await w.namespace('dns');
   const externalDns: ExternalDns = await startExternalDns({
@@ -127,11 +131,13 @@ export async function publication(ctx: ScenarioContext): Promise<ScenarioResult>
           dnsVerdict = await checkPublication(w, namespace);
         }
         if (dnsVerdict.problems.length) w.log(`DNS: ${dnsVerdict.problems.slice(0, 10).join(' | ')}`);
+        sweep = await sweptOnlyRaced(w);
         const deletedCount = [...w.setups.values()].filter((t) => t.deleted).length;
         w.notes.push(
           `${kills} kills (${aimed} right after a delete, ${duringStartup} during start-up); ${w.setups.size} setups published through external-dns, ${deletedCount} deleted ` +
             `(one with its records seen in BIND first); ` +
-            `DNS: ${dnsVerdict.leaked} leaked DNSEndpoints/records, ${dnsVerdict.duplicated} duplicated records`,
+            `DNS: ${dnsVerdict.leaked} leaked DNSEndpoints/records, ${dnsVerdict.duplicated} duplicated records; ` +
+            `${sweep.raced} removed by the API server while carrying the finalizer, ${sweep.swept.length} resources of theirs swept`,
         );
         if (kills < size.kills) w.violations.push(`only ${kills} kills of ${size.kills} before the deadline`);
         if (aimed === 0) w.violations.push('no kill landed right after a delete');
@@ -146,6 +152,25 @@ export async function publication(ctx: ScenarioContext): Promise<ScenarioResult>
     const left = (await zone(w.env.dnsServer).catch(() => [] as ZoneRecord[])).filter((r) => r.name.endsWith(`.${w.prefix}.${LOCAL_ZONE}`));
     if (left.length) await removeRecords(w.env.dnsServer, left).catch(() => undefined);
   }
+}
+
+/**
+ * What the orphan sweep deleted (every operator's log) belonged to setups the API server removed
+ * while they carried the finalizer: anything else means a teardown left it behind (a violation).
+ */
+async function sweptOnlyRaced(w: Workload): Promise<{ raced: number; swept: string[] }> {
+  const raced = w.observer.removedCarryingFinalizer();
+  const racedUids = new Set(raced.map((name) => w.setups.get(name)?.uid));
+  const swept: string[] = [];
+  for (const operator of w.operators) {
+    for (const line of await operator.logs()) {
+      if (!String(line.msg).startsWith('orphan swept')) continue;
+      const what = `${String(line.kind)} ${String(line.name)} of ${String(line.ownerName)}`;
+      swept.push(what);
+      if (!racedUids.has(String(line.ownerUid))) w.violations.push(`the orphan sweep deleted ${what}: its teardown left it behind`);
+    }
+  }
+  return { raced: raced.length, swept };
 }
 
 /** The setup's MX is in BIND: external-dns has published its DNSEndpoint. */

@@ -2,9 +2,11 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { OWNER_NAME_TAG, OWNER_UID_TAG, RETAINED_TAG } from '../../../../src/api/group.ts';
 import type { SesSetup } from '../../../../src/api/sessetup.ts';
 import { markRetained } from '../../../../src/controllers/orphans/retained.ts';
-import { OrphanSweeper, type OrphanKind } from '../../../../src/controllers/orphans/sweeper.ts';
+import { OrphanSweeper, type SweptKind } from '../../../../src/controllers/orphans/sweeper.ts';
+import { renderDnsEndpoint } from '../../../../src/controllers/sessetup/dns-endpoint.ts';
 import { identityArn } from '../../../../src/ses/gateway.ts';
 import { MemorySes } from '../../../support/memory-ses.ts';
+import { MemoryDnsEndpoints } from '../sessetup/memory-dns-endpoints.ts';
 
 const silent = { info() {}, warn() {}, error() {}, debug() {}, child: () => silent };
 const GRACE = 10 * 60_000;
@@ -27,10 +29,10 @@ async function created(ses: MemorySes, name: string, uid: string): Promise<void>
   await ses.associate('eu-west-1', tenant.name, identityArn(tenant.arn!, `${name}.example.test`));
 }
 
-function harness(options: { intervalMs?: number; graceMs?: number } = {}) {
+function harness(options: { intervalMs?: number; graceMs?: number; dnsEndpoints?: MemoryDnsEndpoints } = {}) {
   const ses = new MemorySes();
   const state = { now: Date.parse('2026-11-30T09:00:00Z'), synced: true, setups: [] as SesSetup[] };
-  const swept: { kind: OrphanKind; region: string }[] = [];
+  const swept: { kind: SweptKind; region: string }[] = [];
   const warnings: unknown[] = [];
   const logger = { ...silent, warn: (fields: unknown) => void warnings.push(fields), child: () => logger };
   const sweeper = new OrphanSweeper({
@@ -43,6 +45,7 @@ function harness(options: { intervalMs?: number; graceMs?: number } = {}) {
     logger,
     onSwept: (kind, region) => swept.push({ kind, region }),
     now: () => state.now,
+    dnsEndpoints: options.dnsEndpoints,
   });
   return { ses, state, swept, warnings, sweeper };
 }
@@ -268,6 +271,98 @@ describe('OrphanSweeper', () => {
     await on.sweeper.stop();
     await vi.advanceTimersByTimeAsync(10 * 3_600_000);
     expect(on.ses.calls.filter((call) => call === 'ListTenants')).toHaveLength(3);
+  });
+});
+
+describe('OrphanSweeper and DNSEndpoints', () => {
+  /** What the publish step writes for a setup: labelled, owned by its UID. */
+  async function published(endpoints: MemoryDnsEndpoints, name: string, uid: string): Promise<void> {
+    const records = [{ name: `${name}.example.test`, type: 'MX', value: '10 feedback-smtp.eu-west-1.amazonses.com' }];
+    await endpoints.create(renderDnsEndpoint({ ...setup(name, uid), metadata: { name, uid } }, endpoints.namespace, records));
+  }
+
+  it('deletes the DNSEndpoint of a gone setup once it has been orphaned for the grace, counts it and logs it; keeps the live and the unowned', async () => {
+    const endpoints = new MemoryDnsEndpoints();
+    const h = harness({ dnsEndpoints: endpoints });
+    h.state.setups = [setup('live', 'uid-live')];
+    await published(endpoints, 'live', 'uid-live');
+    await published(endpoints, 'gone', 'uid-gone');
+    await published(endpoints, 'handmade', 'uid-x');
+    endpoints.objects.get('handmade')!.metadata.ownerReferences = []; // labelled, but names no SesSetup: not the sweep's to judge
+
+    const first = await h.sweeper.sweep();
+    expect(first.dnsEndpoints).toEqual({ orphans: ['gone'], deleted: [] });
+    h.state.now += GRACE - 1;
+    expect((await h.sweeper.sweep()).dnsEndpoints).toEqual({ orphans: ['gone'], deleted: [] });
+    h.state.now += 1;
+    expect((await h.sweeper.sweep()).dnsEndpoints).toEqual({ orphans: ['gone'], deleted: ['gone'] });
+    expect([...endpoints.objects.keys()].sort()).toEqual(['handmade', 'live']);
+    expect(h.swept).toEqual([{ kind: 'dnsendpoint', region: '' }]);
+    expect(h.warnings).toEqual([
+      expect.objectContaining({ kind: 'dnsendpoint', name: 'gone', namespace: 'ses-operator', ownerUid: 'uid-gone', ownerName: 'gone' }),
+    ]);
+    expect(h.ses.calls.filter((call) => !call.startsWith('List'))).toEqual([]); // no SES call for DNSEndpoints
+  });
+
+  it('keeps one taken over by a new setup of the same name, one changed since it was read, and all while the caches are not synced', async () => {
+    const endpoints = new MemoryDnsEndpoints();
+    const h = harness({ dnsEndpoints: endpoints });
+    for (const name of ['adopted', 'changed', 'unsynced']) await published(endpoints, name, `uid-${name}`);
+    await h.sweeper.sweep();
+    h.state.now += GRACE;
+    // A new "adopted" setup shows up; the publish step points the DNSEndpoint at it.
+    h.state.setups = [setup('adopted', 'uid-adopted-2')];
+    endpoints.objects.get('adopted')!.metadata.ownerReferences![0]!.uid = 'uid-adopted-2';
+    // "changed" is written between the sweep's read of the cache and its delete.
+    const original = endpoints.delete.bind(endpoints);
+    endpoints.delete = async (name, uid, resourceVersion) => {
+      if (name === 'changed') endpoints.objects.get('changed')!.metadata.resourceVersion = 'newer';
+      return original(name, uid, resourceVersion);
+    };
+    h.state.synced = false;
+    expect((await h.sweeper.sweep()).skipped).toBe('not-synced');
+    h.state.synced = true;
+    const report = await h.sweeper.sweep();
+    expect(report.dnsEndpoints).toEqual({ orphans: ['changed', 'unsynced'], deleted: ['unsynced'] });
+    expect([...endpoints.objects.keys()].sort()).toEqual(['adopted', 'changed']);
+  });
+
+  it('looks at no DNSEndpoint while they are not watched (no setup asked for publication in this process)', async () => {
+    const endpoints = new MemoryDnsEndpoints();
+    const h = harness({ dnsEndpoints: endpoints });
+    await published(endpoints, 'gone', 'uid-gone');
+    endpoints.unwatched = true;
+    await h.sweeper.sweep();
+    h.state.now += GRACE;
+    const report = await h.sweeper.sweep();
+    expect(report.dnsEndpoints).toBeUndefined();
+    expect(endpoints.objects.has('gone')).toBe(true);
+    expect(endpoints.calls.filter((call) => call.startsWith('delete'))).toEqual([]);
+  });
+
+  it('sweeps DNSEndpoints before SES, so a denied SES list does not keep them', async () => {
+    const endpoints = new MemoryDnsEndpoints();
+    const h = harness({ dnsEndpoints: endpoints });
+    await published(endpoints, 'gone', 'uid-gone');
+    h.ses.listTenants = () => Promise.reject(new Error('AccessDeniedException: not authorized to perform ses:ListTenants'));
+    await expect(h.sweeper.sweep()).rejects.toThrow('ses:ListTenants');
+    h.state.now += GRACE;
+    await expect(h.sweeper.sweep()).rejects.toThrow('ses:ListTenants');
+    expect(endpoints.objects.has('gone')).toBe(false);
+  });
+
+  it('comes back after the grace while a DNSEndpoint waits it out', async () => {
+    vi.useFakeTimers();
+    const endpoints = new MemoryDnsEndpoints();
+    const h = harness({ intervalMs: 3_600_000, graceMs: 60_000, dnsEndpoints: endpoints });
+    await published(endpoints, 'gone', 'uid-gone');
+    h.sweeper.start();
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(endpoints.objects.has('gone')).toBe(true);
+    h.state.now += 60_000;
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(endpoints.objects.has('gone')).toBe(false);
+    await h.sweeper.stop();
   });
 });
 

@@ -11,6 +11,8 @@ export class MemoryDnsEndpoints implements DnsEndpointAccess {
   listProblem: PublicationProblem | undefined;
   /** Every write fails with it (RBAC, a missing namespace). */
   failWrites: ApiError | undefined;
+  /** cached() answers undefined: the watch has not started or listed yet. */
+  unwatched = false;
   /** Objects that exist but are not in the cache (no operator label): get() does not see them, create() collides. */
   readonly hidden = new Set<string>();
   #generation = 0;
@@ -24,6 +26,9 @@ export class MemoryDnsEndpoints implements DnsEndpointAccess {
   }
   get(name: string): DnsEndpoint | undefined {
     return this.hidden.has(name) ? undefined : structuredClone(this.objects.get(name));
+  }
+  cached(): Iterable<DnsEndpoint> | undefined {
+    return this.unwatched ? undefined : [...this.objects.keys()].filter((name) => !this.hidden.has(name)).map((name) => this.get(name)!);
   }
   async create(endpoint: DnsEndpoint): Promise<DnsEndpoint> {
     this.calls.push(`create ${endpoint.metadata.name}`);
@@ -44,10 +49,12 @@ export class MemoryDnsEndpoints implements DnsEndpointAccess {
       metadata: { ...structuredClone(endpoint.metadata), generation: (stored.metadata.generation ?? 0) + 1 },
     });
   }
-  async delete(name: string, uid: string | undefined): Promise<boolean> {
+  async delete(name: string, uid: string | undefined, resourceVersion?: string): Promise<boolean> {
     this.calls.push(`delete ${name}`);
     if (this.failWrites) throw this.failWrites;
-    if (uid !== undefined && this.objects.get(name)?.metadata.uid !== uid) return false;
+    const stored = this.objects.get(name);
+    if (uid !== undefined && stored?.metadata.uid !== uid) return false;
+    if (resourceVersion !== undefined && stored?.metadata.resourceVersion !== resourceVersion) return false;
     return this.objects.delete(name);
   }
   #store(endpoint: DnsEndpoint): DnsEndpoint {

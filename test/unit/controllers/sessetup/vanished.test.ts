@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { condition, newSetup, reconcilerFixture } from './fixture.ts';
+import { MemoryDnsEndpoints } from './memory-dns-endpoints.ts';
 
 /** Bugs the fault suite (test/faults) found against the real stack, pinned down with in-memory doubles. */
 
@@ -69,6 +70,30 @@ describe('a SesSetup removed without its finalizer being honoured', () => {
     expect(h.ses.tenants.size).toBe(0);
     expect(h.ses.identities.size).toBe(0);
     expect(h.ses.associations.size).toBe(0);
+  });
+
+  it('has its DNSEndpoint deleted too (no garbage collector needed), but not one a new setup of the same name owns', async () => {
+    const endpoints = new MemoryDnsEndpoints();
+    const h = reconcilerFixture({ dnsEndpoints: endpoints });
+    h.apply(newSetup('gone', { dnsPublication: 'ExternalDNS' }));
+    h.apply(newSetup('other', { dnsPublication: 'ExternalDNS' }));
+    await h.reconciler.reconcile('gone');
+    await h.reconciler.reconcile('other');
+    expect([...endpoints.objects.keys()].sort()).toEqual(['gone', 'other']);
+    const last = structuredClone(h.cluster.objects.get('gone')!);
+    h.cluster.objects.delete('gone');
+    h.reconciler.vanished(last);
+    await h.reconciler.reconcile('gone');
+    expect([...endpoints.objects.keys()]).toEqual(['other']);
+    expect(h.ses.tenants.size).toBe(1);
+
+    // An older setup of the name "other" vanished; the live one (another UID) owns the DNSEndpoint: it stays.
+    const stale = structuredClone(h.cluster.objects.get('other')!);
+    h.cluster.objects.delete('other');
+    h.reconciler.vanished({ ...stale, metadata: { ...stale.metadata, uid: 'uid-older' } });
+    await h.reconciler.reconcile('other');
+    expect(endpoints.objects.has('other')).toBe(true);
+    expect(endpoints.calls.filter((call) => call.startsWith('delete'))).toEqual(['delete gone']);
   });
 
   it('leaves a normal deletion (deletionTimestamp set, finalizer handled) alone, and only tags deletionPolicy Retain as retained', async () => {
