@@ -61,7 +61,7 @@ export class DnsEndpointOrphans {
       context.signal?.throwIfAborted();
       if (!context.synced() || !isOrphan(endpoint, context.freshLiveUids())) continue;
       const { name, uid, resourceVersion } = endpoint.metadata;
-      if (!(await this.#access.delete(name, uid, resourceVersion))) continue;
+      if (!(await this.#deleted(name, uid, resourceVersion))) continue;
       this.#firstSeen.delete(orphanKey(endpoint));
       report.deleted.push(name);
       this.#onSwept();
@@ -72,6 +72,16 @@ export class DnsEndpointOrphans {
       );
     }
     return report;
+  }
+
+  /** A failed delete (RBAC, the API server) is logged and tried at the next sweep: it must not stop the SES part. */
+  async #deleted(name: string, uid: string | undefined, resourceVersion: string | undefined): Promise<boolean> {
+    try {
+      return await this.#access.delete(name, uid, resourceVersion);
+    } catch (error) {
+      this.#logger.warn({ err: error, name, namespace: this.#access.namespace }, 'deleting an orphaned DNSEndpoint failed; trying again at the next sweep');
+      return false;
+    }
   }
 }
 

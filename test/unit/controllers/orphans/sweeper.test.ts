@@ -5,6 +5,7 @@ import { markRetained } from '../../../../src/controllers/orphans/retained.ts';
 import { OrphanSweeper, type SweptKind } from '../../../../src/controllers/orphans/sweeper.ts';
 import { renderDnsEndpoint } from '../../../../src/controllers/sessetup/dns-endpoint.ts';
 import { identityArn } from '../../../../src/ses/gateway.ts';
+import { ApiError } from '../../../../src/runtime/kube-http.ts';
 import { MemorySes } from '../../../support/memory-ses.ts';
 import { MemoryDnsEndpoints } from '../sessetup/memory-dns-endpoints.ts';
 
@@ -349,6 +350,22 @@ describe('OrphanSweeper and DNSEndpoints', () => {
     h.state.now += GRACE;
     await expect(h.sweeper.sweep()).rejects.toThrow('ses:ListTenants');
     expect(endpoints.objects.has('gone')).toBe(false);
+  });
+
+  it('goes on to SES when RBAC forbids the DNSEndpoint delete, logs it, and tries again at the next sweep', async () => {
+    const endpoints = new MemoryDnsEndpoints();
+    const h = harness({ dnsEndpoints: endpoints });
+    await published(endpoints, 'gone', 'uid-gone');
+    await created(h.ses, 'gone', 'uid-gone');
+    await h.sweeper.sweep();
+    h.state.now += GRACE;
+    endpoints.failWrites = new ApiError(403, 'Forbidden', 'dnsendpoints.externaldns.k8s.io "gone" is forbidden');
+    const report = await h.sweeper.sweep();
+    expect(report.dnsEndpoints).toEqual({ orphans: ['gone'], deleted: [] });
+    expect(report.deleted.map((o) => o.kind)).toEqual(['identity', 'tenant']);
+    expect(h.warnings).toContainEqual(expect.objectContaining({ name: 'gone', namespace: 'ses-operator' }));
+    endpoints.failWrites = undefined;
+    expect((await h.sweeper.sweep()).dnsEndpoints?.deleted).toEqual(['gone']);
   });
 
   it('comes back after the grace while a DNSEndpoint waits it out', async () => {
