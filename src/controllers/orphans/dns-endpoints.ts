@@ -1,6 +1,7 @@
 import type { Logger } from '../../runtime/logger.ts';
 import { ownerUids, SETUP_LABEL, type DnsEndpoint } from '../sessetup/dns-endpoint.ts';
 import type { DnsEndpointAccess } from '../sessetup/dns-endpoints.ts';
+import { OrphanGrace } from './grace.ts';
 
 /** What one pass over the operator's DNSEndpoints found: undefined when they are not watched in this process. */
 export interface DnsEndpointSweepReport {
@@ -33,8 +34,7 @@ export class DnsEndpointOrphans {
   readonly #access: DnsEndpointAccess;
   readonly #logger: Logger;
   readonly #onSwept: () => void;
-  /** Orphan key (name and UID) -> when it was first seen orphaned. */
-  readonly #firstSeen = new Map<string, number>();
+  readonly #grace = new OrphanGrace<DnsEndpoint>(orphanKey);
 
   constructor(access: DnsEndpointAccess, logger: Logger, onSwept: () => void = () => {}) {
     this.#access = access;
@@ -48,27 +48,20 @@ export class DnsEndpointOrphans {
     // One at a time: the cache is packed, and orphans are few.
     const orphans: DnsEndpoint[] = [];
     for (const endpoint of cached) if (isOrphan(endpoint, context.liveUids)) orphans.push(endpoint);
-    const current = new Set(orphans.map(orphanKey));
-    for (const seen of this.#firstSeen.keys()) if (!current.has(seen)) this.#firstSeen.delete(seen);
     const report: DnsEndpointSweepReport = { orphans: orphans.map((endpoint) => endpoint.metadata.name), deleted: [] };
-    for (const endpoint of orphans) {
-      const firstSeen = this.#firstSeen.get(orphanKey(endpoint));
-      if (firstSeen === undefined) {
-        this.#firstSeen.set(orphanKey(endpoint), context.now);
-        continue;
-      }
-      if (context.now - firstSeen < context.graceMs) continue;
+    for (const endpoint of this.#grace.due(orphans, context.now, context.graceMs)) {
       context.signal?.throwIfAborted();
       if (!context.synced() || !isOrphan(endpoint, context.freshLiveUids())) continue;
       const { name, uid, resourceVersion } = endpoint.metadata;
       if (!(await this.#deleted(name, uid, resourceVersion))) continue;
-      this.#firstSeen.delete(orphanKey(endpoint));
+      this.#grace.forget(endpoint);
       report.deleted.push(name);
       this.#onSwept();
       const setupName = endpoint.metadata.labels?.[SETUP_LABEL];
+      const owners = ownerUids(endpoint);
       this.#logger.warn(
-        { kind: 'dnsendpoint', name, namespace: this.#access.namespace, ownerUid: ownerUids(endpoint).join(','), ownerName: setupName },
-        `orphan swept: DNSEndpoint ${this.#access.namespace}/${name} belonged to SesSetup ${setupName ?? '?'} (UID ${ownerUids(endpoint).join(', ')}), which no longer exists; external-dns removes its records`,
+        { kind: 'dnsendpoint', name, namespace: this.#access.namespace, ownerUid: owners.join(','), ownerName: setupName },
+        `orphan swept: DNSEndpoint ${this.#access.namespace}/${name} belonged to SesSetup ${setupName ?? '?'} (UID ${owners.join(', ')}), which no longer exists; external-dns removes its records`,
       );
     }
     return report;

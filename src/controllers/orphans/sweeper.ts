@@ -4,6 +4,7 @@ import type { Logger } from '../../runtime/logger.ts';
 import { identityArn, type SesCallOptions, type SesGateway, type SesPage } from '../../ses/gateway.ts';
 import type { DnsEndpointAccess } from '../sessetup/dns-endpoints.ts';
 import { DnsEndpointOrphans, type DnsEndpointSweepReport } from './dns-endpoints.ts';
+import { OrphanGrace } from './grace.ts';
 import { isRetained, markRetained, retainTarget } from './retained.ts';
 import { pinnedRegion } from '../sessetup/region.ts';
 
@@ -77,8 +78,7 @@ export class OrphanSweeper {
   readonly #o: OrphanSweepOptions;
   readonly #now: () => number;
   readonly #dnsEndpoints: DnsEndpointOrphans | undefined;
-  /** Orphan key -> when it was first seen orphaned. */
-  readonly #firstSeen = new Map<string, number>();
+  readonly #grace = new OrphanGrace<Orphan>(orphanKey);
   /** Resources read once and found untagged, owned by no UID, or retained: never read again in this process. */
   readonly #settled = new Set<string>();
   /** Every region a live setup used since this process started: a region whose last setup went still gets swept. */
@@ -183,22 +183,15 @@ export class OrphanSweeper {
       }
     }
 
-    const current = new Set(report.orphans.map(orphanKey));
-    for (const seen of this.#firstSeen.keys()) if (!current.has(seen)) this.#firstSeen.delete(seen);
     this.#liveUids = undefined;
-    const due: Orphan[] = [];
-    for (const orphan of report.orphans) {
-      const firstSeen = this.#firstSeen.get(orphanKey(orphan));
-      if (firstSeen === undefined) this.#firstSeen.set(orphanKey(orphan), now);
-      else if (now - firstSeen >= this.#o.graceMs) due.push(orphan);
-    }
+    const due = this.#grace.due(report.orphans, now, this.#o.graceMs);
     // Identities first: association, identity, tenant, the order of a finalizer's teardown.
     due.sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'identity' ? -1 : 1));
     for (const orphan of due) {
       signal?.throwIfAborted();
       if (await this.#delete(ses, orphan, report.orphans, options)) {
         report.deleted.push(orphan);
-        this.#firstSeen.delete(orphanKey(orphan));
+        this.#grace.forget(orphan);
       }
     }
     await this.#markLiveRetained(ses, live.retain, report, options);
