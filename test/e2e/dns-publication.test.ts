@@ -3,11 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GROUP, SES_SETUP } from '../../src/api/group.ts';
 import type { SesSetup } from '../../src/api/sessetup.ts';
 import { removeFromStorage } from '../../harness/stack/control-plane.ts';
-import type { DnsEndpoint } from '../../src/controllers/sessetup/dns-endpoint.ts';
 import { publishRecords } from '../../harness/stack/dns-records.ts';
 import { installDnsEndpointCrd, startExternalDns, type ExternalDns } from '../../harness/stack/external-dns.ts';
 import { waitUntil } from '../../harness/stack/wait.ts';
-import { cluster, condition, uniqueSuffix } from '../support/cluster.ts';
+import { cluster, condition, getDnsEndpoint, uniqueSuffix } from '../support/cluster.ts';
 import { startOperator, type OperatorProcess } from '../support/operator.ts';
 import { processAlive } from '../support/processes.ts';
 
@@ -34,10 +33,7 @@ const spec = (name: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-async function dnsEndpoint(name: string): Promise<DnsEndpoint | undefined> {
-  const { stdout } = await c.kubectl(['get', 'dnsendpoints.externaldns.k8s.io', name, '-n', ns, '-o', 'json', '--ignore-not-found']);
-  return stdout.trim() ? (JSON.parse(stdout) as DnsEndpoint) : undefined;
-}
+const dnsEndpoint = (name: string) => getDnsEndpoint(c, ns, name);
 
 /** What BIND answers for every record of a setup, by "TYPE name", errors as their code. */
 async function answers(records: { name: string; type: string }[]): Promise<Record<string, string>> {

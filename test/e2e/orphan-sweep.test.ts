@@ -1,13 +1,13 @@
 import { CreateEmailIdentityCommand, CreateTenantCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GROUP, OWNER_UID_TAG, RETAINED_TAG, SES_SETUP } from '../../src/api/group.ts';
-import { ownedBy, type DnsEndpoint } from '../../src/controllers/sessetup/dns-endpoint.ts';
+import { ownedBy } from '../../src/controllers/sessetup/dns-endpoint.ts';
 import { removeFromStorage } from '../../harness/stack/control-plane.ts';
 import { installDnsEndpointCrd } from '../../harness/stack/external-dns.ts';
 import type { StateSnapshot } from '../../harness/simulator/state.ts';
 import { FAKE_AWS_ENV } from '../../harness/stack/local-operator.ts';
 import { waitUntil } from '../../harness/stack/wait.ts';
-import { cluster, uniqueSuffix } from '../support/cluster.ts';
+import { cluster, getDnsEndpoint, uniqueSuffix } from '../support/cluster.ts';
 import { startOperator, type OperatorProcess } from '../support/operator.ts';
 
 const c = cluster();
@@ -132,10 +132,7 @@ describe('the orphan sweep', () => {
     const ns = `sweepdns-${id}`;
     const gone = { name: `dnsgone-${id}`, tenantName: `dnsgone_${id}`, domainIdentity: `mail.dnsgone-${id}.test`, dnsPublication: 'ExternalDNS' };
     const live = { name: `dnslive-${id}`, tenantName: `dnslive_${id}`, domainIdentity: `mail.dnslive-${id}.test`, dnsPublication: 'ExternalDNS' };
-    const endpoint = async (name: string) => {
-      const { stdout } = await c.kubectl(['get', 'dnsendpoints.externaldns.k8s.io', name, '-n', ns, '-o', 'json', '--ignore-not-found']);
-      return stdout.trim() ? (JSON.parse(stdout) as DnsEndpoint) : undefined;
-    };
+    const endpoint = (name: string) => getDnsEndpoint(c, ns, name);
     await installDnsEndpointCrd(c.stack.kubeconfig);
     await c.ensureNamespace(ns);
     try {
