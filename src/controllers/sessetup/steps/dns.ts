@@ -3,6 +3,7 @@ import type { SesSetupStatus } from '../../../api/sessetup.ts';
 import { desiredRecords } from '../../../dns/desired-records.ts';
 import { assessRecords, dkimLive, lookupRecords, mailFromLive } from '../../../dns/verify-records.ts';
 import { readMailFrom } from '../mail-from.ts';
+import { identitySeenAgain } from '../ses-status.ts';
 import { allVerified } from '../status.ts';
 import type { Facts, Happening, Step } from '../step.ts';
 import { identityMissing } from './identity-missing.ts';
@@ -54,13 +55,7 @@ export const dnsStep: Step = {
       const read = readMailFrom(mailFrom, fresh);
       [seenMailFrom, mailFromChangedInSes] = [read.mailFrom, read.changedInSes];
       happened.push(...read.happened);
-      seen = {
-        ...identity,
-        dkimStatus: fresh.dkimStatus,
-        verificationStatus: fresh.verificationStatus,
-        verifiedForSending: fresh.verifiedForSending,
-        ...(fresh.dkimTokens.length ? { dkimTokens: fresh.dkimTokens } : {}),
-      };
+      seen = identitySeenAgain(identity, fresh);
     }
     const records = assessRecords(desired, results, { dkimStatus: seen.dkimStatus, mailFromStatus: seenMailFrom?.status });
     const verified = allVerified(records);

@@ -1,5 +1,5 @@
-import { identityArn } from '../../../ses/gateway.ts';
 import { ensureIdentity } from '../ses-resources.ts';
+import { identityStatus } from '../ses-status.ts';
 import type { Step } from '../step.ts';
 import { claimEvent, refusedClaim } from './claim.ts';
 import { ownerOf } from './owner.ts';
@@ -26,17 +26,7 @@ export const identityStep: Step = {
     });
     return {
       learned: {
-        identity: {
-          name: spec.domainIdentity,
-          arn: identityArn(tenantArn, spec.domainIdentity),
-          dkimStatus: value.dkimStatus,
-          verificationStatus: value.verificationStatus,
-          verifiedForSending: value.verifiedForSending,
-          dkimTokens: value.dkimTokens,
-          signingHostedZone: value.signingHostedZone,
-          tenantAssociated: false,
-          ...(adopted ? { adopted: true } : {}),
-        },
+        identity: identityStatus(spec.domainIdentity, tenantArn, value, adopted),
       },
       identityCreatedNow: created,
       ...(created ? { identityCreatedAt: now() } : {}),

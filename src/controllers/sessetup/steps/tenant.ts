@@ -1,5 +1,6 @@
 import type { SesSetupStatus } from '../../../api/sessetup.ts';
 import { ensureTenant } from '../ses-resources.ts';
+import { tenantStatus } from '../ses-status.ts';
 import type { Judgement, Step, Verdicts } from '../step.ts';
 import { claimEvent, refusedClaim } from './claim.ts';
 import { ownerOf } from './owner.ts';
@@ -43,7 +44,7 @@ export const tenantStep: Step = {
     }
     if (!ensured.ok) return { learned: pin, ...refusedClaim('tenant', ensured) };
     const { value, created, adopted } = ensured;
-    const tenant = { name: spec.tenantName, id: value.id, arn: value.arn, sendingStatus: value.sendingStatus, ...(adopted ? { adopted: true } : {}) };
+    const tenant = tenantStatus(spec.tenantName, value, adopted);
     log.info({ created, adopted }, 'tenant ready');
     const happened = claimEvent({ kind: 'tenant', name: spec.tenantName, region, created, adopted, recorded: setup.status?.tenant, namesRegion: true });
     return { learned: { ...pin, tenant }, verdicts: judged(tenant, region), happened: [happened], tenantCreatedNow: created };
