@@ -1,7 +1,7 @@
 import type { Context } from '../context.ts';
 import { publishDomains } from '../dns.ts';
 import type { CallRecord } from '../../harness/simulator/call-log.ts';
-import { measureFloor, type FloorSample } from '../floor.ts';
+import { jsonBytes, measureFloor, type FloorSample } from '../floor.ts';
 import { driveSesChecks, longestPeriod } from '../ses-check.ts';
 import { floorPhases, formatPhases, operatorPhases, phaseSummary, type Phases } from '../phases.ts';
 import { setupBatch, type Item } from '../batch.ts';
@@ -41,6 +41,7 @@ export async function latencyScenario(ctx: Context): Promise<void> {
     log: [] as CallRecord[],
     items: [] as Item[],
     phases: [] as Phases[],
+    readyBytes: [] as number[],
     cpu: NO_CPU,
     floorCpu: NO_CPU,
   };
@@ -55,6 +56,7 @@ export async function latencyScenario(ctx: Context): Promise<void> {
     all.log.push(...r.log);
     all.items.push(...r.items);
     all.phases.push(...r.phases);
+    all.readyBytes.push(r.readyBytes);
     all.cpu = addCpu(all.cpu, r.cpu);
     all.floorCpu = addCpu(all.floorCpu, r.floorCpu);
     checks += r.checks;
@@ -108,6 +110,23 @@ export async function latencyScenario(ctx: Context): Promise<void> {
     reference: { label: 'floor', value: Math.round((all.floorCpu.machine * 1000) / setups) },
     ratio: all.cpu.machine / all.floorCpu.machine,
     note: `operator run: ${formatCpu(all.cpu, setups)}; floor: ${formatCpu(all.floorCpu, setups)}`,
+  });
+
+  // The floor must do the operator's work: a smaller status would make every one of its writes cheaper.
+  const operatorBytes = percentile(all.readyBytes, 50);
+  const floorBytes = percentile(
+    floor.map((sample) => sample.readyBytes),
+    50,
+  );
+  ctx.add({
+    scenario,
+    figure: 'a setup as its Ready write left it (JSON)',
+    value: operatorBytes,
+    unit: 'bytes',
+    reference: { label: 'floor', value: floorBytes },
+    ratio: operatorBytes / floorBytes,
+    budget: { text: "floor's within 5%", met: Math.abs(operatorBytes / floorBytes - 1) <= 0.05 },
+    note: 'the floor writes the status the contract has, as the operator does; the API server pays for each write by its size',
   });
 
   const perSetup = callsPerSetup(log, items, (name) => ctx.tracker.recordsCheckedAt.get(name));
@@ -224,12 +243,14 @@ async function latencyRound(ctx: Context, tag: string, n: number, flags: Record<
       const cpu = cpuSince();
       const after = await operator.scrape();
       const { log } = await ctx.sim.calls(seq);
+      const readyBytes = jsonBytes(await ctx.kube.getSetup(names[0]!));
       const result = {
         floor,
         cpu,
         floorCpu,
         items,
         log,
+        readyBytes,
         records: ctx.tracker.latencies(ctx.tracker.recordsAt, names),
         ready: ctx.tracker.latencies(ctx.tracker.readyAt, names),
         phases: operatorPhases(items, log, { applied: ctx.tracker.appliedAt, records: ctx.tracker.recordsAt, ready: ctx.tracker.readyAt }),
