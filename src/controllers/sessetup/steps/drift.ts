@@ -1,10 +1,8 @@
 import { OWNER_NAME_TAG, OWNER_UID_TAG } from '../../../api/group.ts';
-import type { SesSetupStatus } from '../../../api/sessetup.ts';
 import { readMailFrom } from '../mail-from.ts';
+import { identitySeenAgain } from '../ses-status.ts';
 import type { Facts, Happening, Step, StepResult } from '../step.ts';
 import { pendingVerifyRequest } from './verify-request.ts';
-
-type Identity = NonNullable<SesSetupStatus['identity']>;
 
 /**
  * Reads back what the setup owns in SES (GetTenant, GetEmailIdentity, ListResourceTenants), only
@@ -48,15 +46,7 @@ export const driftStep: Step = {
     }
     if (!seenIdentity) learned.identity = undefined;
     else {
-      const fresh: Identity = {
-        ...identity,
-        dkimStatus: seenIdentity.dkimStatus,
-        verificationStatus: seenIdentity.verificationStatus,
-        verifiedForSending: seenIdentity.verifiedForSending,
-        tenantAssociated: associated,
-        ...(seenIdentity.dkimTokens.length ? { dkimTokens: seenIdentity.dkimTokens } : {}),
-      };
-      learned.identity = fresh;
+      learned.identity = { ...identitySeenAgain(identity, seenIdentity), tenantAssociated: associated };
       // The same read tells MAIL FROM's status: the dns step then needs no read of its own.
       const read = readMailFrom(facts.mailFrom, seenIdentity);
       learned.mailFrom = read.mailFrom;
