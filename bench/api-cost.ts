@@ -20,7 +20,7 @@ import { ResourceClient } from '../src/runtime/resource-client.ts';
 import { startControlPlane } from '../harness/stack/control-plane.ts';
 import { KubeClient } from '../harness/stack/kube-client.ts';
 import { waitUntil } from '../harness/stack/wait.ts';
-import { withConditions } from './floor.ts';
+import { jsonBytes, withConditions } from './floor.ts';
 import { forEachLimit } from './pool.ts';
 import { cpuSeconds } from './proc.ts';
 
@@ -124,7 +124,7 @@ async function measureShape(kube: KubeClient, client: ResourceClient, shape: 're
       }),
     );
   }
-  console.log(`${shape}: object when Ready ${JSON.stringify(setups[0]).length} bytes`);
+  console.log(`${shape}: object when Ready ${jsonBytes(setups[0])} bytes`);
 }
 
 /** What the operator's status holds beyond records and conditions: its region, and the tenant and identity as SES described them. */
