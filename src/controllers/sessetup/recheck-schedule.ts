@@ -33,6 +33,8 @@ export interface CheckSeen {
   identityCreatedAt?: number;
   /** When SES last checked this identity's records, if this check read SES's view and SES said (ms since the epoch). */
   sesLastCheckedAt?: number;
+  /** This check read SES's view of the identity (GetEmailIdentity): with no sesLastCheckedAt, SES has not looked yet. */
+  sesRead?: boolean;
   /**
    * Records are missing and external-dns has not read the DNSEndpoint holding them yet: it cannot have
    * published them. Its reading wakes the setup (restart); until then at most one look per PUBLISHER_WAIT_MS.
@@ -75,6 +77,8 @@ export class RecheckSchedule {
   readonly #pendingSince = new Map<string, number>();
   /** The first check that found every DKIM CNAME live (while SES still had not verified them). */
   readonly #liveSince = new Map<string, number>();
+  /** SES reads (GetEmailIdentity) by the checks since pendingSince: the budget counted over the whole wait. */
+  readonly #sesReads = new Map<string, number>();
   readonly #random: () => number;
   /** SES's DKIM check period, learned from its answers (see observingCheckPeriod). */
   readonly sesCheckPeriod: SesCheckPeriod;
@@ -110,6 +114,7 @@ export class RecheckSchedule {
     } else {
       if (seen.identityCreatedAt !== undefined) this.#pendingSince.set(name, seen.identityCreatedAt);
       else if (!this.#pendingSince.has(name)) this.#pendingSince.set(name, now);
+      if (seen.sesRead) this.#sesReads.set(name, (this.#sesReads.get(name) ?? 0) + 1);
       if (seen.waitingOnSes) {
         // Live at the first look after this process created the identity: only SES and this reconcile
         // knew its tokens, so the records were published before (their names were known in advance).
@@ -145,8 +150,15 @@ export class RecheckSchedule {
     if (now < firstRecheck) return within(firstRecheck - now + 0.2 * margin * this.#random());
     // A creation slower than SES's period: SES has likely verified already, and this check did not ask.
     if (seen.identityCreatedAt !== undefined) return 0;
-    if (now < anchor + 2 * period + margin) return within((period / 4) * (1 + 0.1 * this.#random()));
-    return undefined;
+    if (now >= anchor + 2 * period + margin) return undefined;
+    if (seen.sesRead && !(seen.sesLastCheckedAt !== undefined && seen.sesLastCheckedAt >= anchor)) {
+      // SES's look was due and it has not looked since the records went live: its pass runs late (a pass over
+      // thousands of identities takes time, and a new identity may come last). One margin more, as soon as the
+      // budget allows over the whole wait (the next read no sooner than one floor per read since it began).
+      const allowedAt = this.#pendingSince.get(name)! + ((this.#sesReads.get(name) ?? 0) + 1) * this.#budgetFloor(population, false);
+      return Math.max(Math.min(margin * (1 + 0.2 * this.#random()), this.#settings.fastMaxMs), allowedAt - now);
+    }
+    return within((period / 4) * (1 + 0.1 * this.#random()));
   }
 
   /** While records are missing a person has to publish them: backoff from fastMs, doubling per check. */
@@ -165,6 +177,7 @@ export class RecheckSchedule {
   #forgetPending(name: string): void {
     this.#fastAttempts.delete(name);
     this.#pendingSince.delete(name);
+    this.#sesReads.delete(name);
     this.#liveSince.delete(name);
   }
 

@@ -73,7 +73,7 @@ export const dnsStep: Step = {
     log.debug({ verified, askedSes: askSes, verifyRequested }, 'dns checked');
     const waitingOnSes = !verified && cnamesLive && seen.dkimStatus !== 'SUCCESS';
     const publisherUnread = spec.dnsPublication === 'ExternalDNS' && unreadByExternalDns(dnsEndpoints?.get(name), setup.metadata.uid);
-    const delay = schedule.checked(name, verified, setups, now, { waitingOnSes, identityCreatedAt, sesLastCheckedAt, publisherUnread });
+    const delay = schedule.checked(name, verified, setups, now, { waitingOnSes, identityCreatedAt, sesLastCheckedAt, sesRead: askSes, publisherUnread });
     // Counted from before the lookups and SES's answer; past due already: at once, but never 0, which would mean no re-check at all.
     const next = Math.max(1, now + delay - clock());
     // The re-check SES's own check waits for is timed to the moment: it must not then wait for a token behind upkeep.

@@ -105,6 +105,43 @@ describe('RecheckSchedule: waiting on SES (every DKIM CNAME live, SES still pend
     expect(schedule.checked('a', false, 1, 30_000, waiting)).toBe(18_000);
   });
 
+  it('looks again one margin later when SES has not looked since the records went live, though its look was due (its pass runs late)', () => {
+    const schedule = new RecheckSchedule(settings, () => 0);
+    learnPeriod(schedule, 10_000);
+    schedule.checked('a', false, 1, 0, { waitingOnSes: true, identityCreatedAt: 0 });
+    // At SES's expected look SES says it never looked (no LastCheckedTimestamp): one margin (10 % of 10 s) more, not a quarter period.
+    const notYet = { waitingOnSes: true, sesRead: true };
+    expect(schedule.checked('a', false, 1, 11_000, notYet)).toBe(1_000);
+    // A look before the records went live (1 ms before the creation) is not the look it waits for.
+    expect(schedule.checked('a', false, 1, 12_000, { ...notYet, sesLastCheckedAt: -1 })).toBe(1_000);
+    // SES did look since (at 12.5 s) and still says pending: its next look, a period after that one.
+    expect(schedule.checked('a', false, 1, 13_000, { ...notYet, sesLastCheckedAt: 12_500 })).toBe(10_500);
+    // A check that did not read SES (the drift step had read it) cannot tell: the quarter-period pace.
+    expect(schedule.checked('b', false, 1, 0, { waitingOnSes: true, identityCreatedAt: 0 })).toBe(11_000);
+    expect(schedule.checked('b', false, 1, 11_000, waiting)).toBe(2_500);
+  });
+
+  it('looks again for a late SES no sooner than the budget allows over the whole wait: one floor per read since it began', () => {
+    const schedule = new RecheckSchedule(settings, () => 0);
+    learnPeriod(schedule, 10_000);
+    const notYet = { waitingOnSes: true, sesRead: true };
+    // One new setup among 10,000 verified: a floor of 2,667 ms per read. Its first read came at 11 s (4 floors in),
+    // so the second may come one margin later, though the floor is longer than the margin.
+    const one = { verified: 10_000, unverified: 1 };
+    const floor = (1 / 0.375) * 1000;
+    schedule.checked('new', false, one, 0, { waitingOnSes: true, identityCreatedAt: 0 });
+    expect(schedule.checked('new', false, one, 11_000, notYet)).toBe(1_000);
+    // Reads come faster than the floor only while the wait so far left it unspent: with four reads by 11 s, the next waits for 5 floors.
+    expect(schedule.checked('new', false, one, 11_000, notYet)).toBe(1_000);
+    expect(schedule.checked('new', false, one, 11_000, notYet)).toBe(1_000);
+    expect(schedule.checked('new', false, one, 11_000, notYet)).toBe(Math.round(5 * floor - 11_000));
+    // 1,000 setups waiting at once: never sooner than their floor per read.
+    const many = { verified: 10_000, unverified: 1_000 };
+    const manyFloor = (1_000 / 0.375) * 1000;
+    schedule.checked('burst', false, many, 0, { waitingOnSes: true, identityCreatedAt: 0 });
+    expect(schedule.checked('burst', false, many, 11_000, notYet)).toBe(Math.round(2 * manyFloor - 11_000));
+  });
+
   it('falls back to half the fast pace while SES has not told its period', () => {
     const schedule = new RecheckSchedule(settings, () => 0);
     expect(schedule.sesCheckPeriod.sampleCount).toBe(0);
