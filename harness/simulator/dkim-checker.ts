@@ -13,6 +13,8 @@ export interface DkimCheckerOptions {
   /** Per DNS query. */
   queryTimeoutMs?: number;
   now?: () => number;
+  /** A new identity's first DKIM check no sooner than this long after its creation (the fault of that name). */
+  firstCheckDelayMs?: () => number;
   /** Called when a check pass itself breaks (not when DNS merely lacks a record). */
   onError?: (error: unknown) => void;
 }
@@ -90,7 +92,7 @@ export class DkimChecker {
   }
 
   async #checkDkim(resolver: Resolver, identity: IdentityRecord): Promise<void> {
-    if (!dkimDue(identity)) return;
+    if (!dkimDue(identity) || this.#heldBack(identity)) return;
     const before = identity.dkim.status;
     const zone = identity.dkim.signingHostedZone;
     const outcome = firstFailure(
@@ -112,6 +114,11 @@ export class DkimChecker {
     } else {
       identity.verificationError = outcome.error;
     }
+  }
+
+  #heldBack(identity: IdentityRecord): boolean {
+    const delay = this.#options.firstCheckDelayMs?.() ?? 0;
+    return identity.lastCheckedAt === undefined && this.#now() - identity.createdAt < delay;
   }
 
   async #checkMailFrom(resolver: Resolver, identity: IdentityRecord): Promise<void> {

@@ -25,6 +25,11 @@ export interface Faults {
    * an unlucky run can draw far more faults than the fractions say.
    */
   randomSeed: number | null;
+  /**
+   * A new identity's first DKIM check comes no sooner than this long after its creation: SES's pass over
+   * many identities reaching a new one late in it. A test aid; how late SES really is, is not documented.
+   */
+  firstDkimCheckDelayMs: number;
 }
 
 export const NO_FAULTS: Faults = Object.freeze({
@@ -35,6 +40,7 @@ export const NO_FAULTS: Faults = Object.freeze({
   throttleNext: 0,
   failNext: 0,
   randomSeed: null,
+  firstDkimCheckDelayMs: 0,
 });
 
 export class InvalidFaultsError extends Error {}
@@ -56,6 +62,7 @@ export function parseFaults(input: unknown): Faults {
     throttleNext: count(value.throttleNext, 'throttleNext'),
     failNext: count(value.failNext, 'failNext'),
     randomSeed: value.randomSeed === undefined || value.randomSeed === null ? null : count(value.randomSeed, 'randomSeed'),
+    firstDkimCheckDelayMs: nonNegative(value.firstDkimCheckDelayMs, 'firstDkimCheckDelayMs'),
   };
 }
 

@@ -76,6 +76,7 @@ export async function startSesSimulator(options: SesSimulatorOptions = {}): Prom
     dnsServers: options.dnsServers ?? [],
     intervalMs: settings.dkimCheckIntervalMs,
     failureAfterMs: settings.dkimFailureAfterMs,
+    firstCheckDelayMs: () => faults.faults.firstDkimCheckDelayMs,
     onError: (error) => log(`DKIM check failed: ${describe(error)}`),
   });
 

@@ -563,6 +563,7 @@ describe('SES simulator through the real @aws-sdk/client-sesv2', () => {
         throttleNext: 0,
         failNext: 0,
         randomSeed: null,
+        firstDkimCheckDelayMs: 0,
       });
       const put = await control(sim, 'PUT', 'faults', { quota: { ratePerSecond: 2 }, errorFraction: 0.25 });
       expect(put.status).toBe(200);
@@ -574,6 +575,7 @@ describe('SES simulator through the real @aws-sdk/client-sesv2', () => {
         throttleNext: 0,
         failNext: 0,
         randomSeed: null,
+        firstDkimCheckDelayMs: 0,
       });
       expect(sim.faults()).toEqual(put.body);
 
@@ -674,6 +676,20 @@ describe('DKIM verification against a real DNS server (BIND)', () => {
     ]);
   });
 
+  it('holds a new identity back from its first check for firstDkimCheckDelayMs (a late pass), then checks it as usual', async () => {
+    const sim = await simulator({ dnsServers: [dns.address], faults: { firstDkimCheckDelayMs: 300 } });
+    const ses = sesClient(sim);
+    const { domain, tokens } = await createDomain(sim, ses);
+    await publishRecords(dns.address, cnames(domain, tokens));
+    await sim.checkDkimNow();
+    const held = await ses.send(new GetEmailIdentityCommand({ EmailIdentity: domain }));
+    expect(held.DkimAttributes!.Status).toBe('PENDING');
+    expect(held.VerificationInfo?.LastCheckedTimestamp).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sim.checkDkimNow();
+    expect((await status(ses, domain)).dkim).toBe('SUCCESS');
+  });
+
   it('stays PENDING while one CNAME points to the wrong target', async () => {
     const sim = await simulator({ dnsServers: [dns.address] });
     const ses = sesClient(sim);
@@ -772,6 +788,7 @@ describe('standalone entry point (harness/simulator/main.ts)', () => {
       throttleNext: 0,
       failNext: 0,
       randomSeed: null,
+      firstDkimCheckDelayMs: 0,
     });
     const client = new SESv2Client({ endpoint: sesEndpoint, region: 'ap-south-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
     clients.push(client);
