@@ -143,7 +143,8 @@ export class RecheckSchedule {
     const period = this.sesCheckPeriod.estimateMs();
     const margin = Math.max(WAITING_MARGIN_MIN_MS, WAITING_MARGIN_SHARE * period);
     const anchor = Math.max(this.#pendingSince.get(name)!, this.#liveSince.get(name)!);
-    const within = (delay: number) => Math.max(Math.min(delay, this.#settings.fastMaxMs), this.#budgetFloor(population, false));
+    const floor = this.#budgetFloor(population, false);
+    const within = (delay: number, atLeast = floor) => Math.max(Math.min(delay, this.#settings.fastMaxMs), atLeast);
     // SES's clock ahead of this one must not push the re-check past SES's next look.
     const firstRecheck = (seen.sesLastCheckedAt === undefined ? anchor : Math.min(seen.sesLastCheckedAt, now)) + period + margin;
     // Jitter only later: a re-check just before SES's check costs a call and a whole further delay.
@@ -155,8 +156,8 @@ export class RecheckSchedule {
       // SES's look was due and it has not looked since the records went live: its pass runs late (a pass over
       // thousands of identities takes time, and a new identity may come last). One margin more, as soon as the
       // budget allows over the whole wait (the next read no sooner than one floor per read since it began).
-      const allowedAt = this.#pendingSince.get(name)! + ((this.#sesReads.get(name) ?? 0) + 1) * this.#budgetFloor(population, false);
-      return Math.max(Math.min(margin * (1 + 0.2 * this.#random()), this.#settings.fastMaxMs), allowedAt - now);
+      const allowedAt = this.#pendingSince.get(name)! + ((this.#sesReads.get(name) ?? 0) + 1) * floor;
+      return within(margin * (1 + 0.2 * this.#random()), allowedAt - now);
     }
     return within((period / 4) * (1 + 0.1 * this.#random()));
   }
