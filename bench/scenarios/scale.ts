@@ -31,7 +31,7 @@ export async function scaleScenario(ctx: Context): Promise<void> {
   }
 
   const dnsEndpointFlags = await prepareDnsEndpoints(ctx);
-  const { publishSeconds, loadSeconds } = await loadVerified(ctx, items, dnsEndpointFlags);
+  const { publishSeconds, loadSeconds, sesStoppedAt } = await loadVerified(ctx, items, dnsEndpointFlags);
 
   // Cold start with the operator's defaults (SES rate 1/s, re-check 1 h), plus what a deployment turns on:
   // DNSEndpoints for the ExternalDNS share, the REST API, and an orphan sweep that falls in the steady window.
@@ -90,6 +90,7 @@ export async function scaleScenario(ctx: Context): Promise<void> {
     // SES goes on checking DNS meanwhile, as SES does: the ages its answers report are the operator's
     // only source for SES's period (for the new setup below), and a pause would show as a long period.
     sesChecks = driveSesChecks(ctx.sim, SES_CHECK_MS);
+    ctx.log(`scale: SES's checks resume ${((Date.now() - sesStoppedAt) / 1000).toFixed(1)} s after the loader's last pass (the cold start in between)`);
     // Steady state: nothing changes; the operator must write nothing and call SES only for due re-checks and its sweep.
     const steady = await measureSteadyState(ctx, operator, items, spawnSeq);
     const after = steady.after;
@@ -221,7 +222,11 @@ export async function coldStart(
 }
 
 /** Publishes the domains' records, then lets an operator with a generous SES budget take every setup to Ready (not measured). */
-export async function loadVerified(ctx: Context, items: Item[], extraFlags: string[] = []): Promise<{ publishSeconds: number; loadSeconds: number }> {
+export async function loadVerified(
+  ctx: Context,
+  items: Item[],
+  extraFlags: string[] = [],
+): Promise<{ publishSeconds: number; loadSeconds: number; sesStoppedAt: number }> {
   const n = items.length;
   const names = items.map((item) => item.name);
   let phase = Date.now();
@@ -236,6 +241,7 @@ export async function loadVerified(ctx: Context, items: Item[], extraFlags: stri
   // Loading: an operator with a generous SES budget takes every setup to Ready; not measured.
   phase = Date.now();
   const dkim = ctx.sim.driveDkim(1_000);
+  let sesStoppedAt = NaN;
   // The first re-check one SES period after creation (records live; half of --recheck-fast, 20 s, until the
   // loader has learned SES's period from 16 answers), when SES has verified the domain: a check or two per
   // setup, not a re-check storm (10,000 unverified setups at 1 s would want 10,000 checks and status writes
@@ -273,11 +279,12 @@ export async function loadVerified(ctx: Context, items: Item[], extraFlags: stri
     if (loaderPeak !== undefined) ctx.log(`scale: the loader's peak resident memory: ${(loaderPeak / 2 ** 20).toFixed(0)} MB`);
   } finally {
     await dkim.stop();
+    sesStoppedAt = Date.now();
     await loader.stop();
   }
   const loadSeconds = (Date.now() - phase) / 1000;
   ctx.log(`scale: all ${n} Ready after ${loadSeconds.toFixed(0)} s; cold start of an operator with default settings`);
-  return { publishSeconds, loadSeconds };
+  return { publishSeconds, loadSeconds, sesStoppedAt };
 }
 
 /** How often SES checks DKIM in the new-setup figures: the simulator's own default interval. */
@@ -354,6 +361,14 @@ export async function newSetupFigures(
   // 0 or absent: an operator that does not learn SES's period (an older build through --operator-main).
   const learned = await learnedPeriod();
   const applied = ctx.tracker.appliedAt.get(late.name)!;
+  // The estimate the first re-check is planned with comes from earlier answers: a long gap in SES's passes before
+  // the apply (the driver started late, or a pass ran long on the busy cores) shows here, not in the reference.
+  const before = starts.filter((start) => start <= applied);
+  if (before.length > 0) {
+    ctx.log(
+      `new setup (${tag}): SES's passes from ${((applied - before[0]!) / 1000).toFixed(1)} s before the apply: longest gap ${(longestPeriod(before, 0) / 1000).toFixed(1)} s`,
+    );
+  }
   // The passes that could have verified it: from the last one started before the apply.
   starts = starts.slice(
     Math.max(
