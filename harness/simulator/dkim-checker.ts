@@ -15,6 +15,8 @@ export interface DkimCheckerOptions {
   now?: () => number;
   /** A new identity's first DKIM check no sooner than this long after its creation (the fault of that name). */
   firstCheckDelayMs?: () => number;
+  /** While true, the background passes do not run (the fault dkimChecksPaused); checkNow still does. */
+  paused?: () => boolean;
   /** Called when a check pass itself breaks (not when DNS merely lacks a record). */
   onError?: (error: unknown) => void;
 }
@@ -53,6 +55,7 @@ export class DkimChecker {
     if (this.#timer) return;
     this.#timer = setInterval(() => {
       if (this.#running) return; // a slow pass is still going: skip a beat rather than pile up
+      if (this.#options.paused?.()) return;
       this.checkNow().catch((error: unknown) => this.#options.onError?.(error));
     }, this.#options.intervalMs);
     this.#timer.unref();

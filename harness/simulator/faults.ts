@@ -30,6 +30,11 @@ export interface Faults {
    * many identities reaching a new one late in it. A test aid; how late SES really is, is not documented.
    */
   firstDkimCheckDelayMs: number;
+  /**
+   * SES's background DKIM and MAIL FROM checks stall: no pass runs on its own while true (a pass asked
+   * for through the control interface still does). A test aid; whether and how long SES pauses is not documented.
+   */
+  dkimChecksPaused: boolean;
 }
 
 export const NO_FAULTS: Faults = Object.freeze({
@@ -41,6 +46,7 @@ export const NO_FAULTS: Faults = Object.freeze({
   failNext: 0,
   randomSeed: null,
   firstDkimCheckDelayMs: 0,
+  dkimChecksPaused: false,
 });
 
 export class InvalidFaultsError extends Error {}
@@ -63,6 +69,7 @@ export function parseFaults(input: unknown): Faults {
     failNext: count(value.failNext, 'failNext'),
     randomSeed: value.randomSeed === undefined || value.randomSeed === null ? null : count(value.randomSeed, 'randomSeed'),
     firstDkimCheckDelayMs: nonNegative(value.firstDkimCheckDelayMs, 'firstDkimCheckDelayMs'),
+    dkimChecksPaused: flag(value.dkimChecksPaused, 'dkimChecksPaused'),
   };
 }
 
@@ -106,6 +113,12 @@ function nonNegative(value: unknown, name: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw new InvalidFaultsError(`${name} must be a number >= 0, got ${JSON.stringify(value)}`);
   }
+  return value;
+}
+
+function flag(value: unknown, name: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw new InvalidFaultsError(`${name} must be true or false, got ${JSON.stringify(value)}`);
   return value;
 }
 

@@ -77,6 +77,7 @@ export async function startSesSimulator(options: SesSimulatorOptions = {}): Prom
     intervalMs: settings.dkimCheckIntervalMs,
     failureAfterMs: settings.dkimFailureAfterMs,
     firstCheckDelayMs: () => faults.faults.firstDkimCheckDelayMs,
+    paused: () => faults.faults.dkimChecksPaused,
     onError: (error) => log(`DKIM check failed: ${describe(error)}`),
   });
 

@@ -119,8 +119,14 @@ export class Manager {
     const events = o.events ?? new EventRecorder(o.kc, { component: 'ses-operator', logger: o.logger });
 
     this.#schedule = new RecheckSchedule(o.recheck);
-    // Every identity read tells how long ago SES last checked it: the schedule learns SES's period from that.
-    const ses = observingCheckPeriod(o.ses, this.#schedule.sesCheckPeriod);
+    // Every identity read tells how long ago SES last checked it: the schedule learns SES's period from that, and a
+    // setup waiting for SES's look, planned with a longer estimate, is looked at sooner once the estimate falls.
+    const ses = observingCheckPeriod(o.ses, this.#schedule.sesCheckPeriod, Date.now, () => {
+      for (const { name, delayMs } of this.#schedule.replanFirstLooks(() => this.#population(), Date.now())) {
+        this.setupController.queue.addAfter(name, delayMs);
+        ses.expectUrgentCallIn?.(delayMs);
+      }
+    });
     this.dnsEndpoints =
       o.dnsEndpointNamespace === undefined
         ? undefined

@@ -66,11 +66,17 @@ export class SesCheckPeriod {
   }
 }
 
-/** The gateway, every GetEmailIdentity answer of which also feeds `period`; every other call passes through unchanged. */
-export function observingCheckPeriod(gateway: SesGateway, period: SesCheckPeriod, now: () => number = Date.now): SesGateway {
+/**
+ * The gateway, every GetEmailIdentity answer of which also feeds `period` (then `observed` runs: what
+ * was planned with the estimate may be planned again); every other call passes through unchanged.
+ */
+export function observingCheckPeriod(gateway: SesGateway, period: SesCheckPeriod, now: () => number = Date.now, observed?: () => void): SesGateway {
   const getEmailIdentity: SesGateway['getEmailIdentity'] = async (...args) => {
     const identity = await gateway.getEmailIdentity(...args);
-    if (identity) period.observe(identity, now());
+    if (identity) {
+      period.observe(identity, now());
+      observed?.();
+    }
     return identity;
   };
   return new Proxy(gateway, {

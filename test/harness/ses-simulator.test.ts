@@ -564,6 +564,7 @@ describe('SES simulator through the real @aws-sdk/client-sesv2', () => {
         failNext: 0,
         randomSeed: null,
         firstDkimCheckDelayMs: 0,
+        dkimChecksPaused: false,
       });
       const put = await control(sim, 'PUT', 'faults', { quota: { ratePerSecond: 2 }, errorFraction: 0.25 });
       expect(put.status).toBe(200);
@@ -576,10 +577,18 @@ describe('SES simulator through the real @aws-sdk/client-sesv2', () => {
         failNext: 0,
         randomSeed: null,
         firstDkimCheckDelayMs: 0,
+        dkimChecksPaused: false,
       });
       expect(sim.faults()).toEqual(put.body);
 
-      for (const bad of [{ errorFraction: 2 }, { quota: { ratePerSecond: 0 } }, { latencyMs: -1 }, { bogus: true }, { failNext: 1.5 }]) {
+      for (const bad of [
+        { errorFraction: 2 },
+        { quota: { ratePerSecond: 0 } },
+        { latencyMs: -1 },
+        { bogus: true },
+        { failNext: 1.5 },
+        { dkimChecksPaused: 'yes' },
+      ]) {
         const response = await control(sim, 'PUT', 'faults', bad);
         expect(response.status).toBe(400);
         expect(response.body.message).toEqual(expect.any(String));
@@ -757,6 +766,30 @@ describe('DKIM verification against a real DNS server (BIND)', () => {
     await sim.close();
     await expect(ses.send(new GetEmailIdentityCommand({ EmailIdentity: domain }))).rejects.toThrow();
   });
+
+  it("runs no background pass while dkimChecksPaused (a stall in SES's checks), and resumes after it", async () => {
+    const sim = await simulator({ dnsServers: [dns.address], dkimCheckIntervalMs: 50 });
+    const ses = sesClient(sim);
+    const { domain, tokens } = await createDomain(sim, ses);
+    await publishRecords(dns.address, cnames(domain, tokens));
+    const lastChecked = async () => (await ses.send(new GetEmailIdentityCommand({ EmailIdentity: domain }))).VerificationInfo?.LastCheckedTimestamp?.getTime();
+    const deadline = Date.now() + 10_000;
+    while ((await lastChecked()) === undefined) {
+      if (Date.now() > deadline) throw new Error(`${domain} was not checked by the background checker within 10 s`);
+      await sleep(50);
+    }
+    sim.setFaults({ dkimChecksPaused: true });
+    await sleep(100); // a pass under way when the fault was set may still finish
+    const held = await lastChecked();
+    await sleep(400);
+    expect(await lastChecked()).toBe(held);
+    await sim.checkDkimNow(); // a pass asked for still runs
+    const asked = await lastChecked();
+    expect(asked).toBeGreaterThan(held!);
+    sim.setFaults({ dkimChecksPaused: false });
+    await sleep(400);
+    expect(await lastChecked()).toBeGreaterThan(asked!);
+  });
 });
 
 describe('standalone entry point (harness/simulator/main.ts)', () => {
@@ -789,6 +822,7 @@ describe('standalone entry point (harness/simulator/main.ts)', () => {
       failNext: 0,
       randomSeed: null,
       firstDkimCheckDelayMs: 0,
+      dkimChecksPaused: false,
     });
     const client = new SESv2Client({ endpoint: sesEndpoint, region: 'ap-south-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
     clients.push(client);

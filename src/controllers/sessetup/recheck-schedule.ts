@@ -54,6 +54,17 @@ export const PUBLISHER_WAIT_MS = 15_000;
 const WAITING_MARGIN_SHARE = 0.1;
 const WAITING_MARGIN_MIN_MS = 10;
 
+const marginOf = (periodMs: number) => Math.max(WAITING_MARGIN_MIN_MS, WAITING_MARGIN_SHARE * periodMs);
+
+/** A first re-check after SES's expected look, as planned: SES's look is expected one period after lookedFrom. */
+interface FirstLook {
+  lookedFrom: number;
+  periodMs: number;
+  checkedAt: number;
+  /** The plan's jitter draw (0..1), kept so that planning again does not draw anew. */
+  jitter: number;
+}
+
 /** The part of the re-check budget kept for verified setups however many unverified ones there are. */
 const VERIFIED_RESERVE = 0.25;
 
@@ -79,6 +90,8 @@ export class RecheckSchedule {
   readonly #liveSince = new Map<string, number>();
   /** SES reads (GetEmailIdentity) by the checks since pendingSince: the budget counted over the whole wait. */
   readonly #sesReads = new Map<string, number>();
+  /** Setups whose re-check just after SES's expected look is still ahead: what it was planned from, to plan it again. */
+  readonly #firstLooks = new Map<string, FirstLook>();
   readonly #random: () => number;
   /** SES's DKIM check period, learned from its answers (see observingCheckPeriod). */
   readonly sesCheckPeriod: SesCheckPeriod;
@@ -108,6 +121,8 @@ export class RecheckSchedule {
    */
   checked(name: string, verified: boolean, population: Population, now: number, seen: CheckSeen = {}): number {
     let delay: number;
+    // Each check plans the next afresh.
+    this.#firstLooks.delete(name);
     if (verified) {
       this.#forgetPending(name);
       delay = this.slowIntervalMs(population) * this.#jitter();
@@ -141,14 +156,19 @@ export class RecheckSchedule {
    */
   #waitingOnSesDelay(name: string, population: Population, now: number, seen: CheckSeen): number | undefined {
     const period = this.sesCheckPeriod.estimateMs();
-    const margin = Math.max(WAITING_MARGIN_MIN_MS, WAITING_MARGIN_SHARE * period);
+    const margin = marginOf(period);
     const anchor = Math.max(this.#pendingSince.get(name)!, this.#liveSince.get(name)!);
     const floor = this.#budgetFloor(population, false);
     const within = (delay: number, atLeast = floor) => Math.max(Math.min(delay, this.#settings.fastMaxMs), atLeast);
     // SES's clock ahead of this one must not push the re-check past SES's next look.
-    const firstRecheck = (seen.sesLastCheckedAt === undefined ? anchor : Math.min(seen.sesLastCheckedAt, now)) + period + margin;
-    // Jitter only later: a re-check just before SES's check costs a call and a whole further delay.
-    if (now < firstRecheck) return within(firstRecheck - now + 0.2 * margin * this.#random());
+    const lookedFrom = seen.sesLastCheckedAt === undefined ? anchor : Math.min(seen.sesLastCheckedAt, now);
+    const firstRecheck = lookedFrom + period + margin;
+    if (now < firstRecheck) {
+      // Jitter only later: a re-check just before SES's check costs a call and a whole further delay.
+      const look: FirstLook = { lookedFrom, periodMs: period, checkedAt: now, jitter: this.#random() };
+      this.#firstLooks.set(name, look);
+      return within(firstRecheck - now + 0.2 * margin * look.jitter);
+    }
     // A creation slower than SES's period: SES has likely verified already, and this check did not ask.
     if (seen.identityCreatedAt !== undefined) return 0;
     if (now >= anchor + 2 * period + margin) return undefined;
@@ -180,6 +200,32 @@ export class RecheckSchedule {
     this.#pendingSince.delete(name);
     this.#sesReads.delete(name);
     this.#liveSince.delete(name);
+    this.#firstLooks.delete(name);
+  }
+
+  /**
+   * SES's period, as estimated now, is shorter than the one a waiting setup's first re-check was
+   * planned with (the estimate held a long gap in SES's checks, which has since aged out): that
+   * re-check comes sooner, as planned with the estimate of now, never sooner than the budget allowed
+   * when it was planned. Returns the setups whose next check moved, with the delay until it.
+   */
+  replanFirstLooks(population: () => Population, now: number): { name: string; delayMs: number }[] {
+    if (this.#firstLooks.size === 0) return [];
+    const period = this.sesCheckPeriod.estimateMs();
+    const moved: { name: string; delayMs: number }[] = [];
+    let floor: number | undefined;
+    for (const [name, look] of this.#firstLooks) {
+      if (period >= look.periodMs) continue;
+      floor ??= this.#budgetFloor(population(), false);
+      const margin = marginOf(period);
+      const at = Math.round(Math.max(look.lookedFrom + period + margin + 0.2 * margin * look.jitter, look.checkedAt + floor));
+      look.periodMs = period;
+      const next = this.#next.get(name);
+      if (next === undefined || at >= next) continue;
+      this.#next.set(name, at);
+      moved.push({ name, delayMs: Math.max(0, at - now) });
+    }
+    return moved;
   }
 
   /** Time until the next check (0 when due). */

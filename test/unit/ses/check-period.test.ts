@@ -63,10 +63,19 @@ describe('SesCheckPeriod', () => {
     const stored = ses.identities.get('example.com')!;
     Object.assign(stored, { dkimStatus: 'PENDING', lastCheckedAt: 990_000 });
     const period = new SesCheckPeriod(options);
-    const observed = observingCheckPeriod(ses, period, () => 1_002_000);
+    const estimates: number[] = [];
+    const observed = observingCheckPeriod(
+      ses,
+      period,
+      () => 1_002_000,
+      () => estimates.push(period.estimateMs()),
+    );
     expect((await observed.getEmailIdentity('eu-west-1', 'example.com'))?.lastCheckedAt).toBe(990_000);
     expect(period.estimateMs()).toBe(12_000);
+    // Told after each answer, with the estimate already updated (what a waiting plan is planned again with).
+    expect(estimates).toEqual([12_000]);
     expect(await observed.getEmailIdentity('eu-west-1', 'missing.example')).toBeUndefined();
+    expect(estimates).toEqual([12_000]);
     await observed.deleteEmailIdentity('eu-west-1', 'example.com');
     expect(ses.identities.has('example.com')).toBe(false);
     expect(period.sampleCount).toBe(1);

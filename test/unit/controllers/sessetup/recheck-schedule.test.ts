@@ -142,6 +142,40 @@ describe('RecheckSchedule: waiting on SES (every DKIM CNAME live, SES still pend
     expect(schedule.checked('burst', false, many, 11_000, notYet)).toBe(Math.round(2 * manyFloor - 11_000));
   });
 
+  it("plans a waiting first re-check again, sooner, once the estimate of SES's period falls (a long gap in its checks aged out)", () => {
+    const schedule = new RecheckSchedule(settings, () => 0);
+    // A gap in SES's checks left 16.7 s in the estimate: the first re-check is planned for 16.7 s + 10 %.
+    learnPeriod(schedule, 16_700);
+    expect(schedule.checked('a', false, 1, 0, { waitingOnSes: true, identityCreatedAt: 0 })).toBe(18_370);
+    schedule.checked('verified', true, 1, 0);
+    expect(schedule.replanFirstLooks(() => 1, 1_000)).toEqual([]);
+    // 32 answers later SES looks every 5 s again: SES's look at 'a' is due at 5 s, the re-check at 5.5 s.
+    learnPeriod(schedule, 5_000, 32);
+    expect(schedule.replanFirstLooks(() => 1, 3_000)).toEqual([{ name: 'a', delayMs: 2_500 }]);
+    expect(schedule.isDue('a', false, 1, 5_499)).toBe(false);
+    expect(schedule.isDue('a', false, 1, 5_500)).toBe(true);
+    // Planned once for this estimate; a longer estimate never moves it later.
+    expect(schedule.replanFirstLooks(() => 1, 3_000)).toEqual([]);
+    learnPeriod(schedule, 20_000);
+    expect(schedule.replanFirstLooks(() => 1, 3_000)).toEqual([]);
+    expect(schedule.delayUntilNext('a', 3_000)).toBe(2_500);
+    // Once its first re-check has run, what comes next is that check's to plan.
+    learnPeriod(schedule, 5_000, 32);
+    schedule.checked('a', false, 1, 5_500, { waitingOnSes: true, sesRead: true });
+    learnPeriod(schedule, 1_000, 32);
+    expect(schedule.replanFirstLooks(() => 1, 6_000)).toEqual([]);
+  });
+
+  it('plans a first re-check sooner no sooner than the budget allowed when it was planned', () => {
+    const schedule = new RecheckSchedule(settings, () => 0);
+    learnPeriod(schedule, 16_700);
+    // One new setup among 10,000 verified: a floor of 2,667 ms from its check.
+    const one = { verified: 10_000, unverified: 1 };
+    schedule.checked('new', false, one, 0, { waitingOnSes: true, identityCreatedAt: 0 });
+    learnPeriod(schedule, 2_000, 32);
+    expect(schedule.replanFirstLooks(() => one, 1_000)).toEqual([{ name: 'new', delayMs: Math.round((1 / 0.375) * 1000) - 1_000 }]);
+  });
+
   it('falls back to half the fast pace while SES has not told its period', () => {
     const schedule = new RecheckSchedule(settings, () => 0);
     expect(schedule.sesCheckPeriod.sampleCount).toBe(0);
