@@ -33,15 +33,7 @@ describe("SES's first look at a new identity comes late (its pass over many iden
     const name = `late-${id}`;
     const domain = `late-${id}.test`;
     const since = await c.sim.mark();
-    await c.createSetup(name, { tenantName: `late_${id}`, domainIdentity: domain });
-    const setup = await waitUntil<SesSetup>('records in status', async () => {
-      const found = await c.getSetup(name);
-      return found?.status?.dnsRecords?.length === 5 ? found : undefined;
-    });
-    await publishRecords(
-      c.stack.dnsServer,
-      setup.status!.dnsRecords!.map((record) => ({ name: record.name, type: record.type, value: record.value })),
-    );
+    await published(await withRecords(name, { tenantName: `late_${id}`, domainIdentity: domain }));
     // A verify request: the operator sees every record live now, and SES has not looked.
     await c.kubectl(['annotate', '--overwrite', `sessetup/${name}`, `${VERIFY_ANNOTATION}=late-${id}`]);
     await c.kubectl(['wait', '--for=condition=Ready', `sessetup/${name}`, '--timeout=60s']);
@@ -70,7 +62,8 @@ describe("SES's checks stall, then resume: a setup waiting for SES's look is loo
     const id = uniqueSuffix();
     // A verified setup: each verify request on it is one GetEmailIdentity, whose answer tells how long ago SES looked.
     const probe = `stall-probe-${id}`;
-    await published(await withRecords(probe, { tenantName: `stall_probe_${id}`, domainIdentity: `stall-probe-${id}.test` }));
+    const probeDomain = `${probe}.test`;
+    await published(await withRecords(probe, { tenantName: `stall_probe_${id}`, domainIdentity: probeDomain }));
     await c.kubectl(['wait', '--for=condition=Ready', `sessetup/${probe}`, '--timeout=60s']);
     let request = 0;
     const readProbe = async (times: number) => {
@@ -98,7 +91,7 @@ describe("SES's checks stall, then resume: a setup waiting for SES's look is loo
 
     // Answers from SES checking every 2 s again replace the stall's in the estimate (32 of them at most).
     await waitUntil('SES to look at the probe again', async () => {
-      const identity = (await c.sim.state()).identities.find((recorded) => recorded.name === `stall-probe-${id}.test`);
+      const identity = (await c.sim.state()).identities.find((recorded) => recorded.name === probeDomain);
       return (identity?.lastSuccessAt ?? 0) > resumedAt;
     });
     let fellAt: number | undefined;

@@ -65,6 +65,9 @@ interface FirstLook {
   jitter: number;
 }
 
+/** When that re-check comes with SES's period at periodMs: one margin after SES's expected look, jittered only later. */
+const firstLookAt = (look: FirstLook, periodMs: number) => look.lookedFrom + periodMs + marginOf(periodMs) * (1 + 0.2 * look.jitter);
+
 /** The part of the re-check budget kept for verified setups however many unverified ones there are. */
 const VERIFIED_RESERVE = 0.25;
 
@@ -167,7 +170,7 @@ export class RecheckSchedule {
       // Jitter only later: a re-check just before SES's check costs a call and a whole further delay.
       const look: FirstLook = { lookedFrom, periodMs: period, checkedAt: now, jitter: this.#random() };
       this.#firstLooks.set(name, look);
-      return within(firstRecheck - now + 0.2 * margin * look.jitter);
+      return within(firstLookAt(look, period) - now);
     }
     // A creation slower than SES's period: SES has likely verified already, and this check did not ask.
     if (seen.identityCreatedAt !== undefined) return 0;
@@ -217,8 +220,7 @@ export class RecheckSchedule {
     for (const [name, look] of this.#firstLooks) {
       if (period >= look.periodMs) continue;
       floor ??= this.#budgetFloor(population(), false);
-      const margin = marginOf(period);
-      const at = Math.round(Math.max(look.lookedFrom + period + margin + 0.2 * margin * look.jitter, look.checkedAt + floor));
+      const at = Math.round(Math.max(firstLookAt(look, period), look.checkedAt + floor));
       look.periodMs = period;
       const next = this.#next.get(name);
       if (next === undefined || at >= next) continue;
